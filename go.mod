@@ -1,0 +1,3 @@
+module github.com/orgauthz/orgauthz
+
+go 1.24

@@ -1,0 +1,429 @@
+package policy
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/orgauthz/orgauthz/edition"
+	"github.com/orgauthz/orgauthz/role"
+)
+
+// Reason names the rule that decided.
+type Reason uint8
+
+// The reasons a Decision can give. The zero Reason is never produced.
+const (
+	_ Reason = iota
+	// ReasonRoleHolds: allowed, the role holds the capability and the
+	// edition offers it.
+	ReasonRoleHolds
+	// ReasonMayManage: allowed, the actor may perform the management action.
+	ReasonMayManage
+	// ReasonMayLeave: allowed, the member may leave (invariants permitting).
+	ReasonMayLeave
+	// ReasonEligible: allowed, the principal may hold the scope role.
+	ReasonEligible
+	// ReasonRoleLacks: the role does not hold the capability.
+	ReasonRoleLacks
+	// ReasonEditionGated: the role holds the capability, but the edition
+	// does not offer it.
+	ReasonEditionGated
+	// ReasonRoleNotInEdition: the edition does not offer the role (the
+	// actor's own, or the one to be given).
+	ReasonRoleNotInEdition
+	// ReasonActionNotOffered: the scheme offers no such management action.
+	ReasonActionNotOffered
+	// ReasonOutranked: the target member's role is beyond the actor's reach.
+	ReasonOutranked
+	// ReasonMayNotAssign: the role to give is beyond what the actor may give.
+	ReasonMayNotAssign
+	// ReasonEscalation: the role to give holds a capability the actor lacks.
+	ReasonEscalation
+	// ReasonImmutableRole: the role to give (or the leaving member's role)
+	// is immutable: never given, taken or removed, by anyone.
+	ReasonImmutableRole
+	// ReasonImmutableTarget: the target member's role is immutable, so the
+	// member can be neither removed nor re-roled, by anyone.
+	ReasonImmutableTarget
+	// ReasonExternalRole: the external standing is never given or managed,
+	// and never manages.
+	ReasonExternalRole
+	// ReasonNotEligible: the principal's organization role (or external
+	// standing) may not hold the scope role.
+	ReasonNotEligible
+	// ReasonUnknownCapability: the capability is not in the scheme.
+	ReasonUnknownCapability
+	// ReasonUnknownRole: the actor's (or principal's) role is not in the
+	// scheme.
+	ReasonUnknownRole
+	// ReasonUnknownTarget: the target member's role is not in the scheme.
+	ReasonUnknownTarget
+	// ReasonUnknownNewRole: the role to give is not in the scheme.
+	ReasonUnknownNewRole
+	// ReasonUnknownEdition: the edition is not in the scheme.
+	ReasonUnknownEdition
+	// ReasonUnknownScope: the scope kind is not in the scheme.
+	ReasonUnknownScope
+	// ReasonUnknownScheme: no scheme was given.
+	ReasonUnknownScheme
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	ReasonRoleHolds:         "role-holds",
+	ReasonMayManage:         "may-manage",
+	ReasonMayLeave:          "may-leave",
+	ReasonEligible:          "eligible",
+	ReasonRoleLacks:         "role-lacks",
+	ReasonEditionGated:      "edition-gated",
+	ReasonRoleNotInEdition:  "role-not-in-edition",
+	ReasonActionNotOffered:  "action-not-offered",
+	ReasonOutranked:         "outranked",
+	ReasonMayNotAssign:      "may-not-assign",
+	ReasonEscalation:        "escalation",
+	ReasonImmutableRole:     "immutable-role",
+	ReasonImmutableTarget:   "immutable-target",
+	ReasonExternalRole:      "external-role",
+	ReasonNotEligible:       "not-eligible",
+	ReasonUnknownCapability: "unknown-capability",
+	ReasonUnknownRole:       "unknown-role",
+	ReasonUnknownTarget:     "unknown-target-role",
+	ReasonUnknownNewRole:    "unknown-new-role",
+	ReasonUnknownEdition:    "unknown-edition",
+	ReasonUnknownScope:      "unknown-scope",
+	ReasonUnknownScheme:     "unknown-scheme",
+}
+
+// String returns the reason's stable kebab-case name, e.g. "edition-gated".
+func (r Reason) String() string {
+	if r < numReasons && reasonNames[r] != "" {
+		return reasonNames[r]
+	}
+	return "Reason(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Decision is the answer to "may this be done?", with the rule that
+// decided. It is four words, kept in registers by the compiler, so building
+// one costs almost nothing and never allocates on the allow path; the names
+// it refers to (role, capability, edition, ...) are read back from the
+// scheme by its methods, and String and Err format it on demand.
+//
+// The zero Decision denies. Decisions are comparable with ==.
+type Decision struct {
+	// Allowed is the answer.
+	Allowed bool
+	// Reason names the rule that decided.
+	Reason Reason
+
+	pos uint64 // packed positions and action, see the pos* constants
+	src any    // *edition.Scheme, or *unknownInput when an input was not found
+}
+
+// unknownInput is a decision's source when one of its inputs was not found:
+// the scheme, and the input, for the explanation.
+type unknownInput struct {
+	scheme *edition.Scheme
+	input  string
+}
+
+// Positions packed into Decision.pos: 8 bits each for the edition, role,
+// target, new role and scope kind, 16 bits for the capability, 4 for the
+// kind of decision and 4 for the management action. All ones means "none".
+const (
+	posEdition = 0
+	posRole    = 8
+	posTarget  = 16
+	posNewRole = 24
+	posScope   = 32
+	posCap     = 40 // 16 bits
+	posKind    = 56 // 4 bits
+	posAction  = 60 // 4 bits
+
+	noPos   = 0xff
+	noCap   = 0xffff
+	allNone = 0x00ff_ffff_ffff_ffff
+)
+
+// The kinds of decision, which say in which role model each position lies.
+const (
+	kindCapability = iota // org role, org capability
+	kindManage            // org roles, org capability
+	kindScope             // scope role, scope capability
+	kindEligible          // org role, org capability, scope new role
+)
+
+func newDecision(s *edition.Scheme, kind uint64, a edition.Action) Decision {
+	return Decision{pos: allNone | kind<<posKind | uint64(a)<<posAction, src: s}
+}
+
+// unknown records that input was not found, and why.
+func (d *Decision) unknown(r Reason, input string) {
+	d.Reason = r
+	d.src = &unknownInput{scheme: d.scheme(), input: input}
+}
+
+func (d *Decision) set(shift uint, v int) {
+	mask := uint64(noPos)
+	if shift == posCap {
+		mask = noCap
+	}
+	d.pos = d.pos&^(mask<<shift) | (uint64(v)&mask)<<shift
+}
+
+func (d Decision) get(shift uint) (int, bool) {
+	mask := uint64(noPos)
+	if shift == posCap {
+		mask = noCap
+	}
+	v := d.pos >> shift & mask
+	return int(v), v != mask
+}
+
+func (d Decision) kind() uint64 { return d.pos >> posKind & 0xf }
+
+func (d Decision) scheme() *edition.Scheme {
+	switch src := d.src.(type) {
+	case *edition.Scheme:
+		return src
+	case *unknownInput:
+		return src.scheme
+	}
+	return nil
+}
+
+func (d Decision) input() string {
+	if u, ok := d.src.(*unknownInput); ok {
+		return u.input
+	}
+	return ""
+}
+
+// Action returns the management action asked about, or 0 for a capability,
+// leave or scope decision.
+func (d Decision) Action() edition.Action { return edition.Action(d.pos >> posAction) }
+
+func (d Decision) scope() *edition.Scope {
+	s := d.scheme()
+	if i, ok := d.get(posScope); ok && s != nil {
+		return s.ScopeAt(i)
+	}
+	return nil
+}
+
+// name returns the name of the role at the position stored at shift, or
+// the unknown input if that is what the reason names.
+func (d Decision) name(shift uint, unknownReason Reason, scoped bool) string {
+	if d.Reason == unknownReason {
+		return d.input()
+	}
+	i, ok := d.get(shift)
+	s := d.scheme()
+	if !ok || s == nil {
+		return ""
+	}
+	if scoped {
+		if sc := d.scope(); sc != nil {
+			return sc.Matrix().Role(i).ID
+		}
+		return ""
+	}
+	return s.Matrix().Role(i).ID
+}
+
+// Role returns the role of the principal asking: the actor's organization
+// role, or, for a scope decision, its scope role.
+func (d Decision) Role() string {
+	return d.name(posRole, ReasonUnknownRole, d.kind() == kindScope)
+}
+
+// Target returns the current role of the member acted on (remove and
+// change-role), or "".
+func (d Decision) Target() string { return d.name(posTarget, ReasonUnknownTarget, false) }
+
+// NewRole returns the role to be given (invite, add, change-role), or the
+// scope role asked about by Eligible, or "".
+func (d Decision) NewRole() string {
+	return d.name(posNewRole, ReasonUnknownNewRole, d.kind() == kindEligible)
+}
+
+// Capability returns the capability decided on: the one asked about, the
+// one a management action needs, or the one a scope eligibility rule
+// requires; "" when there is none.
+func (d Decision) Capability() role.Capability {
+	if d.Reason == ReasonUnknownCapability {
+		return role.Capability(d.input())
+	}
+	i, ok := d.get(posCap)
+	s := d.scheme()
+	if !ok || s == nil {
+		return ""
+	}
+	if d.kind() == kindScope {
+		if sc := d.scope(); sc != nil {
+			return sc.Matrix().Catalog().Def(i).ID
+		}
+		return ""
+	}
+	return s.Catalog().Def(i).ID
+}
+
+// Edition returns the organization's edition, or "" for a scope decision.
+func (d Decision) Edition() string {
+	if d.Reason == ReasonUnknownEdition {
+		return d.input()
+	}
+	if e := d.edition(); e != nil {
+		return e.ID()
+	}
+	return ""
+}
+
+// Scope returns the scope kind of a scope decision, or "".
+func (d Decision) Scope() string {
+	if d.Reason == ReasonUnknownScope {
+		return d.input()
+	}
+	if sc := d.scope(); sc != nil {
+		return sc.Kind()
+	}
+	return ""
+}
+
+// String explains the decision in one line, e.g.
+// `denied (edition-gated): edition "community" does not offer "job_runs:create"`.
+func (d Decision) String() string {
+	verdict := "denied"
+	if d.Allowed {
+		verdict = "allowed"
+	}
+	return verdict + " (" + d.Reason.String() + "): " + d.explain()
+}
+
+func (d Decision) explain() string {
+	q := strconv.Quote
+	c := q(string(d.Capability()))
+	switch d.Reason {
+	case ReasonRoleHolds:
+		if d.kind() == kindScope {
+			return fmt.Sprintf("%s role %s holds %s", d.Scope(), q(d.Role()), c)
+		}
+		return fmt.Sprintf("role %s holds %s in edition %s", q(d.Role()), c, q(d.Edition()))
+	case ReasonMayManage:
+		return fmt.Sprintf("role %s may %s", q(d.Role()), d.what())
+	case ReasonMayLeave:
+		return fmt.Sprintf("a member holding %s may leave", q(d.Role()))
+	case ReasonEligible:
+		return fmt.Sprintf("organization role %s may hold %s role %s", q(d.Role()), d.Scope(), q(d.NewRole()))
+	case ReasonRoleLacks:
+		if d.kind() == kindScope {
+			return fmt.Sprintf("%s role %s lacks %s", d.Scope(), q(d.Role()), c)
+		}
+		return fmt.Sprintf("role %s lacks %s", q(d.Role()), c)
+	case ReasonEditionGated:
+		return fmt.Sprintf("edition %s does not offer %s", q(d.Edition()), c)
+	case ReasonRoleNotInEdition:
+		r := d.Role()
+		if d.Action() != 0 && d.NewRole() != "" && d.Action() != edition.ActionRemove {
+			if i, ok := d.get(posRole); ok {
+				if e := d.edition(); e != nil && e.OffersRole(i) {
+					r = d.NewRole()
+				}
+			}
+		}
+		return fmt.Sprintf("edition %s does not offer role %s", q(d.Edition()), q(r))
+	case ReasonActionNotOffered:
+		return fmt.Sprintf("the scheme offers no %s action", d.Action())
+	case ReasonOutranked:
+		return fmt.Sprintf("role %s may not %s a member holding %s", q(d.Role()), d.Action(), q(d.Target()))
+	case ReasonMayNotAssign:
+		return fmt.Sprintf("role %s may not give role %s", q(d.Role()), q(d.NewRole()))
+	case ReasonEscalation:
+		return fmt.Sprintf("role %s may not give role %s, which holds capabilities it lacks", q(d.Role()), q(d.NewRole()))
+	case ReasonImmutableRole:
+		r := d.NewRole()
+		if d.Action() == 0 {
+			r = d.Role() // leaving
+		}
+		return fmt.Sprintf("role %s is immutable: never given, taken or removed", q(r))
+	case ReasonImmutableTarget:
+		return fmt.Sprintf("role %s is immutable: its holder can be neither removed nor re-roled", q(d.Target()))
+	case ReasonExternalRole:
+		return "the external standing is never given, managed or managing"
+	case ReasonNotEligible:
+		if d.Capability() != "" {
+			return fmt.Sprintf("organization role %s may not hold %s role %s: it lacks %s", q(d.Role()), d.Scope(), q(d.NewRole()), c)
+		}
+		return fmt.Sprintf("organization role %s may not hold %s role %s", q(d.Role()), d.Scope(), q(d.NewRole()))
+	case ReasonUnknownCapability:
+		return fmt.Sprintf("unknown capability %s", c)
+	case ReasonUnknownRole:
+		return fmt.Sprintf("unknown role %s", q(d.Role()))
+	case ReasonUnknownTarget:
+		return fmt.Sprintf("unknown role %s", q(d.Target()))
+	case ReasonUnknownNewRole:
+		return fmt.Sprintf("unknown role %s", q(d.NewRole()))
+	case ReasonUnknownEdition:
+		return fmt.Sprintf("unknown edition %s", q(d.Edition()))
+	case ReasonUnknownScope:
+		return fmt.Sprintf("unknown scope kind %s", q(d.Scope()))
+	case ReasonUnknownScheme:
+		return "no scheme"
+	}
+	return "no rule decided"
+}
+
+func (d Decision) edition() *edition.Edition {
+	s := d.scheme()
+	if i, ok := d.get(posEdition); ok && s != nil {
+		return s.EditionAt(i)
+	}
+	return nil
+}
+
+// what describes the management action asked about.
+func (d Decision) what() string {
+	switch d.Action() {
+	case edition.ActionInvite:
+		return fmt.Sprintf("invite a member as %q", d.NewRole())
+	case edition.ActionAdd:
+		return fmt.Sprintf("add a member as %q", d.NewRole())
+	case edition.ActionRemove:
+		return fmt.Sprintf("remove a member holding %q", d.Target())
+	case edition.ActionChangeRole:
+		return fmt.Sprintf("change a member's role from %q to %q", d.Target(), d.NewRole())
+	}
+	return d.Action().String()
+}
+
+// Err returns nil when the decision allows, and otherwise an error that
+// explains it and matches the sentinel for its reason: ErrPermissionDenied
+// for a refusal by role (and, with ErrEditionGated, by edition),
+// ErrInvariant and ErrImmutableRole for an immutable role, ErrNotAssignable
+// (with ErrPermissionDenied) for the external standing, and ErrUnknownRole,
+// ErrUnknownCapability, ErrUnknownEdition, ErrUnknownScope and
+// ErrUnknownScheme for unknown input.
+func (d Decision) Err() error {
+	if d.Allowed {
+		return nil
+	}
+	msg := d.explain()
+	switch d.Reason {
+	case ReasonEditionGated, ReasonRoleNotInEdition:
+		return fmt.Errorf("%w: %w: %s", ErrPermissionDenied, ErrEditionGated, msg)
+	case ReasonImmutableRole, ReasonImmutableTarget:
+		return fmt.Errorf("%w: %w: %s", ErrInvariant, ErrImmutableRole, msg)
+	case ReasonExternalRole:
+		return fmt.Errorf("%w: %w: %s", ErrPermissionDenied, ErrNotAssignable, msg)
+	case ReasonUnknownCapability:
+		return fmt.Errorf("%w: %s", ErrUnknownCapability, msg)
+	case ReasonUnknownRole, ReasonUnknownTarget, ReasonUnknownNewRole:
+		return fmt.Errorf("%w: %s", ErrUnknownRole, msg)
+	case ReasonUnknownEdition:
+		return fmt.Errorf("%w: %s", ErrUnknownEdition, msg)
+	case ReasonUnknownScope:
+		return fmt.Errorf("%w: %s", ErrUnknownScope, msg)
+	case ReasonUnknownScheme:
+		return fmt.Errorf("%w: %s", ErrUnknownScheme, msg)
+	}
+	return fmt.Errorf("%w: %s", ErrPermissionDenied, msg)
+}

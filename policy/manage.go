@@ -1,0 +1,233 @@
+package policy
+
+import (
+	"fmt"
+
+	"github.com/orgauthz/orgauthz/edition"
+)
+
+// CanManage answers whether a member holding role actor, in an organization
+// of edition ed, may perform management action a:
+//   - ActionInvite and ActionAdd bring in a member with role newRole
+//     (target is ignored);
+//   - ActionRemove removes a member holding role target (newRole is
+//     ignored);
+//   - ActionChangeRole changes a member's role from target to newRole.
+//
+// The rules, in the order they are applied:
+//  1. the scheme must offer the action, and the actor's role must hold the
+//     capability it needs in this edition (AI Engine: only owners manage);
+//     the external standing never manages;
+//  2. a target holding an immutable role is neither removed nor re-roled
+//     (UiPath's owner), and the external standing is no member to manage;
+//  3. the target's role must be within the actor's reach: the rank rule
+//     (rank at most the actor's own), narrowed by the scheme's rules
+//     (SoterAI: managers never touch owners);
+//  4. the new role must not be immutable (UiPath: the owner role is never
+//     given) or the external standing, must be offered by the edition
+//     (SoterAI: member only in enterprise), must be one the actor may give
+//     (rank rule and rules), and must hold no capability the actor lacks.
+//
+// CanManage checks roles only: whether the change keeps the invariants on
+// head counts (the last admin, seats) is CheckChange's question. It does
+// not allocate.
+func CanManage(s *edition.Scheme, ed, actor string, a edition.Action, target, newRole string) Decision {
+	if s == nil {
+		return Decision{Reason: ReasonUnknownScheme, pos: uint64(a) << posAction}
+	}
+	d := newDecision(s, kindManage, a)
+	e, ok := s.Edition(ed)
+	if !ok {
+		d.unknown(ReasonUnknownEdition, ed)
+		return d
+	}
+	d.set(posEdition, e.Pos())
+	ai, ok := s.RoleIndex(actor)
+	if !ok {
+		d.unknown(ReasonUnknownRole, actor)
+		return d
+	}
+	d.set(posRole, ai)
+	ti, ni := -1, -1
+	if a == edition.ActionRemove || a == edition.ActionChangeRole {
+		if ti, ok = s.RoleIndex(target); !ok {
+			d.unknown(ReasonUnknownTarget, target)
+			return d
+		}
+		d.set(posTarget, ti)
+	}
+	if a == edition.ActionInvite || a == edition.ActionAdd || a == edition.ActionChangeRole {
+		if ni, ok = s.RoleIndex(newRole); !ok {
+			d.unknown(ReasonUnknownNewRole, newRole)
+			return d
+		}
+		d.set(posNewRole, ni)
+	}
+	return manage(s, e, ai, a, ti, ni)
+}
+
+// CanManageAt is CanManage over inputs resolved once, for hot paths: e from
+// s.Edition, and the actor's, target's and new role's positions from
+// s.RoleIndex (target -1 for invite and add, newRole -1 for remove), all of
+// the same scheme. A nil scheme or edition, or a position out of range, is
+// denied as unknown.
+//
+// CanManageAt does not allocate.
+func CanManageAt(s *edition.Scheme, e *edition.Edition, actor int, a edition.Action, target, newRole int) Decision {
+	if s == nil {
+		return Decision{Reason: ReasonUnknownScheme, pos: uint64(a) << posAction}
+	}
+	d := newDecision(s, kindManage, a)
+	if e == nil {
+		d.Reason = ReasonUnknownEdition
+		return d
+	}
+	d.set(posEdition, e.Pos())
+	n := uint(s.Matrix().NumRoles())
+	if uint(actor) >= n {
+		d.Reason = ReasonUnknownRole
+		return d
+	}
+	d.set(posRole, actor)
+	if a == edition.ActionRemove || a == edition.ActionChangeRole {
+		if uint(target) >= n {
+			d.Reason = ReasonUnknownTarget
+			return d
+		}
+	} else {
+		target = -1
+	}
+	if a == edition.ActionInvite || a == edition.ActionAdd || a == edition.ActionChangeRole {
+		if uint(newRole) >= n {
+			d.Reason = ReasonUnknownNewRole
+			return d
+		}
+	} else {
+		newRole = -1
+	}
+	return manage(s, e, actor, a, target, newRole)
+}
+
+// manage builds the decision for resolved positions; target and newRole
+// are -1 where the action has none.
+func manage(s *edition.Scheme, e *edition.Edition, ai int, a edition.Action, ti, ni int) Decision {
+	r, ci := manageAt(s, e, ai, a, ti, ni)
+	pos := uint64(e.Pos())<<posEdition | uint64(ai)<<posRole | noPos<<posScope | kindManage<<posKind
+	pos |= uint64(ti)&noPos<<posTarget | uint64(ni)&noPos<<posNewRole | uint64(ci)&noCap<<posCap
+	pos |= uint64(a) << posAction
+	return Decision{Allowed: r == ReasonMayManage, Reason: r, pos: pos, src: s}
+}
+
+// manageAt applies the management rules over resolved positions (target
+// and new role -1 where the action has none). It returns the reason and the
+// position of the capability the action needs (-1 if none).
+func manageAt(s *edition.Scheme, e *edition.Edition, ai int, a edition.Action, ti, ni int) (Reason, int) {
+	m := s.Matrix()
+	ci, ok := s.ActionCapability(a)
+	if !ok {
+		return ReasonActionNotOffered, -1
+	}
+	if s.IsExternal(ai) {
+		return ReasonExternalRole, ci
+	}
+	if r := decideAt(m, e, ai, ci); r != ReasonRoleHolds {
+		return r, ci
+	}
+	if a == edition.ActionRemove || a == edition.ActionChangeRole {
+		switch {
+		case s.Immutable(ti):
+			return ReasonImmutableTarget, ci
+		case s.IsExternal(ti):
+			return ReasonExternalRole, ci
+		case !s.MayManage(ai, ti):
+			return ReasonOutranked, ci
+		}
+	}
+	if a != edition.ActionRemove {
+		switch {
+		case s.Immutable(ni):
+			return ReasonImmutableRole, ci
+		case s.IsExternal(ni):
+			return ReasonExternalRole, ci
+		case !e.OffersRole(ni):
+			return ReasonRoleNotInEdition, ci
+		case !s.MayAssign(ai, ni):
+			return ReasonMayNotAssign, ci
+		case s.Exceeds(ai, ni):
+			return ReasonEscalation, ci
+		}
+	}
+	return ReasonMayManage, ci
+}
+
+// CanInvite is CanManage for ActionInvite.
+func CanInvite(s *edition.Scheme, ed, actor, newRole string) Decision {
+	return CanManage(s, ed, actor, edition.ActionInvite, "", newRole)
+}
+
+// CanAdd is CanManage for ActionAdd.
+func CanAdd(s *edition.Scheme, ed, actor, newRole string) Decision {
+	return CanManage(s, ed, actor, edition.ActionAdd, "", newRole)
+}
+
+// CanRemove is CanManage for ActionRemove.
+func CanRemove(s *edition.Scheme, ed, actor, target string) Decision {
+	return CanManage(s, ed, actor, edition.ActionRemove, target, "")
+}
+
+// CanChangeRole is CanManage for ActionChangeRole.
+func CanChangeRole(s *edition.Scheme, ed, actor, target, newRole string) Decision {
+	return CanManage(s, ed, actor, edition.ActionChangeRole, target, newRole)
+}
+
+// CanLeave answers whether a member holding role r may leave the
+// organization of its own accord. Anyone may, except the holder of an
+// immutable role; whether leaving keeps the invariants (the last admin) is
+// CheckChange's question.
+func CanLeave(s *edition.Scheme, ed, r string) Decision {
+	if s == nil {
+		return Decision{Reason: ReasonUnknownScheme}
+	}
+	d := newDecision(s, kindManage, 0)
+	e, ok := s.Edition(ed)
+	if !ok {
+		d.unknown(ReasonUnknownEdition, ed)
+		return d
+	}
+	d.set(posEdition, e.Pos())
+	ri, ok := s.RoleIndex(r)
+	if !ok {
+		d.unknown(ReasonUnknownRole, r)
+		return d
+	}
+	d.set(posRole, ri)
+	switch {
+	case s.IsExternal(ri):
+		d.Reason = ReasonExternalRole
+	case s.Immutable(ri):
+		d.Reason = ReasonImmutableRole
+	default:
+		d.Allowed, d.Reason = true, ReasonMayLeave
+	}
+	return d
+}
+
+// InviteRole returns the role an invitation carries when it names none: the
+// scheme's default invitation role. If edition ed does not offer that role,
+// the error matches ErrEditionGated and the invitation must name its role:
+// orgauthz never falls back to a more powerful role.
+func InviteRole(s *edition.Scheme, ed string) (string, error) {
+	if s == nil {
+		return "", fmt.Errorf("%w: no scheme", ErrUnknownScheme)
+	}
+	e, ok := s.Edition(ed)
+	if !ok {
+		return "", fmt.Errorf("%w %q", ErrUnknownEdition, ed)
+	}
+	r := s.InviteRole()
+	ri, _ := s.RoleIndex(r)
+	if !e.OffersRole(ri) {
+		return "", fmt.Errorf("%w: edition %q does not offer the default invitation role %q: name the role to invite as", ErrEditionGated, ed, r)
+	}
+	return r, nil
+}
