@@ -334,7 +334,11 @@ func (d Decision) explain() string {
 	case ReasonActionNotOffered:
 		return fmt.Sprintf("the scheme offers no %s action", d.Action())
 	case ReasonOutranked:
-		return fmt.Sprintf("role %s may not %s a member holding %s", q(d.Role()), d.Action(), q(d.Target()))
+		verb := "remove"
+		if d.Action() == edition.ActionChangeRole {
+			verb = "change the role of"
+		}
+		return fmt.Sprintf("role %s may not %s a member holding %s", q(d.Role()), verb, q(d.Target()))
 	case ReasonMayNotAssign:
 		return fmt.Sprintf("role %s may not give role %s", q(d.Role()), q(d.NewRole()))
 	case ReasonEscalation:
