@@ -1,0 +1,39 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	var out strings.Builder
+	if err := run(&out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"## wherobots (Wherobots Cloud)",
+		"| Capability | Admin | User | Editions |",
+		"| `job_runs:create` | ✅ | ✅ | professional, enterprise |",
+		"| `members:manage` | ✅ | ❌ | all |",
+		"community: 5 seats; professional: 10 seats (overridable); enterprise: unlimited seats",
+		`allowed (role-holds): role "user" holds "job_runs:create" in edition "professional"`,
+		`denied (edition-gated): edition "community" does not offer "job_runs:create"`,
+		"## aiengine",
+		"| `projects:be_member` | ✅ | ✅ | ✅ | ✅ | all |",
+		"Project scope (creator gets \"owner\"):",
+		`denied (not-eligible): organization role "external" may not hold project role "owner"`,
+		"## uipath",
+		`denied (immutable-target)`,
+		"## soterai",
+		`denied (outranked): role "manager" may not remove a member holding "owner"`,
+		`denied (role-not-in-edition): edition "starter" does not offer role "member"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", got)
+	}
+}
