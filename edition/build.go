@@ -2,6 +2,8 @@ package edition
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/orgauthz/orgauthz/internal/strindex"
 	"github.com/orgauthz/orgauthz/role"
@@ -110,9 +112,12 @@ func NewScheme(spec Spec) (*Scheme, error) {
 	if s.invite, err = b.role("InviteRole", sp.InviteRole); err != nil {
 		return nil, err
 	}
-	for what, i := range map[string]int{"CreatorRole": s.creator, "InviteRole": s.invite} {
-		if i == s.external {
-			return nil, b.fault(nil, "%s is the external role %q, which is never assigned", what, sp.ExternalRole)
+	for _, r := range []struct {
+		what string
+		pos  int
+	}{{"CreatorRole", s.creator}, {"InviteRole", s.invite}} {
+		if r.pos == s.external {
+			return nil, b.fault(nil, "%s is the external role %q, which is never assigned", r.what, sp.ExternalRole)
 		}
 	}
 
@@ -183,7 +188,8 @@ func (s *Scheme) buildEditions(b *builder) error {
 		}
 		return nil, b.fault(nil, "%s names edition %q, which is not defined", what, id)
 	}
-	for c, eds := range sp.CapabilityEditions {
+	for _, c := range slices.Sorted(maps.Keys(sp.CapabilityEditions)) {
+		eds := sp.CapabilityEditions[c]
 		what := fmt.Sprintf("CapabilityEditions[%q]", c)
 		ci, err := b.capability(what, c)
 		if err != nil {
@@ -203,7 +209,8 @@ func (s *Scheme) buildEditions(b *builder) error {
 			e.caps = e.caps.With(ci)
 		}
 	}
-	for r, eds := range sp.RoleEditions {
+	for _, r := range slices.Sorted(maps.Keys(sp.RoleEditions)) {
+		eds := sp.RoleEditions[r]
 		what := fmt.Sprintf("RoleEditions[%q]", r)
 		ri, err := b.role(what, r)
 		if err != nil {
@@ -447,7 +454,8 @@ func (s *Scheme) buildScope(b *builder, sp ScopeSpec) (*Scope, error) {
 		}
 	}
 	sc.min = make([]int, m.NumRoles())
-	for id, min := range sp.MinHolders {
+	for _, id := range slices.Sorted(maps.Keys(sp.MinHolders)) {
+		min := sp.MinHolders[id]
 		r, err := scopeRole("MinHolders", id)
 		if err != nil {
 			return nil, err
@@ -472,13 +480,17 @@ func (s *Scheme) buildScope(b *builder, sp ScopeSpec) (*Scope, error) {
 	if !s.heldByAnyRole(create) {
 		return nil, b.fault(nil, "%s: Create is %q, which no role holds", where, sp.Create)
 	}
-	for what, c := range map[string]role.Capability{"Delete": sp.Delete, "ManageMembers": sp.ManageMembers} {
-		if _, err := orgCap(what, c); err != nil {
+	type named struct {
+		what string
+		c    role.Capability
+	}
+	for _, x := range []named{{"Delete", sp.Delete}, {"ManageMembers", sp.ManageMembers}} {
+		if _, err := orgCap(x.what, x.c); err != nil {
 			return nil, err
 		}
 	}
-	for what, c := range map[string]role.Capability{"DeleteInScope": sp.DeleteInScope, "ManageMembersInScope": sp.ManageMembersInScope, "CustomRoles": sp.CustomRoles} {
-		if err := scopeCap(what, c); err != nil {
+	for _, x := range []named{{"DeleteInScope", sp.DeleteInScope}, {"ManageMembersInScope", sp.ManageMembersInScope}, {"CustomRoles", sp.CustomRoles}} {
+		if err := scopeCap(x.what, x.c); err != nil {
 			return nil, err
 		}
 	}
@@ -521,7 +533,8 @@ func (s *Scheme) buildScope(b *builder, sp ScopeSpec) (*Scope, error) {
 	for i := range sc.implicit {
 		sc.implicit[i] = -1
 	}
-	for orgID, scopeID := range sp.Implicit {
+	for _, orgID := range slices.Sorted(maps.Keys(sp.Implicit)) {
+		scopeID := sp.Implicit[orgID]
 		what := fmt.Sprintf("implicit role for organization role %q", orgID)
 		or, err := b.role(where+" "+what, orgID)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrInvalidCapability is matched by every error about a malformed
@@ -81,7 +82,8 @@ func segmentProblem(seg string) string {
 		case i == 0:
 			return fmt.Sprintf("segment %q must start with a letter a-z", seg)
 		default:
-			return fmt.Sprintf("segment %q has %q (allowed: a-z, 0-9, _)", seg, rune(b))
+			r, _ := utf8.DecodeRuneInString(seg[i:])
+			return fmt.Sprintf("segment %q has %q (allowed: a-z, 0-9, _)", seg, r)
 		}
 	}
 	return ""

@@ -3,6 +3,8 @@ package role
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/orgauthz/orgauthz/internal/strindex"
@@ -26,7 +28,8 @@ type Matrix struct {
 // exactly the capabilities grants lists for its ID. It refuses a malformed
 // or duplicate role ID, a grant to a role not in roles, a capability not in
 // caps, and more than MaxRoles roles; the error names the fault. A role with
-// no entry in grants holds nothing.
+// no entry in grants holds nothing. A nil catalog is refused as
+// ErrUnknownCapability: it knows no capability.
 func NewMatrix(caps *Catalog, roles []Role, grants map[string][]Capability) (*Matrix, error) {
 	if caps == nil {
 		return nil, fmt.Errorf("%w: nil capability catalog", ErrUnknownCapability)
@@ -50,9 +53,14 @@ func NewMatrix(caps *Catalog, roles []Role, grants map[string][]Capability) (*Ma
 		pos[r.ID] = i
 		keys[i] = r.ID
 	}
-	for id, list := range grants {
+	// Sorted, so that of several faults the same one is always reported.
+	for _, id := range slices.Sorted(maps.Keys(grants)) {
+		list := grants[id]
 		i, ok := pos[id]
 		if !ok {
+			if err := ValidateID(id); err != nil {
+				return nil, fmt.Errorf("matrix row: %w", err)
+			}
 			return nil, fmt.Errorf("%w %q: the matrix grants it capabilities but it is not a defined role", ErrUnknownRole, id)
 		}
 		s, err := caps.Set(list...)
@@ -136,7 +144,9 @@ type RenderOptions struct {
 
 // Render writes the matrix as a Markdown table: a header row naming the
 // roles, an alignment row, then one row per capability with ✅ where the
-// role holds it and ❌ where it does not. An unknown capability in
+// role holds it and ❌ where it does not. Cell text is escaped ("|" as
+// "\|", line breaks as spaces) so it cannot break the table; an Extra
+// column with a nil Cell renders empty cells. An unknown capability in
 // opts.Order or role in opts.Roles is an error that names it, and nothing
 // is written.
 func (m *Matrix) Render(w io.Writer, opts RenderOptions) error {
@@ -151,6 +161,9 @@ func (m *Matrix) Render(w io.Writer, opts RenderOptions) error {
 	for i, c := range order {
 		ci, ok := m.caps.Index(c)
 		if !ok {
+			if err := c.Validate(); err != nil {
+				return fmt.Errorf("render: %w", err)
+			}
 			return fmt.Errorf("render: %w %q", ErrUnknownCapability, c)
 		}
 		rows[i] = ci
@@ -174,12 +187,12 @@ func (m *Matrix) Render(w io.Writer, opts RenderOptions) error {
 		header = "Capability"
 	}
 	var b strings.Builder
-	b.WriteString("| " + header + " |")
+	b.WriteString("| " + cell(header) + " |")
 	for _, ri := range cols {
-		b.WriteString(" " + m.roles[ri].Title() + " |")
+		b.WriteString(" " + cell(m.roles[ri].Title()) + " |")
 	}
 	for _, x := range opts.Extra {
-		b.WriteString(" " + x.Title + " |")
+		b.WriteString(" " + cell(x.Title) + " |")
 	}
 	b.WriteString("\n|---|")
 	for range cols {
@@ -191,7 +204,7 @@ func (m *Matrix) Render(w io.Writer, opts RenderOptions) error {
 	b.WriteByte('\n')
 	for _, ci := range rows {
 		d := m.caps.defs[ci]
-		b.WriteString("| " + label(d, opts.Label) + " |")
+		b.WriteString("| " + cell(label(d, opts.Label)) + " |")
 		for _, ri := range cols {
 			if m.grants[ri].Has(ci) {
 				b.WriteString(" ✅ |")
@@ -200,12 +213,26 @@ func (m *Matrix) Render(w io.Writer, opts RenderOptions) error {
 			}
 		}
 		for _, x := range opts.Extra {
-			b.WriteString(" " + x.Cell(d) + " |")
+			v := ""
+			if x.Cell != nil {
+				v = x.Cell(d)
+			}
+			b.WriteString(" " + cell(v) + " |")
 		}
 		b.WriteByte('\n')
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// cell makes s safe inside a Markdown table cell: a "|" is escaped and line
+// breaks become spaces.
+func cell(s string) string {
+	if !strings.ContainsAny(s, "|\r\n") {
+		return s
+	}
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
 func label(d Def, l Label) string {
