@@ -70,7 +70,7 @@ func lookupCap(b *builder, cat *role.Catalog, what string, c role.Capability) (i
 func NewScheme(spec Spec) (*Scheme, error) {
 	sp := cloneSpec(spec)
 	b := &builder{id: sp.ID}
-	if err := role.ValidateID(sp.ID); err != nil {
+	if err := role.ValidateName("scheme", sp.ID); err != nil {
 		return nil, b.fault(err, "scheme ID")
 	}
 	if sp.Name == "" {
@@ -164,7 +164,7 @@ func (s *Scheme) buildEditions(b *builder) error {
 	}
 	for i := range sp.Editions {
 		e := &sp.Editions[i]
-		if err := role.ValidateID(e.ID); err != nil {
+		if err := role.ValidateName("edition", e.ID); err != nil {
 			return b.fault(err, "edition ID")
 		}
 		for _, prev := range keys[:i] {
@@ -186,7 +186,7 @@ func (s *Scheme) buildEditions(b *builder) error {
 		if e, ok := s.Edition(id); ok {
 			return e, nil
 		}
-		return nil, b.fault(nil, "%s names edition %q, which is not defined", what, id)
+		return nil, b.fault(ErrUnknownEdition, "%s names edition %q, which is not defined", what, id)
 	}
 	for _, c := range slices.Sorted(maps.Keys(sp.CapabilityEditions)) {
 		eds := sp.CapabilityEditions[c]
@@ -403,7 +403,7 @@ func (s *Scheme) holdsAnyAction(r int, actions ...Action) bool {
 }
 
 func (s *Scheme) buildScope(b *builder, sp ScopeSpec) (*Scope, error) {
-	if err := role.ValidateID(sp.Kind); err != nil {
+	if err := role.ValidateName("scope kind", sp.Kind); err != nil {
 		return nil, b.fault(err, "scope kind")
 	}
 	if _, dup := s.scopeIdx[sp.Kind]; dup {
@@ -412,6 +412,7 @@ func (s *Scheme) buildScope(b *builder, sp ScopeSpec) (*Scope, error) {
 	where := fmt.Sprintf("scope %q", sp.Kind)
 	if sp.Name == "" {
 		sp.Name = sp.Kind
+		s.spec.Scopes[len(s.scopes)].Name = sp.Kind
 	}
 	cat, err := role.NewCatalog(sp.Capabilities...)
 	if err != nil {

@@ -224,8 +224,10 @@ func AIEngine() *Scheme {
 //     users may not. Service administrators define custom service roles but
 //     do not grant access themselves.
 //   - A service's capabilities are its administration actions named by the
-//     product: access, custom roles, and managing machines, robots,
-//     processes, jobs, packages, queues, environments and schedules.
+//     product: service:access, service/roles:manage (custom roles), and
+//     service/<thing>:manage for machines, robots, processes, jobs,
+//     packages, queues, environments and schedules. The default service
+//     role, administrator, holds all of them.
 //   - Creating and deleting a service needs services:create and
 //     services:delete.
 func UiPath() *Scheme {
@@ -330,12 +332,16 @@ func UiPath() *Scheme {
 //   - A downgrade from enterprise while members hold the member role is
 //     refused, and the error says how many hold it.
 //   - Members join by invitation only (no direct addition).
-//   - Workspaces carry roles manager and member. Owners and managers reach
-//     every workspace as its manager; a workspace manager must hold the
-//     organization's workspace/settings:edit, so only owners and managers can
-//     be one; any member may be a workspace member. Creating, deleting and
-//     managing access to any workspace need workspaces:create,
-//     workspaces:delete and workspaces:edit.
+//   - Workspaces carry roles manager (rank 2) and member (rank 1), and the
+//     capabilities workspace:use (both), workspace:configure and
+//     workspace/members:manage (manager). A workspace's creator is its
+//     manager; someone added without a role named becomes a member. Owners
+//     and managers reach every workspace as its manager; a workspace manager
+//     must hold the organization's workspace/settings:edit, so only owners
+//     and managers can be one; any member may be a workspace member.
+//     Creating, deleting and managing access to any workspace need
+//     workspaces:create, workspaces:delete and workspaces:edit; a workspace's
+//     own managers manage its members too.
 func SoterAI() *Scheme {
 	const owner, manager, member = "owner", "manager", "member"
 	shared := []role.Capability{"content:use", "content/own:edit", "files:upload", "profile/own:edit"}

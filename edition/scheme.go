@@ -224,7 +224,7 @@ func (s *Scheme) ExternalRole() string {
 
 // IsExternal reports whether the role at position i is the external
 // standing.
-func (s *Scheme) IsExternal(i int) bool { return i == s.external }
+func (s *Scheme) IsExternal(i int) bool { return s.external >= 0 && i == s.external }
 
 // Invariants returns a copy of the scheme's invariants.
 func (s *Scheme) Invariants() []Invariant { return slices.Clone(s.spec.Invariants) }
@@ -261,7 +261,8 @@ func (s *Scheme) MayManage(actor, target int) bool {
 
 // MayAssign reports whether, by the rank rule and the scheme's rules, a
 // member holding the role at position actor may give the role at position
-// r. Immutability, edition and capabilities are not considered here.
+// r. Immutable roles and the external role are never assignable, so never
+// in it; the edition and capabilities are not considered here.
 func (s *Scheme) MayAssign(actor, r int) bool {
 	return uint(r) < 64 && s.assign[actor]&(1<<uint(r)) != 0
 }

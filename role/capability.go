@@ -14,6 +14,10 @@ var ErrInvalidCapability = errors.New("invalid capability ID")
 // ErrInvalidRole is matched by every error about a malformed role.
 var ErrInvalidRole = errors.New("invalid role")
 
+// ErrInvalidID is matched by every error about another malformed
+// identifier: a scheme, edition or scope kind (see ValidateName).
+var ErrInvalidID = errors.New("invalid ID")
+
 // MaxIDLen is the longest capability or role ID accepted, in bytes.
 const MaxIDLen = 128
 
@@ -127,6 +131,25 @@ func (r Role) Title() string {
 		return r.Name
 	}
 	return r.ID
+}
+
+// ValidateName reports whether id is a well-formed identifier of the given
+// kind ("scheme", "edition", "scope kind", ...): the rule of role IDs. The
+// error matches ErrInvalidID and names the kind, the ID and what is wrong.
+func ValidateName(kind, id string) error {
+	why := ""
+	switch {
+	case id == "":
+		why = "empty"
+	case len(id) > MaxIDLen:
+		why = fmt.Sprintf("longer than %d bytes", MaxIDLen)
+	default:
+		why = segmentProblem(id)
+	}
+	if why != "" {
+		return fmt.Errorf("%w: %s %q: %s", ErrInvalidID, kind, id, why)
+	}
+	return nil
 }
 
 // ValidateID reports whether id is a well-formed role ID. The error matches
