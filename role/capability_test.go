@@ -189,3 +189,21 @@ func TestRoleTitle(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateName(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, role.ValidateName("edition", "professional"))
+	for _, tt := range []struct{ id, why string }{
+		{"", "empty"},
+		{"Gold", "upper-case"},
+		{"2fa", "must start with a letter"},
+		{"a-b", `has '-'`},
+		{strings.Repeat("a", role.MaxIDLen+1), "longer than"},
+	} {
+		err := role.ValidateName("edition", tt.id)
+		require.ErrorIs(t, err, role.ErrInvalidID, tt.id)
+		assert.NotErrorIs(t, err, role.ErrInvalidRole)
+		assert.Contains(t, err.Error(), "edition")
+		assert.Contains(t, err.Error(), tt.why)
+	}
+}

@@ -95,7 +95,17 @@ func (ix *Index) insert(k string, pos int) int {
 
 // Lookup returns the position of k, and whether k is in the index.
 func (ix *Index) Lookup(k string) (int, bool) {
-	a, b := words(k)
+	// words(k), written out: the call and its spills cost a third of a
+	// lookup.
+	var a, b uint64
+	switch n := len(k); {
+	case n >= 8:
+		a, b = load(k, 0), load(k, n-8)
+	case n >= 4:
+		a = load4(k, 0) | load4(k, n-4)<<32
+	case n > 0:
+		a = uint64(k[0]) | uint64(k[n/2])<<8 | uint64(k[n-1])<<16
+	}
 	n := len(k) + 1
 	if len(ix.slots) == 0 {
 		for i := range ix.small {
