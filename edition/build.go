@@ -64,7 +64,8 @@ func lookupCap(b *builder, cat *role.Catalog, what string, c role.Capability) (i
 //     own rank, or give the immutable or external role;
 //   - a role able to invite, add or re-role that may give a role holding a
 //     capability it lacks itself (escalation);
-//   - a management or scope-creation capability that no role holds;
+//   - a management, organization or scope-creation capability that no role
+//     holds, or an unknown one among them or in Own;
 //   - a scope eligibility rule naming an unknown organization role or
 //     capability, or one that the creator of a resource could not pass.
 func NewScheme(spec Spec) (*Scheme, error) {
@@ -131,6 +132,9 @@ func NewScheme(spec Spec) (*Scheme, error) {
 		return nil, b.fault(nil, "InviteRole %q is immutable and can never be given", sp.InviteRole)
 	}
 	if err := s.buildManagement(b); err != nil {
+		return nil, err
+	}
+	if err := s.buildOrgCapabilities(b); err != nil {
 		return nil, err
 	}
 	if len(sp.Scopes) > MaxScopes {
@@ -380,6 +384,33 @@ func (s *Scheme) buildManagement(b *builder) error {
 					s.m.Role(a).ID, s.m.Role(r).ID, s.m.Catalog().Def(ci).ID, s.m.Role(a).ID, s.m.Role(a).ID)
 			}
 		}
+	}
+	return nil
+}
+
+func (s *Scheme) buildOrgCapabilities(b *builder) error {
+	oc := s.spec.Organization
+	for _, x := range []struct {
+		what string
+		c    role.Capability
+	}{{"Organization.Settings", oc.Settings}, {"Organization.Edition", oc.Edition}, {"Organization.Delete", oc.Delete}, {"Organization.Audit", oc.Audit}} {
+		if x.c == "" {
+			continue
+		}
+		ci, err := b.capability(x.what, x.c)
+		if err != nil {
+			return err
+		}
+		if !s.heldByAnyRole(ci) {
+			return b.fault(nil, "%s is %q, which no role holds", x.what, x.c)
+		}
+	}
+	for _, c := range s.spec.Own {
+		ci, err := b.capability("Own", c)
+		if err != nil {
+			return err
+		}
+		s.own = s.own.With(ci)
 	}
 	return nil
 }

@@ -36,6 +36,10 @@ func mustBuild(sp Spec) *Scheme {
 //   - Edition gates come from the public documentation: service principals
 //     and their keys, job runs, raster inference, billing and audit logs are
 //     professional and enterprise only.
+//   - Renaming, changing the edition or seat override, and archiving or
+//     deleting the organization need organization/settings:manage (admins);
+//     reading the audit trail needs audit_logs:view, so it is professional
+//     and enterprise only. api_keys:manage_own acts on one's own keys only.
 func Wherobots() *Scheme {
 	const (
 		admin, user = "admin", "user"
@@ -105,6 +109,13 @@ func Wherobots() *Scheme {
 			Remove:     "members:manage",
 			ChangeRole: "roles:modify",
 		},
+		Organization: OrgCapabilities{
+			Settings: "organization/settings:manage",
+			Edition:  "organization/settings:manage",
+			Delete:   "organization/settings:manage",
+			Audit:    "audit_logs:view",
+		},
+		Own: []role.Capability{"api_keys:manage_own"},
 	})
 }
 
@@ -126,6 +137,10 @@ func Wherobots() *Scheme {
 //     a project invitation that names no role makes a viewer.
 //   - Only a project's owners manage its members and delete it; holding the
 //     organization's owner role does not reach into projects one is not in.
+//   - The organization itself (settings, edition, deletion) is managed with
+//     billing:manage, the owners' right to "manage the organization's
+//     subscription"; the audit trail is read with members:manage. Both are
+//     owners only.
 func AIEngine() *Scheme {
 	const owner, editor, viewer, external = "owner", "editor", "viewer", "external"
 	return mustBuild(Spec{
@@ -162,6 +177,12 @@ func AIEngine() *Scheme {
 			Add:        "accounts:create",
 			Remove:     "members:manage",
 			ChangeRole: "members:manage",
+		},
+		Organization: OrgCapabilities{
+			Settings: "billing:manage",
+			Edition:  "billing:manage",
+			Delete:   "billing:manage",
+			Audit:    "members:manage",
 		},
 		Scopes: []ScopeSpec{{
 			Kind: "project",
@@ -230,6 +251,9 @@ func AIEngine() *Scheme {
 //     role, administrator, holds all of them.
 //   - Creating and deleting a service needs services:create and
 //     services:delete.
+//   - Settings need organization_settings:edit, archiving or deleting the
+//     organization organization_settings:delete, changing the edition
+//     licenses:edit, and reading the audit trail audit_logs:view.
 func UiPath() *Scheme {
 	const owner, admin, user = "owner", "administrator", "user"
 	// The twelve resources of the organization permission matrix.
@@ -295,6 +319,12 @@ func UiPath() *Scheme {
 			Remove:     "users:delete",
 			ChangeRole: "users:edit",
 		},
+		Organization: OrgCapabilities{
+			Settings: "organization_settings:edit",
+			Edition:  "licenses:edit",
+			Delete:   "organization_settings:delete",
+			Audit:    "audit_logs:view",
+		},
 		Scopes: []ScopeSpec{{
 			Kind:          "service",
 			Name:          "Service",
@@ -332,6 +362,11 @@ func UiPath() *Scheme {
 //   - A downgrade from enterprise while members hold the member role is
 //     refused, and the error says how many hold it.
 //   - Members join by invitation only (no direct addition).
+//   - Settings need organization/settings:edit, edition changes and the
+//     seat limit billing:manage, archiving or deleting organization:delete;
+//     the audit trail, which the product does not describe, is read by
+//     owners (organization/settings:edit). content/own:edit and
+//     profile/own:edit act on one's own things only.
 //   - Workspaces carry roles manager (rank 2) and member (rank 1), and the
 //     capabilities workspace:use (both), workspace:configure and
 //     workspace/members:manage (manager). A workspace's creator is its
@@ -396,6 +431,13 @@ func SoterAI() *Scheme {
 			ChangeRole: "members:change_role",
 			Rules:      []Rule{{Actor: manager, Manage: []string{manager, member}, Assign: []string{manager, member}}},
 		},
+		Organization: OrgCapabilities{
+			Settings: "organization/settings:edit",
+			Edition:  "billing:manage",
+			Delete:   "organization:delete",
+			Audit:    "organization/settings:edit",
+		},
+		Own: []role.Capability{"content/own:edit", "profile/own:edit"},
 		Scopes: []ScopeSpec{{
 			Kind: "workspace",
 			Name: "Workspace",

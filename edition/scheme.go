@@ -71,6 +71,27 @@ type Spec struct {
 	// Scopes are the kinds of resource inside an organization that carry
 	// roles of their own (projects, services, workspaces).
 	Scopes []ScopeSpec
+
+	// Organization says which capability governs each operation on the
+	// organization itself.
+	Organization OrgCapabilities
+	// Own lists the capabilities that act on one's own things (one's own
+	// API keys, content, profile): a check of one names the thing's owner,
+	// and only the owner is allowed.
+	Own []role.Capability
+}
+
+// OrgCapabilities says which capability an actor must hold for each
+// operation on the organization itself. An empty one means nobody may.
+type OrgCapabilities struct {
+	// Settings governs renaming the organization and editing its settings.
+	Settings role.Capability
+	// Edition governs changing the edition and the seat override.
+	Edition role.Capability
+	// Delete governs archiving and deleting the organization.
+	Delete role.Capability
+	// Audit governs reading and exporting the audit trail.
+	Audit role.Capability
 }
 
 // Invariant constrains the holders of one organization role. Nothing that
@@ -168,6 +189,7 @@ type Scheme struct {
 	exceeds    []uint64        // per actor role: roles holding a capability it lacks
 	scopes     []*Scope
 	scopeIdx   map[string]int
+	own        role.Set
 }
 
 // ID returns the scheme's identifier.
@@ -273,6 +295,14 @@ func (s *Scheme) Exceeds(actor, r int) bool {
 	return uint(r) < 64 && s.exceeds[actor]&(1<<uint(r)) != 0
 }
 
+// OrgCapabilities returns the capabilities governing operations on the
+// organization itself.
+func (s *Scheme) OrgCapabilities() OrgCapabilities { return s.spec.Organization }
+
+// IsOwn reports whether the capability at position i of the catalog acts on
+// one's own things (see Spec.Own).
+func (s *Scheme) IsOwn(i int) bool { return s.own.Has(i) }
+
 // Management returns a copy of the scheme's management settings.
 func (s *Scheme) Management() Management { return cloneManagement(s.spec.Management) }
 
@@ -321,6 +351,7 @@ func cloneSpec(sp Spec) Spec {
 		out.RoleEditions[k] = slices.Clone(v)
 	}
 	out.Invariants = slices.Clone(sp.Invariants)
+	out.Own = slices.Clone(sp.Own)
 	out.Management = cloneManagement(sp.Management)
 	out.Scopes = make([]ScopeSpec, len(sp.Scopes))
 	for i, sc := range sp.Scopes {

@@ -43,6 +43,20 @@ func Decide(s *edition.Scheme, ed, r string, c role.Capability) Decision {
 	return decision(s, e, ri, ci)
 }
 
+// DecideOwn is Decide for a capability exercised on a thing owned by
+// someone: when c is one of the scheme's own-thing capabilities (Spec.Own),
+// only the thing's owner is allowed (isOwner), and others are denied with
+// ReasonNotOwner. For any other capability it is Decide.
+func DecideOwn(s *edition.Scheme, ed, r string, c role.Capability, isOwner bool) Decision {
+	d := Decide(s, ed, r, c)
+	if d.Allowed && !isOwner {
+		if ci, ok := s.Catalog().Index(c); ok && s.IsOwn(ci) {
+			d.Allowed, d.Reason = false, ReasonNotOwner
+		}
+	}
+	return d
+}
+
 // DecideAt is Decide over inputs resolved once, for hot paths: e from
 // s.Edition, ri from s.RoleIndex and ci from s.Catalog().Index, all of the
 // same scheme. It skips the three lookups that are most of Decide's cost.

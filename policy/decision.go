@@ -66,32 +66,51 @@ const (
 	ReasonUnknownScope
 	// ReasonUnknownScheme: no scheme was given.
 	ReasonUnknownScheme
+	// ReasonNotOwner: the capability acts on one's own things, and the
+	// thing belongs to someone else.
+	ReasonNotOwner
+	// ReasonUnknownOrganization: there is no such organization.
+	ReasonUnknownOrganization
+	// ReasonNotMember: the principal is not a member of the organization
+	// (nor, where asked about a scope, of the scope).
+	ReasonNotMember
+	// ReasonArchived: the organization is archived; nothing is allowed in
+	// it.
+	ReasonArchived
+	// ReasonUnavailable: the decision could not be made (the store failed
+	// or the context ended); orgauthz fails closed.
+	ReasonUnavailable
 	numReasons
 )
 
 var reasonNames = [numReasons]string{
-	ReasonRoleHolds:         "role-holds",
-	ReasonMayManage:         "may-manage",
-	ReasonMayLeave:          "may-leave",
-	ReasonEligible:          "eligible",
-	ReasonRoleLacks:         "role-lacks",
-	ReasonEditionGated:      "edition-gated",
-	ReasonRoleNotInEdition:  "role-not-in-edition",
-	ReasonActionNotOffered:  "action-not-offered",
-	ReasonOutranked:         "outranked",
-	ReasonMayNotAssign:      "may-not-assign",
-	ReasonEscalation:        "escalation",
-	ReasonImmutableRole:     "immutable-role",
-	ReasonImmutableTarget:   "immutable-target",
-	ReasonExternalRole:      "external-role",
-	ReasonNotEligible:       "not-eligible",
-	ReasonUnknownCapability: "unknown-capability",
-	ReasonUnknownRole:       "unknown-role",
-	ReasonUnknownTarget:     "unknown-target-role",
-	ReasonUnknownNewRole:    "unknown-new-role",
-	ReasonUnknownEdition:    "unknown-edition",
-	ReasonUnknownScope:      "unknown-scope",
-	ReasonUnknownScheme:     "unknown-scheme",
+	ReasonRoleHolds:           "role-holds",
+	ReasonMayManage:           "may-manage",
+	ReasonMayLeave:            "may-leave",
+	ReasonEligible:            "eligible",
+	ReasonRoleLacks:           "role-lacks",
+	ReasonEditionGated:        "edition-gated",
+	ReasonRoleNotInEdition:    "role-not-in-edition",
+	ReasonActionNotOffered:    "action-not-offered",
+	ReasonOutranked:           "outranked",
+	ReasonMayNotAssign:        "may-not-assign",
+	ReasonEscalation:          "escalation",
+	ReasonImmutableRole:       "immutable-role",
+	ReasonImmutableTarget:     "immutable-target",
+	ReasonExternalRole:        "external-role",
+	ReasonNotEligible:         "not-eligible",
+	ReasonUnknownCapability:   "unknown-capability",
+	ReasonUnknownRole:         "unknown-role",
+	ReasonUnknownTarget:       "unknown-target-role",
+	ReasonUnknownNewRole:      "unknown-new-role",
+	ReasonUnknownEdition:      "unknown-edition",
+	ReasonUnknownScope:        "unknown-scope",
+	ReasonUnknownScheme:       "unknown-scheme",
+	ReasonNotOwner:            "not-owner",
+	ReasonUnknownOrganization: "unknown-organization",
+	ReasonNotMember:           "not-member",
+	ReasonArchived:            "archived",
+	ReasonUnavailable:         "unavailable",
 }
 
 // String returns the reason's stable kebab-case name, e.g. "edition-gated".
@@ -372,6 +391,19 @@ func (d Decision) explain() string {
 		return fmt.Sprintf("unknown scope kind %s", q(d.Scope()))
 	case ReasonUnknownScheme:
 		return "no scheme"
+	case ReasonNotOwner:
+		return fmt.Sprintf("%s acts on one's own things, and this one belongs to someone else", c)
+	case ReasonUnknownOrganization:
+		return "no such organization"
+	case ReasonNotMember:
+		if d.Scope() != "" {
+			return fmt.Sprintf("the principal is not a member of the %s", d.Scope())
+		}
+		return "the principal is not a member of the organization"
+	case ReasonArchived:
+		return "the organization is archived"
+	case ReasonUnavailable:
+		return "the decision could not be made (store unavailable or context ended); denied"
 	}
 	return "no rule decided"
 }
@@ -405,7 +437,9 @@ func (d Decision) what() string {
 // ErrInvariant and ErrImmutableRole for an immutable role, ErrNotAssignable
 // (with ErrPermissionDenied) for the external standing, and ErrUnknownRole,
 // ErrUnknownCapability, ErrUnknownEdition, ErrUnknownScope and
-// ErrUnknownScheme for unknown input.
+// ErrUnknownScheme for unknown input; ErrNotMember, ErrNotOwner and
+// ErrArchived (with ErrPermissionDenied), ErrUnknownOrganization, and
+// ErrUnavailable for the service's own reasons.
 func (d Decision) Err() error {
 	if d.Allowed {
 		return nil
@@ -428,6 +462,16 @@ func (d Decision) Err() error {
 		return fmt.Errorf("%w: %s", ErrUnknownScope, msg)
 	case ReasonUnknownScheme:
 		return fmt.Errorf("%w: %s", ErrUnknownScheme, msg)
+	case ReasonNotOwner:
+		return fmt.Errorf("%w: %w: %s", ErrPermissionDenied, ErrNotOwner, msg)
+	case ReasonUnknownOrganization:
+		return fmt.Errorf("%w: %s", ErrUnknownOrganization, msg)
+	case ReasonNotMember:
+		return fmt.Errorf("%w: %w: %s", ErrPermissionDenied, ErrNotMember, msg)
+	case ReasonArchived:
+		return fmt.Errorf("%w: %w: %s", ErrPermissionDenied, ErrArchived, msg)
+	case ReasonUnavailable:
+		return fmt.Errorf("%w: %s", ErrUnavailable, msg)
 	}
 	return fmt.Errorf("%w: %s", ErrPermissionDenied, msg)
 }

@@ -36,6 +36,18 @@ var (
 	// ErrSeatOverride: the seat override is negative, or the edition's
 	// limit cannot be overridden.
 	ErrSeatOverride = errors.New("invalid seat override")
+	// ErrNotOwner: the capability acts on one's own things only.
+	ErrNotOwner = errors.New("not the owner")
+	// ErrNotMember: the principal is not a member of the organization (or
+	// scope).
+	ErrNotMember = errors.New("not a member")
+	// ErrArchived: the organization is archived.
+	ErrArchived = errors.New("organization archived")
+	// ErrUnknownOrganization: there is no such organization.
+	ErrUnknownOrganization = errors.New("unknown organization")
+	// ErrUnavailable: a decision could not be made because the store failed
+	// or the context ended; the answer is deny.
+	ErrUnavailable = errors.New("decision unavailable")
 )
 
 // The unknown-input sentinels live with the types they are about; they are

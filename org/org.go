@@ -1,0 +1,237 @@
+// Package org holds the records of an organization's life (the
+// organization, its members, its scope resources and their members, custom
+// scope roles, audit events) and their own validation.
+//
+// Records are plain values. Their slices and maps are owned by whoever
+// holds the record: stores copy them in and out (see Clone methods).
+package org
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/orgauthz/orgauthz/role"
+)
+
+// Validation errors. Each error the Validate functions return matches one
+// of them and names the value and what is wrong with it.
+var (
+	// ErrInvalidName: an organization or scope name is empty, too long, or
+	// holds control characters.
+	ErrInvalidName = errors.New("invalid name")
+	// ErrInvalidID: a principal, organization or scope ID is empty, too long
+	// or holds characters other than printable ASCII.
+	ErrInvalidID = errors.New("invalid ID")
+	// ErrInvalidSettings: too many settings, or a key or value out of
+	// bounds.
+	ErrInvalidSettings = errors.New("invalid settings")
+)
+
+// Limits on record fields.
+const (
+	MaxNameLen         = 200 // characters (runes) in a name
+	MaxIDLen           = 128 // bytes in an ID
+	MaxSettings        = 64  // entries in Organization.Settings
+	MaxSettingKeyLen   = 64  // bytes in a settings key
+	MaxSettingValueLen = 4096
+)
+
+// Kind is the kind of a principal.
+type Kind uint8
+
+// The kinds of principal.
+const (
+	// User is a person.
+	User Kind = iota + 1
+	// ServicePrincipal is a non-human member, such as a CI system.
+	ServicePrincipal
+)
+
+// String returns "user" or "service-principal".
+func (k Kind) String() string {
+	switch k {
+	case User:
+		return "user"
+	case ServicePrincipal:
+		return "service-principal"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Principal is someone who acts: a user or a service principal, known by an
+// ID the host assigns.
+type Principal struct {
+	ID   string
+	Kind Kind
+}
+
+// Validate reports whether p has a valid ID and a known kind.
+func (p Principal) Validate() error {
+	if err := ValidateID("principal", p.ID); err != nil {
+		return err
+	}
+	if p.Kind != User && p.Kind != ServicePrincipal {
+		return fmt.Errorf("%w: principal %q has unknown kind %d", ErrInvalidID, p.ID, p.Kind)
+	}
+	return nil
+}
+
+// Organization is a customer's organization.
+type Organization struct {
+	ID      string
+	Name    string
+	Scheme  string // the scheme's ID
+	Edition string // the edition's ID
+	// SeatOverride is the organization's own seat limit, where its edition
+	// allows one; 0 means the edition's limit.
+	SeatOverride int
+	// Settings are the host's free-form settings.
+	Settings map[string]string
+	// Archived organizations allow nothing until deleted.
+	Archived  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Clone returns a copy of o that shares nothing with it.
+func (o Organization) Clone() Organization {
+	o.Settings = maps.Clone(o.Settings)
+	return o
+}
+
+// Member is a principal's membership of an organization.
+type Member struct {
+	PrincipalID string
+	Kind        Kind
+	// Role is the member's organization role. For an external member it is
+	// the scheme's external role.
+	Role string
+	// External marks a principal that belongs to scope resources of the
+	// organization without being a member of it (AI Engine's External
+	// User). External members take no seat.
+	External bool
+	JoinedAt time.Time
+}
+
+// Scope is a resource inside an organization that carries roles of its
+// own: a project, a service, a workspace.
+type Scope struct {
+	Kind      string // the scheme's scope kind, e.g. "project"
+	ID        string
+	Name      string
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+// ScopeMember is a principal's role on one scope resource.
+type ScopeMember struct {
+	Kind        string
+	ScopeID     string
+	PrincipalID string
+	Role        string // a scope role of the kind, or a custom role of the resource
+	AddedAt     time.Time
+}
+
+// ScopeRole is a custom scope role defined on one resource (UiPath's custom
+// service roles).
+type ScopeRole struct {
+	Kind         string
+	ScopeID      string
+	ID           string
+	Name         string
+	Capabilities []role.Capability
+	CreatedBy    string
+	CreatedAt    time.Time
+}
+
+// Clone returns a copy of r that shares nothing with it.
+func (r ScopeRole) Clone() ScopeRole {
+	r.Capabilities = slices.Clone(r.Capabilities)
+	return r
+}
+
+// AuditEvent records one change, written in the same transaction as the
+// change. It never holds a secret.
+type AuditEvent struct {
+	// Seq numbers the organization's events from 1, in the order they were
+	// written; the store assigns it.
+	Seq   int64     `json:"seq"`
+	OrgID string    `json:"org"`
+	Time  time.Time `json:"time"`
+	// Actor is the principal who made the change.
+	Actor string `json:"actor"`
+	// Action names the change, e.g. "member.role.change".
+	Action string `json:"action"`
+	// Target is what the change was made to: a principal ID, or
+	// "kind/id" for a scope resource.
+	Target     string `json:"target,omitempty"`
+	RoleBefore string `json:"role_before,omitempty"`
+	RoleAfter  string `json:"role_after,omitempty"`
+	// Detail adds what else the change was about (an edition, a name).
+	Detail string `json:"detail,omitempty"`
+}
+
+// ValidateName reports whether name is a valid name for the given kind of
+// thing ("organization", "project", ...): 1 to MaxNameLen characters of
+// valid UTF-8, no control characters, no leading or trailing space.
+func ValidateName(kind, name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return fmt.Errorf("%w: %s name is empty", ErrInvalidName, kind)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%w: %s name %q is not valid UTF-8", ErrInvalidName, kind, name)
+	case utf8.RuneCountInString(name) > MaxNameLen:
+		return fmt.Errorf("%w: %s name is %d characters long, at most %d", ErrInvalidName, kind, utf8.RuneCountInString(name), MaxNameLen)
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("%w: %s name %q has leading or trailing space", ErrInvalidName, kind, name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%w: %s name %q has control character %U", ErrInvalidName, kind, name, r)
+		}
+	}
+	return nil
+}
+
+// ValidateID reports whether id is a valid ID for the given kind of thing
+// ("principal", "organization", ...): 1 to MaxIDLen bytes of printable
+// ASCII other than space.
+func ValidateID(kind, id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: %s ID is empty", ErrInvalidID, kind)
+	case len(id) > MaxIDLen:
+		return fmt.Errorf("%w: %s ID is %d bytes long, at most %d", ErrInvalidID, kind, len(id), MaxIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return fmt.Errorf("%w: %s ID %q has byte %#x at %d (printable ASCII only, no space)", ErrInvalidID, kind, id, id[i], i)
+		}
+	}
+	return nil
+}
+
+// ValidateSettings reports whether settings are within the limits.
+func ValidateSettings(settings map[string]string) error {
+	if len(settings) > MaxSettings {
+		return fmt.Errorf("%w: %d entries, at most %d", ErrInvalidSettings, len(settings), MaxSettings)
+	}
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
+		v := settings[k]
+		switch {
+		case k == "" || len(k) > MaxSettingKeyLen:
+			return fmt.Errorf("%w: key %q must be 1 to %d bytes", ErrInvalidSettings, k, MaxSettingKeyLen)
+		case len(v) > MaxSettingValueLen:
+			return fmt.Errorf("%w: value of %q is %d bytes, at most %d", ErrInvalidSettings, k, len(v), MaxSettingValueLen)
+		case !utf8.ValidString(k) || !utf8.ValidString(v):
+			return fmt.Errorf("%w: %q is not valid UTF-8", ErrInvalidSettings, k)
+		}
+	}
+	return nil
+}

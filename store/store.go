@@ -1,0 +1,228 @@
+// Package store is the persistence contract of orgauthz: what a store keeps
+// (the records of package org) and how it keeps them consistent.
+//
+// The organization is the unit of consistency. Every change runs in one
+// transaction that holds its organization exclusively (Store.Update), so an
+// invariant checked inside it (the last admin, the seat limit) still holds
+// when the change is written. Reads run in read-only views (Store.View);
+// the hot path of permission checks reads through Store.Access.
+//
+// Stores decide nothing: every rule lives in package policy and is applied
+// by the service in the root package. A store only keeps records, keeps
+// them apart per organization, and keeps its promises below.
+//
+// # The contract every store keeps
+//
+//   - Errors: a missing record is ErrNotFound, a duplicate ErrExists, a
+//     closed store ErrClosed, all matched with errors.Is and wrapped with
+//     what was missing. A context that is done fails the call with an error
+//     that matches ctx.Err(). Backend errors are translated: no caller needs
+//     the backend's packages to read one.
+//   - Copies: records go in and come out by value, with their slices and
+//     maps copied; changing a record after passing it in, or one returned,
+//     changes nothing stored.
+//   - Times are kept to the microsecond, in UTC: a time read back equals
+//     the time written truncated to microseconds.
+//   - Concurrency: every method of Store may be called concurrently.
+//     Updates of one organization are serialized; updates of different
+//     organizations proceed independently. A Tx or Reader is valid only
+//     inside the function it was passed to, and only on that goroutine.
+//   - Listings are iter.Seq2 values, single use, in the order each method
+//     states (IDs compare as bytes, as Go compares strings); an error ends
+//     the listing (yielded once, with a zero record).
+//     Listings take an "after" key and start just past it, so a caller
+//     pages by passing the last key it saw.
+//
+// The package storetest asserts this contract; every store runs it.
+package store
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"time"
+
+	"github.com/orgauthz/orgauthz/org"
+)
+
+// Sentinel errors of the contract.
+var (
+	// ErrNotFound: the record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrExists: a record with the same key already exists.
+	ErrExists = errors.New("already exists")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("store closed")
+)
+
+// Store keeps organizations and everything in them.
+//
+// All methods may be called concurrently, and fail with ErrClosed after
+// Close.
+type Store interface {
+	// Update runs fn in a read-write transaction on organization orgID,
+	// which it holds exclusively until fn returns: other Updates of the same
+	// organization wait, Updates of other organizations do not. If fn
+	// returns nil (and ctx is not done) the changes are committed together;
+	// if fn returns an error, panics, or ctx is done, none of them is, and
+	// Update returns fn's error (or ctx.Err()) as it is, unwrapped, so the
+	// caller's own sentinels survive. The organization need not exist yet:
+	// fn may create it with Tx.CreateOrganization.
+	Update(ctx context.Context, orgID string, fn func(ctx context.Context, tx Tx) error) error
+
+	// View runs fn with a consistent read-only view of organization orgID:
+	// fn sees either all of a concurrent Update's changes or none. It
+	// returns fn's error as it is.
+	View(ctx context.Context, orgID string, fn func(ctx context.Context, r Reader) error) error
+
+	// Access returns what a permission check needs to know about principal
+	// principalID in organization orgID, without a transaction. It fails
+	// with ErrNotFound, wrapped, when the organization does not exist
+	// (errors.Is(err, ErrOrganizationNotFound) too) or the principal is not
+	// a member of it (errors.Is(err, ErrMemberNotFound) too). It is the hot
+	// path: a store should answer it from memory or a cache, and must
+	// never answer from a state older than the caller's own last committed
+	// Update.
+	Access(ctx context.Context, orgID, principalID string) (Access, error)
+
+	// Organizations lists the organizations, ordered by ID, starting after
+	// the given ID ("" for the first).
+	Organizations(ctx context.Context, after string) iter.Seq2[org.Organization, error]
+
+	// Close releases the store. Calls after Close fail with ErrClosed;
+	// Close itself is idempotent.
+	Close() error
+}
+
+// ErrOrganizationNotFound and ErrMemberNotFound refine ErrNotFound for
+// Access and for the service, which must tell "no such organization" from
+// "not a member". Both also match ErrNotFound.
+var (
+	ErrOrganizationNotFound = &notFound{"organization not found"}
+	ErrMemberNotFound       = &notFound{"member not found"}
+)
+
+type notFound struct{ msg string }
+
+func (e *notFound) Error() string { return e.msg }
+
+// Is makes the refinements match ErrNotFound.
+func (e *notFound) Is(target error) bool { return target == ErrNotFound }
+
+// Access is what a permission check needs: the organization's scheme,
+// edition and standing, and the principal's role in it.
+type Access struct {
+	Scheme   string
+	Edition  string
+	Archived bool
+	Role     string
+	Kind     org.Kind
+	External bool
+}
+
+// Counts are an organization's head counts.
+type Counts struct {
+	// Members counts members that are not external.
+	Members int
+	// External counts external members.
+	External int
+	// Roles counts, by role ID, the members (external ones included, under
+	// the external role) holding each role.
+	Roles map[string]int
+}
+
+// AuditFilter selects audit events. Zero fields select everything.
+type AuditFilter struct {
+	// Since and Until bound the event time: Since <= Time < Until.
+	Since, Until time.Time
+	// Actor, if set, selects the events of one actor.
+	Actor string
+	// AfterSeq starts the listing just past this sequence number.
+	AfterSeq int64
+}
+
+// Reader reads one organization. Every method fails with an error matching
+// ErrOrganizationNotFound (and ErrNotFound) when the organization does not
+// exist, unless it says otherwise.
+type Reader interface {
+	// Organization returns the organization.
+	Organization(ctx context.Context) (org.Organization, error)
+	// Member returns the member with the given principal ID, or an error
+	// matching ErrMemberNotFound.
+	Member(ctx context.Context, principalID string) (org.Member, error)
+	// Members lists the members (external ones included), ordered by
+	// principal ID, starting after the given one.
+	Members(ctx context.Context, after string) iter.Seq2[org.Member, error]
+	// Counts returns the head counts.
+	Counts(ctx context.Context) (Counts, error)
+
+	// Scope returns a scope resource, or an error matching ErrNotFound.
+	Scope(ctx context.Context, kind, id string) (org.Scope, error)
+	// Scopes lists the scope resources of a kind, ordered by ID, starting
+	// after the given one.
+	Scopes(ctx context.Context, kind, after string) iter.Seq2[org.Scope, error]
+	// ScopeMember returns a principal's membership of a scope resource, or
+	// an error matching ErrNotFound.
+	ScopeMember(ctx context.Context, kind, scopeID, principalID string) (org.ScopeMember, error)
+	// ScopeMembers lists a resource's members, ordered by principal ID,
+	// starting after the given one. A missing resource lists nothing.
+	ScopeMembers(ctx context.Context, kind, scopeID, after string) iter.Seq2[org.ScopeMember, error]
+	// PrincipalScopes lists every scope membership of one principal in the
+	// organization, ordered by kind, then scope ID.
+	PrincipalScopes(ctx context.Context, principalID string) iter.Seq2[org.ScopeMember, error]
+	// ScopeRole returns a custom scope role, or an error matching
+	// ErrNotFound.
+	ScopeRole(ctx context.Context, kind, scopeID, roleID string) (org.ScopeRole, error)
+	// ScopeRoles lists a resource's custom roles, ordered by role ID.
+	ScopeRoles(ctx context.Context, kind, scopeID string) iter.Seq2[org.ScopeRole, error]
+
+	// Audit lists the audit events the filter selects, ordered by Seq.
+	Audit(ctx context.Context, f AuditFilter) iter.Seq2[org.AuditEvent, error]
+}
+
+// Tx reads and changes one organization inside Store.Update. Changes are
+// visible to the Tx's own reads at once, and to everyone else at commit.
+type Tx interface {
+	Reader
+
+	// CreateOrganization creates the transaction's organization; o.ID must
+	// be the ID Update was called with. It fails with ErrExists if the
+	// organization exists.
+	CreateOrganization(ctx context.Context, o org.Organization) error
+	// UpdateOrganization replaces the organization's record (its ID
+	// cannot change).
+	UpdateOrganization(ctx context.Context, o org.Organization) error
+	// DeleteOrganization deletes the organization and everything in it:
+	// members, scopes, scope members, custom roles and audit events.
+	DeleteOrganization(ctx context.Context) error
+
+	// AddMember adds a member; ErrExists if the principal is one.
+	AddMember(ctx context.Context, m org.Member) error
+	// UpdateMember replaces a member's record; an error matching
+	// ErrMemberNotFound if the principal is not one.
+	UpdateMember(ctx context.Context, m org.Member) error
+	// RemoveMember removes a member's record (and nothing else); an error
+	// matching ErrMemberNotFound if the principal is not one.
+	RemoveMember(ctx context.Context, principalID string) error
+
+	// CreateScope creates a scope resource; ErrExists if (kind, ID) exists.
+	CreateScope(ctx context.Context, s org.Scope) error
+	// DeleteScope deletes a scope resource with its members and custom
+	// roles; ErrNotFound if it does not exist.
+	DeleteScope(ctx context.Context, kind, id string) error
+	// PutScopeMember adds or replaces a principal's membership of a scope
+	// resource; ErrNotFound if the resource does not exist.
+	PutScopeMember(ctx context.Context, m org.ScopeMember) error
+	// RemoveScopeMember removes a membership; ErrNotFound if there is none.
+	RemoveScopeMember(ctx context.Context, kind, scopeID, principalID string) error
+	// PutScopeRole adds or replaces a custom role of a scope resource;
+	// ErrNotFound if the resource does not exist.
+	PutScopeRole(ctx context.Context, r org.ScopeRole) error
+	// DeleteScopeRole deletes a custom role; ErrNotFound if there is none.
+	DeleteScopeRole(ctx context.Context, kind, scopeID, roleID string) error
+
+	// AppendAudit appends an event and returns the sequence number it was
+	// given (the previous one plus 1, from 1). The event's OrgID is set to
+	// the organization's.
+	AppendAudit(ctx context.Context, e org.AuditEvent) (int64, error)
+}
