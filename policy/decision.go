@@ -324,7 +324,7 @@ func (d Decision) explain() string {
 	switch d.Reason {
 	case ReasonRoleHolds:
 		if d.kind() == kindScope {
-			return fmt.Sprintf("%s role %s holds %s", d.Scope(), q(d.Role()), c)
+			return fmt.Sprintf("%s role %s holds %s", d.Scope(), d.scopeRoleName(), c)
 		}
 		return fmt.Sprintf("role %s holds %s in edition %s", q(d.Role()), c, q(d.Edition()))
 	case ReasonMayManage:
@@ -335,7 +335,7 @@ func (d Decision) explain() string {
 		return fmt.Sprintf("organization role %s may hold %s role %s", q(d.Role()), d.Scope(), q(d.NewRole()))
 	case ReasonRoleLacks:
 		if d.kind() == kindScope {
-			return fmt.Sprintf("%s role %s lacks %s", d.Scope(), q(d.Role()), c)
+			return fmt.Sprintf("%s role %s lacks %s", d.Scope(), d.scopeRoleName(), c)
 		}
 		return fmt.Sprintf("role %s lacks %s", q(d.Role()), c)
 	case ReasonEditionGated:
@@ -406,6 +406,15 @@ func (d Decision) explain() string {
 		return "the decision could not be made (store unavailable or context ended); denied"
 	}
 	return "no rule decided"
+}
+
+// scopeRoleName names the scope role of a scope decision, quoted, or
+// "(custom)" for a custom role.
+func (d Decision) scopeRoleName() string {
+	if r := d.Role(); r != "" {
+		return strconv.Quote(r)
+	}
+	return "(custom)"
 }
 
 func (d Decision) edition() *edition.Edition {

@@ -41,6 +41,34 @@ func DecideScope(s *edition.Scheme, kind, r string, c role.Capability) Decision 
 	return d
 }
 
+// DecideScopeSet is DecideScope for a custom scope role, which is not in
+// the scheme but holds the set of capabilities held (positions in the
+// scope's catalog). Decision.Role returns "".
+func DecideScopeSet(s *edition.Scheme, kind string, held role.Set, c role.Capability) Decision {
+	if s == nil {
+		return Decision{Reason: ReasonUnknownScheme}
+	}
+	d := newDecision(s, kindScope, 0)
+	si, ok := s.ScopeIndex(kind)
+	if !ok {
+		d.unknown(ReasonUnknownScope, kind)
+		return d
+	}
+	d.set(posScope, si)
+	ci, ok := s.ScopeAt(si).Matrix().Catalog().Index(c)
+	if !ok {
+		d.unknown(ReasonUnknownCapability, string(c))
+		return d
+	}
+	d.set(posCap, ci)
+	if held.Has(ci) {
+		d.Allowed, d.Reason = true, ReasonRoleHolds
+	} else {
+		d.Reason = ReasonRoleLacks
+	}
+	return d
+}
+
 // Eligible answers whether a principal whose organization role is orgRole
 // may hold scope role scopeRole on a resource of the given kind, in an
 // organization of edition ed. A principal who is not a member of the

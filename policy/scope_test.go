@@ -104,3 +104,22 @@ func TestEligibleExternalNeedsAllowance(t *testing.T) {
 	d := policy.Eligible(s, "standard", "project", "external", "viewer")
 	assert.Equal(t, policy.ReasonNotEligible, d.Reason, "%v", d)
 }
+
+func TestDecideScopeSet(t *testing.T) {
+	t.Parallel()
+	up := edition.UiPath()
+	sc, _ := up.Scope("service")
+	cat := sc.Matrix().Catalog()
+	held, err := cat.Set("service:access", "service/jobs:manage")
+	if !assert.NoError(t, err) {
+		return
+	}
+	d := policy.DecideScopeSet(up, "service", held, "service/jobs:manage")
+	assert.True(t, d.Allowed, "%v", d)
+	assert.Equal(t, `allowed (role-holds): service role (custom) holds "service/jobs:manage"`, d.String())
+	d = policy.DecideScopeSet(up, "service", held, "service/robots:manage")
+	assert.Equal(t, policy.ReasonRoleLacks, d.Reason)
+	assert.Equal(t, policy.ReasonUnknownCapability, policy.DecideScopeSet(up, "service", held, "x:y").Reason)
+	assert.Equal(t, policy.ReasonUnknownScope, policy.DecideScopeSet(up, "project", held, "service:access").Reason)
+	assert.Equal(t, policy.ReasonUnknownScheme, policy.DecideScopeSet(nil, "service", held, "service:access").Reason)
+}

@@ -1,0 +1,221 @@
+package orgauthz
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/orgauthz/orgauthz/edition"
+	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/policy"
+	"github.com/orgauthz/orgauthz/role"
+	"github.com/orgauthz/orgauthz/store"
+)
+
+// Check answers whether principal principalID holds capability c in
+// organization orgID: its organization role under the organization's
+// edition decides. It denies by default and fails closed: an unknown
+// organization, a principal who is not a member, an archived organization,
+// a store error or a done context all deny, and the decision says which.
+//
+// Check is the hot path: over the memory store it reads two maps and
+// decides without allocating on the allow path.
+func (s *Service) Check(ctx context.Context, orgID, principalID string, c role.Capability) policy.Decision {
+	sch, a, d, ok := s.access(ctx, orgID, principalID)
+	if !ok {
+		return d
+	}
+	return policy.Decide(sch, a.Edition, a.Role, c)
+}
+
+// access reads what a check needs and the scheme it is decided under, or
+// the decision that denies.
+func (s *Service) access(ctx context.Context, orgID, principalID string) (*edition.Scheme, store.Access, policy.Decision, bool) {
+	a, err := s.st.Access(ctx, orgID, principalID)
+	switch {
+	case err == nil:
+	case errors.Is(err, store.ErrOrganizationNotFound):
+		return nil, a, policy.Decision{Reason: policy.ReasonUnknownOrganization}, false
+	case errors.Is(err, store.ErrMemberNotFound):
+		return nil, a, policy.Decision{Reason: policy.ReasonNotMember}, false
+	default:
+		return nil, a, policy.Decision{Reason: policy.ReasonUnavailable}, false
+	}
+	if a.Archived {
+		return nil, a, policy.Decision{Reason: policy.ReasonArchived}, false
+	}
+	sch, ok := s.Scheme(a.Scheme)
+	if !ok {
+		return nil, a, policy.Decision{Reason: policy.ReasonUnknownScheme}, false
+	}
+	return sch, a, policy.Decision{}, true
+}
+
+// CheckOwn is Check for a capability exercised on a thing owned by ownerID
+// (an API key, a chat, a profile). When c acts on one's own things (the
+// scheme's Own list: Wherobots api_keys:manage_own, SoterAI
+// content/own:edit and profile/own:edit) only the owner is allowed;
+// otherwise it is Check.
+func (s *Service) CheckOwn(ctx context.Context, orgID, principalID string, c role.Capability, ownerID string) policy.Decision {
+	sch, a, d, ok := s.access(ctx, orgID, principalID)
+	if !ok {
+		return d
+	}
+	return policy.DecideOwn(sch, a.Edition, a.Role, c, principalID == ownerID)
+}
+
+// CheckScope answers whether principal principalID holds scope capability c
+// on scope resource (kind, id): by its role there, or by the role its
+// organization role gives it on every resource of the kind (UiPath: the
+// owner reaches every service). External principals hold only what their
+// role on the resource gives.
+func (s *Service) CheckScope(ctx context.Context, orgID, principalID, kind, id string, c role.Capability) policy.Decision {
+	var d policy.Decision
+	err := s.st.View(ctx, orgID, func(ctx context.Context, r store.Reader) error {
+		o, err := r.Organization(ctx)
+		if err != nil {
+			return err
+		}
+		sch, ok := s.Scheme(o.Scheme)
+		if !ok {
+			d = policy.Decision{Reason: policy.ReasonUnknownScheme}
+			return nil
+		}
+		if o.Archived {
+			d = policy.Decision{Reason: policy.ReasonArchived}
+			return nil
+		}
+		m, err := r.Member(ctx, principalID)
+		if err != nil {
+			return err
+		}
+		sc, ok := sch.Scope(kind)
+		if !ok {
+			d = policy.DecideScope(sch, kind, "", c) // names the unknown kind
+			return nil
+		}
+		if _, err := r.Scope(ctx, kind, id); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				d = policy.Decision{Reason: policy.ReasonNotMember}
+				return nil
+			}
+			return err
+		}
+		caps, in, err := held(ctx, r, sch, sc, id, m)
+		if err != nil {
+			return err
+		}
+		if !in {
+			d = policy.Decision{Reason: policy.ReasonNotMember}
+			return nil
+		}
+		d = policy.DecideScopeSet(sch, kind, caps, c)
+		return nil
+	})
+	switch {
+	case err == nil:
+		return d
+	case errors.Is(err, store.ErrOrganizationNotFound):
+		return policy.Decision{Reason: policy.ReasonUnknownOrganization}
+	case errors.Is(err, store.ErrMemberNotFound):
+		return policy.Decision{Reason: policy.ReasonNotMember}
+	}
+	return policy.Decision{Reason: policy.ReasonUnavailable}
+}
+
+// Capabilities returns the capabilities principal principalID holds in the
+// organization ("what may this principal do here?"), in catalog order. An
+// archived organization grants nothing.
+func (s *Service) Capabilities(ctx context.Context, orgID, principalID string) ([]role.Capability, error) {
+	a, err := s.st.Access(ctx, orgID, principalID)
+	if err != nil {
+		return nil, s.accessErr(orgID, principalID, err)
+	}
+	if a.Archived {
+		return nil, nil
+	}
+	sch, ok := s.Scheme(a.Scheme)
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownScheme, a.Scheme)
+	}
+	return sch.Catalog().IDs(policy.Capabilities(sch, a.Edition, a.Role)), nil
+}
+
+func (s *Service) accessErr(orgID, principalID string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrOrganizationNotFound):
+		return fmt.Errorf("%w %q", ErrUnknownOrganization, orgID)
+	case errors.Is(err, store.ErrMemberNotFound):
+		return fmt.Errorf("%w: principal %q is not a member of organization %q", ErrNotMember, principalID, orgID)
+	}
+	return err
+}
+
+// AuditQuery selects audit events. Zero fields select everything.
+type AuditQuery struct {
+	// Since and Until bound the event time: Since <= Time < Until.
+	Since, Until time.Time
+	// Actor selects the events of one actor.
+	Actor string
+	// AfterSeq starts past this sequence number, for paging.
+	AfterSeq int64
+	// Limit caps the events returned by Audit: 0 means 1000.
+	Limit int
+}
+
+// Audit returns the organization's audit events that q selects, ordered by
+// sequence number. The actor needs the scheme's audit capability
+// (Wherobots: audit_logs:view, admins in professional and enterprise).
+func (s *Service) Audit(ctx context.Context, actor, orgID string, q AuditQuery) ([]org.AuditEvent, error) {
+	limit := q.Limit
+	if limit == 0 {
+		limit = 1000
+	}
+	if limit < 0 {
+		return nil, fmt.Errorf("%w: audit limit %d", ErrInvalidArgument, q.Limit)
+	}
+	var out []org.AuditEvent
+	err := s.readAudit(ctx, actor, orgID, q, func(e org.AuditEvent) error {
+		out = append(out, e)
+		if len(out) == limit {
+			return errStop
+		}
+		return nil
+	})
+	return out, err
+}
+
+var errStop = errors.New("stop")
+
+// ExportAudit writes the audit events that q selects (all of them: Limit is
+// ignored) to w as JSON Lines, one event per line, ordered by sequence
+// number. The actor needs the scheme's audit capability.
+func (s *Service) ExportAudit(ctx context.Context, actor, orgID string, q AuditQuery, w io.Writer) error {
+	enc := json.NewEncoder(w)
+	return s.readAudit(ctx, actor, orgID, q, func(e org.AuditEvent) error { return enc.Encode(e) })
+}
+
+func (s *Service) readAudit(ctx context.Context, actor, orgID string, q AuditQuery, each func(org.AuditEvent) error) error {
+	err := s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
+		if err := st.decide(st.sch.OrgCapabilities().Audit); err != nil {
+			return fmt.Errorf("read the audit trail of %q: %w", orgID, err)
+		}
+		f := store.AuditFilter{Since: q.Since, Until: q.Until, Actor: q.Actor, AfterSeq: q.AfterSeq}
+		for e, err := range r.Audit(ctx, f) {
+			if err != nil {
+				return err
+			}
+			if err := each(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,256 @@
+package orgauthz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/policy"
+	"github.com/orgauthz/orgauthz/store"
+)
+
+// NewOrganization describes an organization to create.
+type NewOrganization struct {
+	// ID is the organization's ID; "" means a fresh one.
+	ID string
+	// Name is required: 1 to org.MaxNameLen characters.
+	Name string
+	// Scheme is the ID of one of the service's schemes; "" is allowed when
+	// the service has exactly one.
+	Scheme string
+	// Edition is the edition's ID; "" means the scheme's default edition.
+	Edition string
+	// Settings are the host's free-form settings.
+	Settings map[string]string
+}
+
+// CreateOrganization creates an organization whose first member, creator,
+// gets the scheme's creator role (Wherobots: admin; the others: owner).
+// Creating an organization is open to anyone. It fails with ErrExists if
+// the ID is taken, and with a validation error for a bad name, ID,
+// settings, scheme or edition, creating nothing.
+func (s *Service) CreateOrganization(ctx context.Context, creator org.Principal, n NewOrganization) (org.Organization, error) {
+	if err := creator.Validate(); err != nil {
+		return org.Organization{}, err
+	}
+	if err := org.ValidateName("organization", n.Name); err != nil {
+		return org.Organization{}, err
+	}
+	if err := org.ValidateSettings(n.Settings); err != nil {
+		return org.Organization{}, err
+	}
+	if n.ID == "" {
+		n.ID = s.newID()
+	}
+	if err := org.ValidateID("organization", n.ID); err != nil {
+		return org.Organization{}, err
+	}
+	if n.Scheme == "" && len(s.schemes) == 1 {
+		n.Scheme = s.schemes[0].ID()
+	}
+	sch, ok := s.Scheme(n.Scheme)
+	if !ok {
+		return org.Organization{}, fmt.Errorf("%w %q: this service has %s", ErrUnknownScheme, n.Scheme, s.schemeList())
+	}
+	e := sch.DefaultEdition()
+	if n.Edition != "" {
+		if e, ok = sch.Edition(n.Edition); !ok {
+			return org.Organization{}, fmt.Errorf("%w %q in scheme %q", ErrUnknownEdition, n.Edition, sch.ID())
+		}
+	}
+	now := s.now()
+	o := org.Organization{
+		ID: n.ID, Name: n.Name, Scheme: sch.ID(), Edition: e.ID(),
+		Settings: maps.Clone(n.Settings), CreatedAt: now, UpdatedAt: now,
+	}
+	err := s.st.Update(ctx, o.ID, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateOrganization(ctx, o); err != nil {
+			if errors.Is(err, store.ErrExists) {
+				return fmt.Errorf("organization %q: %w", o.ID, ErrExists)
+			}
+			return err
+		}
+		m := org.Member{PrincipalID: creator.ID, Kind: creator.Kind, Role: sch.CreatorRole(), JoinedAt: now}
+		if err := tx.AddMember(ctx, m); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, org.AuditEvent{Actor: creator.ID, Action: AuditOrganizationCreate, Target: creator.ID, RoleAfter: m.Role, Detail: "edition " + o.Edition})
+	})
+	if err != nil {
+		return org.Organization{}, err
+	}
+	return o.Clone(), nil
+}
+
+func (s *Service) schemeList() string {
+	ids := make([]string, len(s.schemes))
+	for i, sch := range s.schemes {
+		ids[i] = fmt.Sprintf("%q", sch.ID())
+	}
+	return fmt.Sprint(ids)
+}
+
+// Organization returns the organization, to any of its members (external
+// ones included).
+func (s *Service) Organization(ctx context.Context, actor, orgID string) (org.Organization, error) {
+	var o org.Organization
+	err := s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
+		o = st.o
+		return nil
+	})
+	return o, err
+}
+
+// OrganizationUpdate changes an organization's name or settings; nil fields
+// are left as they are.
+type OrganizationUpdate struct {
+	Name *string
+	// Settings, if not nil, replace the settings whole.
+	Settings map[string]string
+}
+
+// UpdateOrganization renames the organization or replaces its settings. The
+// actor needs the scheme's settings capability.
+func (s *Service) UpdateOrganization(ctx context.Context, actor, orgID string, u OrganizationUpdate) (org.Organization, error) {
+	if u.Name != nil {
+		if err := org.ValidateName("organization", *u.Name); err != nil {
+			return org.Organization{}, err
+		}
+	}
+	if err := org.ValidateSettings(u.Settings); err != nil {
+		return org.Organization{}, err
+	}
+	var out org.Organization
+	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+		if err := st.decide(st.sch.OrgCapabilities().Settings); err != nil {
+			return fmt.Errorf("update organization %q: %w", orgID, err)
+		}
+		o := st.o
+		detail := ""
+		if u.Name != nil && *u.Name != o.Name {
+			detail = fmt.Sprintf("name %q -> %q", o.Name, *u.Name)
+			o.Name = *u.Name
+		}
+		if u.Settings != nil {
+			o.Settings = maps.Clone(u.Settings)
+			if detail != "" {
+				detail += "; "
+			}
+			detail += "settings replaced"
+		}
+		if detail == "" {
+			out = o
+			return nil // nothing changes
+		}
+		o.UpdatedAt = s.now()
+		if err := tx.UpdateOrganization(ctx, o); err != nil {
+			return err
+		}
+		out = o
+		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditOrganizationUpdate, Detail: detail})
+	})
+	return out, err
+}
+
+// ChangeEdition moves the organization to another edition of its scheme.
+// The actor needs the scheme's edition capability. A downgrade is refused
+// when the seats in use exceed the new edition's limit or members hold a
+// role the new edition does not offer; the error says how many.
+func (s *Service) ChangeEdition(ctx context.Context, actor, orgID, ed string) error {
+	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+		if err := st.decide(st.sch.OrgCapabilities().Edition); err != nil {
+			return fmt.Errorf("change edition of %q: %w", orgID, err)
+		}
+		if ed == st.o.Edition {
+			return nil
+		}
+		c, err := counts(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := policy.CheckEdition(st.sch, ed, st.o.SeatOverride, c); err != nil {
+			return fmt.Errorf("change edition of %q to %q: %w", orgID, ed, err)
+		}
+		o := st.o
+		detail := fmt.Sprintf("%s -> %s", o.Edition, ed)
+		o.Edition, o.UpdatedAt = ed, s.now()
+		if e, _ := st.sch.Edition(ed); !e.Seats().Overridable {
+			o.SeatOverride = 0 // an override means nothing in a fixed edition
+		}
+		if err := tx.UpdateOrganization(ctx, o); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditOrganizationEdition, Detail: detail})
+	})
+}
+
+// SetSeatOverride gives the organization its own seat limit n, where its
+// edition allows one (0 returns to the edition's limit). The actor needs
+// the scheme's edition capability. A limit below the seats in use is
+// refused with ErrSeatLimit.
+func (s *Service) SetSeatOverride(ctx context.Context, actor, orgID string, n int) error {
+	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+		if err := st.decide(st.sch.OrgCapabilities().Edition); err != nil {
+			return fmt.Errorf("set seat override of %q: %w", orgID, err)
+		}
+		if err := policy.CheckSeatOverride(st.sch, st.o.Edition, n); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		}
+		c, err := counts(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if n > 0 && c.Seats > n {
+			return fmt.Errorf("%w: %w: a limit of %d seats, but %d are in use", ErrInvariant, ErrSeatLimit, n, c.Seats)
+		}
+		if n == st.o.SeatOverride {
+			return nil
+		}
+		o := st.o
+		detail := fmt.Sprintf("%d -> %d", o.SeatOverride, n)
+		o.SeatOverride, o.UpdatedAt = n, s.now()
+		if err := tx.UpdateOrganization(ctx, o); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditOrganizationSeats, Detail: detail})
+	})
+}
+
+// ArchiveOrganization archives the organization: from then on every check
+// in it is denied and every change refused, but its members can still read
+// it and its audit trail, and it can be deleted. The actor needs the
+// scheme's delete capability.
+func (s *Service) ArchiveOrganization(ctx context.Context, actor, orgID string) error {
+	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+		if err := st.decide(st.sch.OrgCapabilities().Delete); err != nil {
+			return fmt.Errorf("archive organization %q: %w", orgID, err)
+		}
+		o := st.o
+		o.Archived, o.UpdatedAt = true, s.now()
+		if err := tx.UpdateOrganization(ctx, o); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditOrganizationArchive})
+	})
+}
+
+// DeleteOrganization deletes the organization and everything in it, its
+// audit trail included; archived organizations too. The actor needs the
+// scheme's delete capability.
+func (s *Service) DeleteOrganization(ctx context.Context, actor, orgID string) error {
+	if err := org.ValidateID("organization", orgID); err != nil {
+		return err
+	}
+	return s.st.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
+		st, err := s.load(ctx, tx, orgID, actor, false)
+		if err != nil {
+			return err
+		}
+		if err := st.decide(st.sch.OrgCapabilities().Delete); err != nil {
+			return fmt.Errorf("delete organization %q: %w", orgID, err)
+		}
+		return tx.DeleteOrganization(ctx)
+	})
+}

@@ -1,0 +1,271 @@
+// Package orgauthz is the service a host holds to run its customers'
+// organizations and answer "may this principal do this here?".
+//
+// A Service puts the pure rules of package policy over a store.Store: each
+// operation is one store transaction that loads what it needs, asks policy,
+// and writes the change together with its audit event, so an invariant
+// checked (the last admin, the seat limit) still holds when the change is
+// written. Check, CheckScope and CheckOwn answer permission questions on
+// the hot path; they deny by default and fail closed.
+//
+// Every refusal is an error matching the sentinels below with errors.Is;
+// its message names the rule. Bad input (an empty name, an unknown role or
+// edition) gets a clear error and changes nothing.
+package orgauthz
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/orgauthz/orgauthz/edition"
+	"github.com/orgauthz/orgauthz/internal/strindex"
+	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/policy"
+	"github.com/orgauthz/orgauthz/role"
+	"github.com/orgauthz/orgauthz/store"
+)
+
+// Errors. Most are the policy, store and org packages' own sentinels, named
+// here so that one import finds them all; errors.Is matches either name.
+var (
+	// ErrPermissionDenied: the actor's role does not allow the operation.
+	ErrPermissionDenied = policy.ErrPermissionDenied
+	// ErrInvariant is matched by every invariant violation: ErrMinHolders
+	// (the last admin or owner), ErrMaxHolders, ErrSeatLimit,
+	// ErrImmutableRole, and edition refusals of a change.
+	ErrInvariant     = policy.ErrInvariant
+	ErrMinHolders    = policy.ErrMinHolders
+	ErrMaxHolders    = policy.ErrMaxHolders
+	ErrSeatLimit     = policy.ErrSeatLimit
+	ErrImmutableRole = policy.ErrImmutableRole
+	// ErrEditionGated: the edition does not offer the capability or role.
+	ErrEditionGated = policy.ErrEditionGated
+	// ErrNotMember: the principal is not a member of the organization (or
+	// of the scope resource).
+	ErrNotMember = policy.ErrNotMember
+	// ErrArchived: the organization is archived; it can only be read or
+	// deleted.
+	ErrArchived = policy.ErrArchived
+	// ErrUnknownOrganization: there is no such organization.
+	ErrUnknownOrganization = policy.ErrUnknownOrganization
+	// ErrUnknownRole, ErrUnknownEdition, ErrUnknownScheme, ErrUnknownScope
+	// and ErrUnknownCapability: the input names something the scheme does
+	// not define.
+	ErrUnknownRole       = policy.ErrUnknownRole
+	ErrUnknownEdition    = policy.ErrUnknownEdition
+	ErrUnknownScheme     = policy.ErrUnknownScheme
+	ErrUnknownScope      = policy.ErrUnknownScope
+	ErrUnknownCapability = policy.ErrUnknownCapability
+	// ErrNotFound: a scope resource, custom role or member asked for does
+	// not exist. ErrExists: it exists already.
+	ErrNotFound = store.ErrNotFound
+	ErrExists   = store.ErrExists
+	// ErrInvalidName, ErrInvalidID and ErrInvalidSettings: malformed input.
+	ErrInvalidName     = org.ErrInvalidName
+	ErrInvalidID       = org.ErrInvalidID
+	ErrInvalidSettings = org.ErrInvalidSettings
+	// ErrAlreadyMember: the principal is a member already.
+	ErrAlreadyMember = errors.New("already a member")
+	// ErrInvalidArgument: another argument is out of range (a page size, a
+	// seat override).
+	ErrInvalidArgument = errors.New("invalid argument")
+)
+
+// Options configure a Service. The zero value is not enough: at least one
+// scheme is required.
+type Options struct {
+	// Schemes are the schemes organizations may use, by ID.
+	Schemes []*edition.Scheme
+	// Clock returns the current time, for records and audit events; nil
+	// means time.Now.
+	Clock func() time.Time
+	// NewID returns a fresh ID for organizations and scope resources that
+	// the caller does not name; nil means 128 random bits in base32.
+	NewID func() string
+}
+
+// Service runs organizations over a store. It is safe for concurrent use.
+type Service struct {
+	st       store.Store
+	schemes  []*edition.Scheme
+	schemeIx *strindex.Index
+	clock    func() time.Time
+	newID    func() string
+}
+
+// New returns a Service over st. It refuses a nil store, no scheme, a nil
+// scheme, or two schemes with one ID.
+func New(st store.Store, opts Options) (*Service, error) {
+	if st == nil {
+		return nil, fmt.Errorf("%w: nil store", ErrInvalidArgument)
+	}
+	if len(opts.Schemes) == 0 {
+		return nil, fmt.Errorf("%w: no scheme: give Options.Schemes at least one", ErrUnknownScheme)
+	}
+	s := &Service{st: st, clock: opts.Clock, newID: opts.NewID}
+	ids := make([]string, len(opts.Schemes))
+	for i, sch := range opts.Schemes {
+		if sch == nil {
+			return nil, fmt.Errorf("%w: Options.Schemes[%d] is nil", ErrUnknownScheme, i)
+		}
+		for _, prev := range ids[:i] {
+			if prev == sch.ID() {
+				return nil, fmt.Errorf("%w: two schemes with ID %q", ErrExists, sch.ID())
+			}
+		}
+		ids[i] = sch.ID()
+	}
+	s.schemes = append([]*edition.Scheme(nil), opts.Schemes...)
+	s.schemeIx = strindex.New(ids)
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.newID == nil {
+		s.newID = randomID
+	}
+	return s, nil
+}
+
+// Scheme returns the scheme with the given ID.
+func (s *Service) Scheme(id string) (*edition.Scheme, bool) {
+	i, ok := s.schemeIx.Lookup(id)
+	if !ok {
+		return nil, false
+	}
+	return s.schemes[i], true
+}
+
+func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
+
+func randomID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("orgauthz: crypto/rand failed: " + err.Error())
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// state is what an operation loads before asking policy: the organization,
+// its scheme and edition, and the acting member.
+type state struct {
+	o     org.Organization
+	sch   *edition.Scheme
+	ed    *edition.Edition
+	actor org.Member
+}
+
+// decide asks whether the actor holds capability c ("" means nobody may).
+func (st *state) decide(c role.Capability) error {
+	if c == "" {
+		return fmt.Errorf("%w: scheme %q offers no capability for this operation", ErrPermissionDenied, st.sch.ID())
+	}
+	return st.actorDecision(c).Err()
+}
+
+func (st *state) actorDecision(c role.Capability) policy.Decision {
+	return policy.Decide(st.sch, st.o.Edition, st.actor.Role, c)
+}
+
+// load reads the organization, its scheme and the actor. A mutating
+// operation is refused on an archived organization.
+func (s *Service) load(ctx context.Context, r store.Reader, orgID, actorID string, mutating bool) (*state, error) {
+	o, err := r.Organization(ctx)
+	if err != nil {
+		return nil, s.orgErr(orgID, err)
+	}
+	sch, ok := s.Scheme(o.Scheme)
+	if !ok {
+		return nil, fmt.Errorf("%w: organization %q uses scheme %q, which this service was not given", ErrUnknownScheme, orgID, o.Scheme)
+	}
+	e, ok := sch.Edition(o.Edition)
+	if !ok {
+		return nil, fmt.Errorf("%w: organization %q has edition %q, which scheme %q does not define", ErrUnknownEdition, orgID, o.Edition, sch.ID())
+	}
+	if mutating && o.Archived {
+		return nil, fmt.Errorf("%w: organization %q can only be read or deleted", ErrArchived, orgID)
+	}
+	m, err := r.Member(ctx, actorID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("%w: principal %q is not a member of organization %q", ErrNotMember, actorID, orgID)
+		}
+		return nil, err
+	}
+	return &state{o: o, sch: sch, ed: e, actor: m}, nil
+}
+
+func (s *Service) orgErr(orgID string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w %q", ErrUnknownOrganization, orgID)
+	}
+	return err
+}
+
+// update runs fn in a transaction on orgID after loading the state for the
+// actor; archived organizations are refused.
+func (s *Service) update(ctx context.Context, orgID, actorID string, fn func(ctx context.Context, tx store.Tx, st *state) error) error {
+	if err := org.ValidateID("organization", orgID); err != nil {
+		return err
+	}
+	return s.st.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
+		st, err := s.load(ctx, tx, orgID, actorID, true)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, tx, st)
+	})
+}
+
+// view runs fn in a read-only view of orgID after loading the state for the
+// actor.
+func (s *Service) view(ctx context.Context, orgID, actorID string, fn func(ctx context.Context, r store.Reader, st *state) error) error {
+	if err := org.ValidateID("organization", orgID); err != nil {
+		return err
+	}
+	return s.st.View(ctx, orgID, func(ctx context.Context, r store.Reader) error {
+		st, err := s.load(ctx, r, orgID, actorID, false)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, r, st)
+	})
+}
+
+// The audit actions the service writes.
+const (
+	AuditOrganizationCreate  = "organization.create"
+	AuditOrganizationUpdate  = "organization.update"
+	AuditOrganizationEdition = "organization.edition"
+	AuditOrganizationSeats   = "organization.seats"
+	AuditOrganizationArchive = "organization.archive"
+	AuditMemberAdd           = "member.add"
+	AuditMemberRemove        = "member.remove"
+	AuditMemberLeave         = "member.leave"
+	AuditMemberRole          = "member.role"
+	AuditScopeCreate         = "scope.create"
+	AuditScopeDelete         = "scope.delete"
+	AuditScopeMemberAdd      = "scope.member.add"
+	AuditScopeMemberRole     = "scope.member.role"
+	AuditScopeMemberRemove   = "scope.member.remove"
+	AuditScopeRoleDefine     = "scope.role.define"
+)
+
+func (s *Service) audit(ctx context.Context, tx store.Tx, e org.AuditEvent) error {
+	e.Time = s.now()
+	_, err := tx.AppendAudit(ctx, e)
+	return err
+}
+
+// counts returns the head counts in the form policy checks them.
+func counts(ctx context.Context, r store.Reader) (policy.Counts, error) {
+	c, err := r.Counts(ctx)
+	if err != nil {
+		return policy.Counts{}, err
+	}
+	return policy.Counts{Seats: c.Members, Holders: c.Roles}, nil
+}
