@@ -25,6 +25,7 @@ const module = "github.com/orgauthz/orgauthz"
 // may use testing and go-cmp.
 var testHelpers = map[string]bool{
 	"policy/policytest": true,
+	"store/storetest":   true,
 }
 
 func TestLibraryImports(t *testing.T) {

@@ -1,0 +1,264 @@
+package memstore
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/orgauthz/orgauthz/org"
+)
+
+// orgState is one organization's entry in the store: its lock and its
+// data. An entry also exists, with no record, while an Update runs on an
+// organization that does not exist yet; the Update removes it again (and
+// marks it dead) if the organization does not exist when it ends.
+type orgState struct {
+	// mu is held exclusively by Update for the whole of fn, and shared by
+	// View and Access.
+	mu sync.RWMutex
+	id string
+	// dead marks an entry removed from the store's map: whoever locked it
+	// after that looks the organization up again. Guarded by mu.
+	dead bool
+	// gen counts the changes made by Tx methods, so that a listing running
+	// inside the same Tx notices them and finds its place again. Guarded by
+	// mu.
+	gen uint64
+	// pub is the organization's record as last committed, for
+	// Store.Organizations, which reads it without taking mu. Records are
+	// never changed once stored: a change stores a new one.
+	pub atomic.Pointer[org.Organization]
+	// d is the data, guarded by mu.
+	d orgData
+}
+
+// orgData is everything an organization holds. When rec is nil the
+// organization does not exist and every other field is empty.
+type orgData struct {
+	rec       *org.Organization
+	members   map[string]member
+	memberIDs sortedSet[string, byString]
+	counts    counts
+	// scopes holds the scope resources; kinds their IDs in order, by kind;
+	// byPrincipal the scope memberships of each principal, in order.
+	scopes      map[scopeKey]*scopeState
+	kinds       map[string]*sortedSet[string, byString]
+	byPrincipal map[string]*sortedSet[scopeKey, byScope]
+	audit       []org.AuditEvent
+}
+
+// member is the compact form of org.Member, stored by value under its
+// principal ID.
+type member struct {
+	role     string
+	joined   int64 // JoinedAt in microseconds since the Unix epoch
+	kind     org.Kind
+	external bool
+}
+
+func newMember(m org.Member) member {
+	return member{role: m.Role, joined: micros(m.JoinedAt), kind: m.Kind, external: m.External}
+}
+
+func (m member) record(id string) org.Member {
+	return org.Member{PrincipalID: id, Kind: m.kind, Role: m.role, External: m.external, JoinedAt: fromMicros(m.joined)}
+}
+
+// counts are the head counts, kept as members come and go.
+type counts struct {
+	members, external int
+	roles             []roleCount // few: a scheme has a handful of roles
+}
+
+type roleCount struct {
+	role string
+	n    int
+}
+
+func (c *counts) add(m member, delta int) {
+	if m.external {
+		c.external += delta
+	} else {
+		c.members += delta
+	}
+	for i := range c.roles {
+		if c.roles[i].role == m.role {
+			c.roles[i].n += delta
+			if c.roles[i].n == 0 {
+				c.roles = slices.Delete(c.roles, i, i+1)
+			}
+			return
+		}
+	}
+	c.roles = append(c.roles, roleCount{m.role, delta})
+}
+
+// scopeKey identifies a scope resource. Keys order by kind, then ID.
+type scopeKey struct{ kind, id string }
+
+type byScope struct{}
+
+func (byScope) compare(a, b scopeKey) int {
+	if c := strings.Compare(a.kind, b.kind); c != 0 {
+		return c
+	}
+	return strings.Compare(a.id, b.id)
+}
+
+// scopeState is a scope resource with its members and custom roles.
+type scopeState struct {
+	rec       org.Scope
+	members   map[string]scopeMember
+	memberIDs sortedSet[string, byString]
+	roles     map[string]org.ScopeRole
+	roleIDs   sortedSet[string, byString]
+}
+
+// scopeMember is the compact form of org.ScopeMember, stored under its
+// principal ID in its scope.
+type scopeMember struct {
+	role  string
+	added int64 // AddedAt in microseconds since the Unix epoch
+}
+
+func (m scopeMember) record(k scopeKey, principalID string) org.ScopeMember {
+	return org.ScopeMember{Kind: k.kind, ScopeID: k.id, PrincipalID: principalID, Role: m.role, AddedAt: fromMicros(m.added)}
+}
+
+// Member operations. They keep the map, the ordered IDs and the counts in
+// step, and are their own inverses for the undo log.
+
+func (d *orgData) addMember(id string, m member) {
+	if d.members == nil {
+		d.members = make(map[string]member)
+	}
+	d.members[id] = m
+	d.memberIDs.insert(id)
+	d.counts.add(m, 1)
+}
+
+func (d *orgData) setMember(id string, m member) {
+	d.counts.add(d.members[id], -1)
+	d.members[id] = m
+	d.counts.add(m, 1)
+}
+
+func (d *orgData) removeMember(id string) {
+	d.counts.add(d.members[id], -1)
+	delete(d.members, id)
+	d.memberIDs.delete(id)
+}
+
+// Scope operations.
+
+// attachScope puts sc (with whatever members it holds) into the indexes.
+func (d *orgData) attachScope(k scopeKey, sc *scopeState) {
+	if d.scopes == nil {
+		d.scopes = make(map[scopeKey]*scopeState)
+		d.kinds = make(map[string]*sortedSet[string, byString])
+	}
+	d.scopes[k] = sc
+	ids := d.kinds[k.kind]
+	if ids == nil {
+		ids = new(sortedSet[string, byString])
+		d.kinds[k.kind] = ids
+	}
+	ids.insert(k.id)
+	sc.memberIDs.each(func(p string) { d.indexScopeMember(k, p) })
+}
+
+// detachScope takes sc out of the indexes, leaving it intact.
+func (d *orgData) detachScope(k scopeKey, sc *scopeState) {
+	sc.memberIDs.each(func(p string) { d.unindexScopeMember(k, p) })
+	delete(d.scopes, k)
+	ids := d.kinds[k.kind]
+	ids.delete(k.id)
+	if ids.len() == 0 {
+		delete(d.kinds, k.kind)
+	}
+}
+
+func (d *orgData) indexScopeMember(k scopeKey, principalID string) {
+	if d.byPrincipal == nil {
+		d.byPrincipal = make(map[string]*sortedSet[scopeKey, byScope])
+	}
+	ks := d.byPrincipal[principalID]
+	if ks == nil {
+		ks = new(sortedSet[scopeKey, byScope])
+		d.byPrincipal[principalID] = ks
+	}
+	ks.insert(k)
+}
+
+func (d *orgData) unindexScopeMember(k scopeKey, principalID string) {
+	ks := d.byPrincipal[principalID]
+	ks.delete(k)
+	if ks.len() == 0 {
+		delete(d.byPrincipal, principalID)
+	}
+}
+
+func (d *orgData) putScopeMember(k scopeKey, sc *scopeState, principalID string, m scopeMember) {
+	if sc.members == nil {
+		sc.members = make(map[string]scopeMember)
+	}
+	if _, ok := sc.members[principalID]; !ok {
+		sc.memberIDs.insert(principalID)
+		d.indexScopeMember(k, principalID)
+	}
+	sc.members[principalID] = m
+}
+
+func (d *orgData) removeScopeMember(k scopeKey, sc *scopeState, principalID string) {
+	delete(sc.members, principalID)
+	sc.memberIDs.delete(principalID)
+	d.unindexScopeMember(k, principalID)
+}
+
+func (sc *scopeState) putRole(r org.ScopeRole) {
+	if sc.roles == nil {
+		sc.roles = make(map[string]org.ScopeRole)
+	}
+	if _, ok := sc.roles[r.ID]; !ok {
+		sc.roleIDs.insert(r.ID)
+	}
+	sc.roles[r.ID] = r
+}
+
+func (sc *scopeState) deleteRole(id string) {
+	delete(sc.roles, id)
+	sc.roleIDs.delete(id)
+}
+
+// Copies in and out. Records go in by value with their maps and slices
+// cloned and their times kept to the microsecond in UTC; they come out
+// cloned again.
+
+// normTime returns t truncated to the microsecond, in UTC.
+func normTime(t time.Time) time.Time { return t.Truncate(time.Microsecond).UTC() }
+
+// micros returns t in microseconds since the Unix epoch. The zero time
+// round-trips: fromMicros(micros(time.Time{})) == time.Time{}.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func orgIn(o org.Organization) *org.Organization {
+	o = o.Clone()
+	o.CreatedAt = normTime(o.CreatedAt)
+	o.UpdatedAt = normTime(o.UpdatedAt)
+	return &o
+}
+
+func scopeIn(s org.Scope) org.Scope {
+	s.CreatedAt = normTime(s.CreatedAt)
+	return s
+}
+
+func scopeRoleIn(r org.ScopeRole) org.ScopeRole {
+	r = r.Clone()
+	r.CreatedAt = normTime(r.CreatedAt)
+	return r
+}

@@ -1,0 +1,367 @@
+// Package memstore is the reference store of orgauthz: it keeps every
+// organization in memory, in one process, and keeps the whole contract of
+// package store (storetest.Run asserts it).
+//
+// # Consistency
+//
+// Each organization has its own lock. Store.Update holds it exclusively
+// for the whole of its function, Store.View and Store.Access share it; a
+// small store-wide lock guards only the map of organizations and is never
+// held while a function runs, so Updates of different organizations never
+// wait on each other. Changes are made in place as a Tx makes them, each
+// recording its inverse in an undo log; if the function fails, panics, or
+// its context is done at commit, the log is played backwards and the
+// organization is left exactly as it was, at a cost proportional to the
+// changes made, not to the size of the organization.
+//
+// Waiting for an organization's lock does not watch the context: Update
+// and View check it once they hold the lock, before calling fn.
+//
+// # Transactions and Close
+//
+// A Tx or Reader is valid only inside the function it was passed to; once
+// that function has returned, its methods fail with an error matching
+// store.ErrClosed. Close does not wait for running functions: after Close,
+// the methods of a running Tx or Reader fail with store.ErrClosed too,
+// and a running Update commits nothing and returns an error matching
+// store.ErrClosed, unless its function returned an error of its own.
+//
+// # Deadlocks
+//
+// The organization's lock is not reentrant: a function passed to Update
+// or View must not call Update, View or Access on the same organization.
+// It may call Organizations, which takes no organization's lock, and any
+// method on other organizations.
+//
+// # Listings and memory
+//
+// Members are kept compactly, by value under their principal ID, with
+// their keys also in sorted indexes (sorted chunks of keys, a one-level
+// B+ tree), so that a page of a listing costs a binary search and the
+// page, never a sort, and a change moves at most a chunk. Counts are kept
+// as members change. A listing started with after "" starts at the first
+// key. A listing ranged over inside an Update may run while its own Tx
+// changes what it lists: it goes on past the last key it yielded, as
+// things then stand. Each listing may be ranged over once; a second time
+// it yields one error.
+//
+// An audit filter's Since and Until are truncated to the microsecond, as
+// the times they are compared with were when stored.
+//
+// # Limits
+//
+// Times are kept as microseconds since the Unix epoch in an int64 for
+// members and scope members (years -290307 to 294246).
+package memstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"sync"
+	"sync/atomic"
+
+	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/store"
+)
+
+// Store is an in-memory store.Store. All its methods may be called
+// concurrently. The zero value is an empty store ready to use; New returns
+// one too. A Store must not be copied after first use.
+type Store struct {
+	// mu guards orgs and ids. It is held only to find, add or remove an
+	// entry, never while another lock is awaited or a function runs.
+	mu   sync.RWMutex
+	orgs map[string]*orgState
+	ids  sortedSet[string, byString] // the keys of orgs, in order
+	// closed is set under mu, and read with or without it.
+	closed atomic.Bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns an empty store. It needs no configuration.
+func New() *Store {
+	return &Store{orgs: make(map[string]*orgState)}
+}
+
+// Update runs fn in a read-write transaction on organization orgID, as
+// store.Store.Update says. Changes are made in place under the
+// organization's exclusive lock and undone if fn returns an error,
+// panics, or ctx is done when it returns; an organization that does not
+// exist when Update ends leaves no entry behind.
+func (s *Store) Update(ctx context.Context, orgID string, fn func(ctx context.Context, tx store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	st, err := s.lockForUpdate(orgID)
+	if err != nil {
+		return err
+	}
+	t := &tx{reader: reader{s: s, st: st, orgID: orgID}}
+	committed := false
+	defer func() {
+		// Runs when fn returns, panics (the panic goes on once the
+		// organization is restored) or exits its goroutine.
+		t.done = true
+		if !committed {
+			t.rollback()
+		}
+		s.finish(st)
+		st.mu.Unlock()
+	}()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := fn(ctx, t); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return closedError("update organization %q", orgID)
+	}
+	committed = true
+	return nil
+}
+
+// lockForUpdate returns the entry of organization id, adding one if there
+// is none, locked exclusively.
+func (s *Store) lockForUpdate(id string) (*orgState, error) {
+	for {
+		st, err := s.lookup(id)
+		if err != nil {
+			return nil, err
+		}
+		if st == nil {
+			s.mu.Lock()
+			if s.closed.Load() {
+				s.mu.Unlock()
+				return nil, closedError("update organization %q", id)
+			}
+			if s.orgs == nil {
+				s.orgs = make(map[string]*orgState)
+			}
+			st = s.orgs[id]
+			if st == nil {
+				st = &orgState{id: id}
+				s.orgs[id] = st
+				s.ids.insert(id)
+			}
+			s.mu.Unlock()
+		}
+		st.mu.Lock()
+		if !st.dead {
+			return st, nil
+		}
+		// The entry was removed while we waited: look again.
+		st.mu.Unlock()
+	}
+}
+
+// finish publishes the organization's record as it now stands and, if the
+// organization does not exist, removes its entry. st is locked
+// exclusively.
+func (s *Store) finish(st *orgState) {
+	st.pub.Store(st.d.rec)
+	if st.d.rec != nil {
+		return
+	}
+	s.mu.Lock()
+	if s.orgs[st.id] == st {
+		delete(s.orgs, st.id)
+		s.ids.delete(st.id)
+	}
+	st.dead = true
+	s.mu.Unlock()
+}
+
+// lookup returns the entry of organization id, or nil.
+func (s *Store) lookup(id string) (*orgState, error) {
+	s.mu.RLock()
+	if s.closed.Load() {
+		s.mu.RUnlock()
+		return nil, closedError("organization %q", id)
+	}
+	st := s.orgs[id]
+	s.mu.RUnlock()
+	return st, nil
+}
+
+// rlock returns the entry of organization id locked shared, or nil if the
+// organization has none.
+func (s *Store) rlock(id string) (*orgState, error) {
+	for {
+		st, err := s.lookup(id)
+		if st == nil || err != nil {
+			return nil, err
+		}
+		st.mu.RLock()
+		if !st.dead {
+			return st, nil
+		}
+		st.mu.RUnlock()
+	}
+}
+
+// View runs fn with a read-only view of organization orgID, holding the
+// organization's lock shared, so that fn sees all of an Update or none of
+// it. If the organization does not exist, fn still runs, and the Reader's
+// methods fail with store.ErrOrganizationNotFound. View returns fn's error
+// as it is.
+func (s *Store) View(ctx context.Context, orgID string, fn func(ctx context.Context, r store.Reader) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	st, err := s.rlock(orgID)
+	if err != nil {
+		return err
+	}
+	r := &reader{s: s, st: st, orgID: orgID}
+	defer func() {
+		r.done = true
+		if st != nil {
+			st.mu.RUnlock()
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return fn(ctx, r)
+}
+
+// Access returns what a permission check needs to know about principalID
+// in orgID, from memory, without allocating when the member is found. It
+// waits for a running Update of the organization, so it always answers
+// from the last committed state.
+func (s *Store) Access(ctx context.Context, orgID, principalID string) (store.Access, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Access{}, err
+	}
+	for {
+		st, err := s.lookup(orgID)
+		if err != nil {
+			return store.Access{}, err
+		}
+		if st == nil {
+			return store.Access{}, orgNotFound(orgID)
+		}
+		st.mu.RLock()
+		if st.dead {
+			st.mu.RUnlock()
+			continue
+		}
+		o := st.d.rec
+		if o == nil {
+			st.mu.RUnlock()
+			return store.Access{}, orgNotFound(orgID)
+		}
+		m, ok := st.d.members[principalID]
+		a := store.Access{Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: m.role, Kind: m.kind, External: m.external}
+		st.mu.RUnlock()
+		if !ok {
+			return store.Access{}, memberNotFound(orgID, principalID)
+		}
+		return a, nil
+	}
+}
+
+// orgBatch is how many organizations Organizations takes from the index
+// at a time, under the store-wide lock.
+const orgBatch = 128
+
+// Organizations lists the organizations, ordered by ID, starting after
+// the given ID ("" for the first). Each record is the one last committed;
+// the listing takes no organization's lock, so it may run inside an
+// Update's function, and it sees organizations created or deleted while it
+// runs if they lie ahead of it.
+func (s *Store) Organizations(ctx context.Context, after string) iter.Seq2[org.Organization, error] {
+	return once(func(yield func(org.Organization, error) bool) {
+		batch := make([]*orgState, 0, orgBatch)
+		last, inclusive := after, after == ""
+		for {
+			if err := ctx.Err(); err != nil {
+				yield(org.Organization{}, err)
+				return
+			}
+			batch = batch[:0]
+			s.mu.RLock()
+			if s.closed.Load() {
+				s.mu.RUnlock()
+				yield(org.Organization{}, closedError("list organizations"))
+				return
+			}
+			for p := s.ids.seek(last, inclusive); len(batch) < orgBatch; p = s.ids.next(p) {
+				id, ok := s.ids.at(p)
+				if !ok {
+					break
+				}
+				batch = append(batch, s.orgs[id])
+			}
+			s.mu.RUnlock()
+			if len(batch) == 0 {
+				return
+			}
+			for _, st := range batch {
+				last, inclusive = st.id, false
+				o := st.pub.Load()
+				if o == nil {
+					continue
+				}
+				if err := ctx.Err(); err != nil {
+					yield(org.Organization{}, err)
+					return
+				}
+				if !yield(o.Clone(), nil) {
+					return
+				}
+			}
+		}
+	})
+}
+
+// Close releases the store's data. Calls after Close fail with an error
+// matching store.ErrClosed, and so do the methods of a Tx or Reader still
+// in use (see the package comment). Close is idempotent and always
+// returns nil.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return nil
+	}
+	s.closed.Store(true)
+	s.orgs = nil
+	s.ids = sortedSet[string, byString]{}
+	return nil
+}
+
+// once makes a listing single use: ranging over it again yields one error.
+func once[V any](seq iter.Seq2[V, error]) iter.Seq2[V, error] {
+	var used atomic.Bool
+	return func(yield func(V, error) bool) {
+		if used.Swap(true) {
+			var zero V
+			yield(zero, errors.New("memstore: listing ranged over twice (listings are single use)"))
+			return
+		}
+		seq(yield)
+	}
+}
+
+// Errors. Each matches a sentinel of package store and names what was
+// missing.
+
+func closedError(format string, args ...any) error {
+	return fmt.Errorf("memstore: %s: %w", fmt.Sprintf(format, args...), store.ErrClosed)
+}
+
+func orgNotFound(orgID string) error {
+	return fmt.Errorf("memstore: organization %q: %w", orgID, store.ErrOrganizationNotFound)
+}
+
+func memberNotFound(orgID, principalID string) error {
+	return fmt.Errorf("memstore: member %q of organization %q: %w", principalID, orgID, store.ErrMemberNotFound)
+}

@@ -1,0 +1,339 @@
+package memstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/store"
+	"github.com/orgauthz/orgauthz/store/memstore"
+	"github.com/orgauthz/orgauthz/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
+}
+
+// seed creates organization id with members m0..m(n-1).
+func seed(t testing.TB, s *memstore.Store, id string, n int) {
+	t.Helper()
+	err := s.Update(context.Background(), id, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateOrganization(ctx, org.Organization{ID: id, Name: id, Scheme: "s", Edition: "e"}); err != nil {
+			return err
+		}
+		for i := range n {
+			if err := tx.AddMember(ctx, org.Member{PrincipalID: fmt.Sprint("m", i), Kind: org.User, Role: "member"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Close does not wait for a running Update: the Tx's methods fail from
+// then on, and the Update commits nothing.
+func TestCloseDuringUpdate(t *testing.T) {
+	s := memstore.New()
+	seed(t, s, "acme", 1)
+	err := s.Update(t.Context(), "acme", func(ctx context.Context, tx store.Tx) error {
+		if err := tx.RemoveMember(ctx, "m0"); err != nil {
+			return err
+		}
+		if err := s.Close(); err != nil {
+			return err
+		}
+		if _, err := tx.Member(ctx, "m0"); !errors.Is(err, store.ErrClosed) {
+			t.Errorf("Member after Close: %v, want ErrClosed", err)
+		}
+		if err := tx.AddMember(ctx, org.Member{PrincipalID: "x"}); !errors.Is(err, store.ErrClosed) {
+			t.Errorf("AddMember after Close: %v, want ErrClosed", err)
+		}
+		for _, err := range tx.Members(ctx, "") {
+			if !errors.Is(err, store.ErrClosed) {
+				t.Errorf("Members after Close: %v, want ErrClosed", err)
+			}
+		}
+		return nil // the function does not notice
+	})
+	if !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Update during which the store was closed returned %v, want ErrClosed", err)
+	}
+}
+
+// A View running when the store is closed fails from then on too.
+func TestCloseDuringView(t *testing.T) {
+	s := memstore.New()
+	seed(t, s, "acme", 1)
+	err := s.View(t.Context(), "acme", func(ctx context.Context, r store.Reader) error {
+		if _, err := r.Member(ctx, "m0"); err != nil {
+			return err
+		}
+		_ = s.Close()
+		_, err := r.Member(ctx, "m0")
+		return err
+	})
+	if !errors.Is(err, store.ErrClosed) {
+		t.Errorf("View during which the store was closed returned %v, want ErrClosed", err)
+	}
+}
+
+// A Tx or Reader kept past its function fails with ErrClosed, and so do
+// listings ranged over after it.
+func TestTxUsedAfterItsFunction(t *testing.T) {
+	s := memstore.New()
+	seed(t, s, "acme", 2)
+	var kept store.Tx
+	var members func(func(org.Member, error) bool)
+	if err := s.Update(t.Context(), "acme", func(ctx context.Context, tx store.Tx) error {
+		kept = tx
+		members = tx.Members(ctx, "")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := kept.AddMember(t.Context(), org.Member{PrincipalID: "late"}); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("AddMember of a Tx after its function: %v, want ErrClosed", err)
+	}
+	for _, err := range members {
+		if !errors.Is(err, store.ErrClosed) {
+			t.Errorf("listing of a Tx after its function: %v, want ErrClosed", err)
+		}
+	}
+	var keptR store.Reader
+	if err := s.View(t.Context(), "acme", func(ctx context.Context, r store.Reader) error { keptR = r; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keptR.Member(t.Context(), "m0"); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Member of a Reader after its function: %v, want ErrClosed", err)
+	}
+}
+
+// A listing may run while its own Tx changes what it lists: it lists every
+// key past the last one it yielded, as things stand when it gets there.
+func TestListingWhileChanging(t *testing.T) {
+	s := memstore.New()
+	const n = 3000 // several chunks
+	seed(t, s, "acme", n)
+	err := s.Update(t.Context(), "acme", func(ctx context.Context, tx store.Tx) error {
+		seen := 0
+		last := ""
+		for m, err := range tx.Members(ctx, "") {
+			if err != nil {
+				return err
+			}
+			if m.PrincipalID <= last {
+				return fmt.Errorf("listed %s after %s", m.PrincipalID, last)
+			}
+			last = m.PrincipalID
+			seen++
+			// Remove what was listed and add keys behind and ahead.
+			if err := tx.RemoveMember(ctx, m.PrincipalID); err != nil {
+				return err
+			}
+			if seen%100 == 0 {
+				if err := tx.AddMember(ctx, org.Member{PrincipalID: "a-behind-" + m.PrincipalID}); err != nil {
+					return err
+				}
+				if err := tx.AddMember(ctx, org.Member{PrincipalID: m.PrincipalID + "~ahead"}); err != nil {
+					return err
+				}
+			}
+		}
+		if want := n + n/100; seen != want {
+			return fmt.Errorf("listed %d members, want the %d there were and the %d added ahead", seen, n, n/100)
+		}
+		c, err := tx.Counts(ctx)
+		if err != nil {
+			return err
+		}
+		if c.Members != n/100 {
+			return fmt.Errorf("%d members left, want the %d added behind", c.Members, n/100)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAccessDoesNotAllocate(t *testing.T) {
+	s := memstore.New()
+	seed(t, s, "acme", 100)
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := s.Access(ctx, "acme", "m42"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Access allocates %v times per call, want 0", allocs)
+	}
+}
+
+// memberBytes builds orgs organizations of perOrg members each and returns
+// the heap bytes per member they take, all indexes included. Principal IDs
+// are made once, outside the measure, as a host's would be.
+func memberBytes(tb testing.TB, orgs, perOrg int) float64 {
+	tb.Helper()
+	ctx := context.Background()
+	ids := make([]string, orgs*perOrg)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("user-%08d", i)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := memstore.New()
+	joined := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC)
+	for o := range orgs {
+		orgID := fmt.Sprintf("org-%06d", o)
+		err := s.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
+			if err := tx.CreateOrganization(ctx, org.Organization{ID: orgID, Name: orgID, Scheme: "scheme", Edition: "pro", CreatedAt: joined}); err != nil {
+				return err
+			}
+			for i, id := range ids[o*perOrg : (o+1)*perOrg] {
+				r := "member"
+				if i == 0 {
+					r = "admin"
+				}
+				if err := tx.AddMember(ctx, org.Member{PrincipalID: id, Kind: org.User, Role: r, JoinedAt: joined}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(ids)
+	return float64(after.HeapAlloc-before.HeapAlloc) / float64(orgs*perOrg)
+}
+
+// TestMemoryPerMember keeps the footprint of members in check, at a tenth
+// of the scale BenchmarkMemoryPerMember reports.
+func TestMemoryPerMember(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("measures memory: not in -short mode or under the race detector")
+	}
+	const limit = 300
+	if b := memberBytes(t, 10_000, 10); b > limit {
+		t.Errorf("%.0f bytes per member at 100,000 members in 10,000 organizations, want at most %d", b, limit)
+	} else {
+		t.Logf("%.0f bytes per member", b)
+	}
+}
+
+// BenchmarkMemoryPerMember reports the heap bytes per member of a million
+// members spread over 100,000 organizations, all indexes included.
+func BenchmarkMemoryPerMember(b *testing.B) {
+	var per float64
+	for range b.N {
+		per = memberBytes(b, 100_000, 10)
+	}
+	b.ReportMetric(per, "B/member")
+}
+
+// BenchmarkAccess measures the hot path of permission checks: an
+// organization among 10,000, a member among 100.
+func BenchmarkAccess(b *testing.B) {
+	s := memstore.New()
+	for o := range 10_000 {
+		seed(b, s, fmt.Sprint("org-", o), 100)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Access(ctx, "org-4242", "m42"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAccessParallel is BenchmarkAccess from every core, with an
+// Update of another organization now and then.
+func BenchmarkAccessParallel(b *testing.B) {
+	s := memstore.New()
+	for o := range 1000 {
+		seed(b, s, fmt.Sprint("org-", o), 100)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			if _, err := s.Access(ctx, "org-42", "m42"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkUpdate measures a small Update (one role change with its audit
+// event) in an organization of 100,000 members.
+func BenchmarkUpdate(b *testing.B) {
+	s := memstore.New()
+	seed(b, s, "big", 100_000)
+	ctx := context.Background()
+	roles := []string{"admin", "member"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		err := s.Update(ctx, "big", func(ctx context.Context, tx store.Tx) error {
+			if err := tx.UpdateMember(ctx, org.Member{PrincipalID: "m500", Role: roles[i%2]}); err != nil {
+				return err
+			}
+			_, err := tx.AppendAudit(ctx, org.AuditEvent{Actor: "a", Action: "member.role.change"})
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMembersPage measures one page of 100 members, after a key, in
+// an organization of 100,000 members.
+func BenchmarkMembersPage(b *testing.B) {
+	s := memstore.New()
+	seed(b, s, "big", 100_000)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		err := s.View(ctx, "big", func(ctx context.Context, r store.Reader) error {
+			n := 0
+			for _, err := range r.Members(ctx, "m5") {
+				if err != nil {
+					return err
+				}
+				if n++; n == 100 {
+					break
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestZeroValueStore(t *testing.T) {
+	var s memstore.Store
+	if _, err := s.Access(t.Context(), "acme", "m0"); !errors.Is(err, store.ErrOrganizationNotFound) {
+		t.Errorf("Access on an empty zero Store: %v", err)
+	}
+	seed(t, &s, "acme", 1)
+	if _, err := s.Access(t.Context(), "acme", "m0"); err != nil {
+		t.Errorf("Access: %v", err)
+	}
+}

@@ -1,0 +1,517 @@
+package memstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+
+	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/store"
+)
+
+// reader is the store.Reader of View, and the reading half of a Tx. The
+// organization's lock is held (shared or exclusive) for as long as it is
+// valid.
+type reader struct {
+	s     *Store
+	st    *orgState // nil: View of an organization that has no entry
+	orgID string
+	// done is set when the function the reader was passed to returns.
+	done bool
+}
+
+// check returns the organization's data for a method about to run, or
+// why it may not: the reader's function has returned, ctx is done, the
+// store is closed, or the organization does not exist.
+func (r *reader) check(ctx context.Context) (*orgData, error) {
+	if r.done {
+		return nil, fmt.Errorf("memstore: transaction on organization %q used after its function returned: %w", r.orgID, store.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if r.s.closed.Load() {
+		return nil, closedError("organization %q", r.orgID)
+	}
+	if r.st == nil || r.st.d.rec == nil {
+		return nil, orgNotFound(r.orgID)
+	}
+	return &r.st.d, nil
+}
+
+func (r *reader) scopeNotFound(kind, id string) error {
+	return fmt.Errorf("memstore: scope %s/%s of organization %q: %w", kind, id, r.orgID, store.ErrNotFound)
+}
+
+// Organization returns the organization's record.
+func (r *reader) Organization(ctx context.Context) (org.Organization, error) {
+	d, err := r.check(ctx)
+	if err != nil {
+		return org.Organization{}, err
+	}
+	return d.rec.Clone(), nil
+}
+
+// Member returns one member.
+func (r *reader) Member(ctx context.Context, principalID string) (org.Member, error) {
+	d, err := r.check(ctx)
+	if err != nil {
+		return org.Member{}, err
+	}
+	m, ok := d.members[principalID]
+	if !ok {
+		return org.Member{}, memberNotFound(r.orgID, principalID)
+	}
+	return m.record(principalID), nil
+}
+
+// Members lists the members by principal ID.
+func (r *reader) Members(ctx context.Context, after string) iter.Seq2[org.Member, error] {
+	ids := walk(r, ctx, func(d *orgData) *sortedSet[string, byString] { return &d.memberIDs }, after, after == "")
+	return once(func(yield func(org.Member, error) bool) {
+		for id, err := range ids {
+			if err != nil {
+				yield(org.Member{}, err)
+				return
+			}
+			if !yield(r.st.d.members[id].record(id), nil) {
+				return
+			}
+		}
+	})
+}
+
+// Counts returns the head counts, kept up to date by every change.
+func (r *reader) Counts(ctx context.Context) (store.Counts, error) {
+	d, err := r.check(ctx)
+	if err != nil {
+		return store.Counts{}, err
+	}
+	c := store.Counts{Members: d.counts.members, External: d.counts.external, Roles: make(map[string]int, len(d.counts.roles))}
+	for _, rc := range d.counts.roles {
+		c.Roles[rc.role] = rc.n
+	}
+	return c, nil
+}
+
+// Scope returns one scope resource.
+func (r *reader) Scope(ctx context.Context, kind, id string) (org.Scope, error) {
+	d, err := r.check(ctx)
+	if err != nil {
+		return org.Scope{}, err
+	}
+	sc := d.scopes[scopeKey{kind, id}]
+	if sc == nil {
+		return org.Scope{}, r.scopeNotFound(kind, id)
+	}
+	return sc.rec, nil
+}
+
+// Scopes lists the scope resources of a kind by ID.
+func (r *reader) Scopes(ctx context.Context, kind, after string) iter.Seq2[org.Scope, error] {
+	ids := walk(r, ctx, func(d *orgData) *sortedSet[string, byString] { return d.kinds[kind] }, after, after == "")
+	return once(func(yield func(org.Scope, error) bool) {
+		for id, err := range ids {
+			if err != nil {
+				yield(org.Scope{}, err)
+				return
+			}
+			if !yield(r.st.d.scopes[scopeKey{kind, id}].rec, nil) {
+				return
+			}
+		}
+	})
+}
+
+// ScopeMember returns one principal's membership of a scope resource.
+func (r *reader) ScopeMember(ctx context.Context, kind, scopeID, principalID string) (org.ScopeMember, error) {
+	d, err := r.check(ctx)
+	if err != nil {
+		return org.ScopeMember{}, err
+	}
+	k := scopeKey{kind, scopeID}
+	if sc := d.scopes[k]; sc != nil {
+		if m, ok := sc.members[principalID]; ok {
+			return m.record(k, principalID), nil
+		}
+	}
+	return org.ScopeMember{}, fmt.Errorf("memstore: member %q of scope %s/%s of organization %q: %w", principalID, kind, scopeID, r.orgID, store.ErrNotFound)
+}
+
+// ScopeMembers lists a scope resource's members by principal ID.
+func (r *reader) ScopeMembers(ctx context.Context, kind, scopeID, after string) iter.Seq2[org.ScopeMember, error] {
+	k := scopeKey{kind, scopeID}
+	ids := walk(r, ctx, func(d *orgData) *sortedSet[string, byString] {
+		if sc := d.scopes[k]; sc != nil {
+			return &sc.memberIDs
+		}
+		return nil
+	}, after, after == "")
+	return once(func(yield func(org.ScopeMember, error) bool) {
+		for id, err := range ids {
+			if err != nil {
+				yield(org.ScopeMember{}, err)
+				return
+			}
+			if !yield(r.st.d.scopes[k].members[id].record(k, id), nil) {
+				return
+			}
+		}
+	})
+}
+
+// PrincipalScopes lists a principal's scope memberships by kind, then
+// scope ID.
+func (r *reader) PrincipalScopes(ctx context.Context, principalID string) iter.Seq2[org.ScopeMember, error] {
+	keys := walk(r, ctx, func(d *orgData) *sortedSet[scopeKey, byScope] { return d.byPrincipal[principalID] }, scopeKey{}, true)
+	return once(func(yield func(org.ScopeMember, error) bool) {
+		for k, err := range keys {
+			if err != nil {
+				yield(org.ScopeMember{}, err)
+				return
+			}
+			if !yield(r.st.d.scopes[k].members[principalID].record(k, principalID), nil) {
+				return
+			}
+		}
+	})
+}
+
+// ScopeRole returns one custom role of a scope resource.
+func (r *reader) ScopeRole(ctx context.Context, kind, scopeID, roleID string) (org.ScopeRole, error) {
+	d, err := r.check(ctx)
+	if err != nil {
+		return org.ScopeRole{}, err
+	}
+	if sc := d.scopes[scopeKey{kind, scopeID}]; sc != nil {
+		if sr, ok := sc.roles[roleID]; ok {
+			return sr.Clone(), nil
+		}
+	}
+	return org.ScopeRole{}, fmt.Errorf("memstore: role %q of scope %s/%s of organization %q: %w", roleID, kind, scopeID, r.orgID, store.ErrNotFound)
+}
+
+// ScopeRoles lists a scope resource's custom roles by ID.
+func (r *reader) ScopeRoles(ctx context.Context, kind, scopeID string) iter.Seq2[org.ScopeRole, error] {
+	k := scopeKey{kind, scopeID}
+	ids := walk(r, ctx, func(d *orgData) *sortedSet[string, byString] {
+		if sc := d.scopes[k]; sc != nil {
+			return &sc.roleIDs
+		}
+		return nil
+	}, "", true)
+	return once(func(yield func(org.ScopeRole, error) bool) {
+		for id, err := range ids {
+			if err != nil {
+				yield(org.ScopeRole{}, err)
+				return
+			}
+			if !yield(r.st.d.scopes[k].roles[id].Clone(), nil) {
+				return
+			}
+		}
+	})
+}
+
+// Audit lists the audit events f selects, by Seq. The bounds of f are
+// truncated to the microsecond, as stored times are.
+func (r *reader) Audit(ctx context.Context, f store.AuditFilter) iter.Seq2[org.AuditEvent, error] {
+	since, until := normTime(f.Since), normTime(f.Until)
+	return once(func(yield func(org.AuditEvent, error) bool) {
+		// Seq n is at index n-1, so the events past seq are from index seq.
+		seq := max(f.AfterSeq, 0)
+		for {
+			d, err := r.check(ctx)
+			if err != nil {
+				yield(org.AuditEvent{}, err)
+				return
+			}
+			if seq >= int64(len(d.audit)) {
+				return
+			}
+			e := d.audit[seq]
+			seq++
+			switch {
+			case !f.Since.IsZero() && e.Time.Before(since),
+				!f.Until.IsZero() && !e.Time.Before(until),
+				f.Actor != "" && e.Actor != f.Actor:
+				continue
+			}
+			if !yield(e, nil) {
+				return
+			}
+		}
+	})
+}
+
+// walk yields the keys of the set that set returns (nil: no keys) in
+// order, from the first key past after, or from after itself when
+// inclusive. Before each key it checks the reader; if the Tx changed the
+// organization since the last key, it finds its place again by that key,
+// so a listing may run while its own Tx changes what it lists.
+func walk[K any, O ordering[K]](r *reader, ctx context.Context, set func(*orgData) *sortedSet[K, O], after K, inclusive bool) iter.Seq2[K, error] {
+	return func(yield func(K, error) bool) {
+		var (
+			zero    K
+			p       pos
+			gen     uint64
+			started bool
+		)
+		for {
+			d, err := r.check(ctx)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			s := set(d)
+			if s == nil {
+				return
+			}
+			if !started || gen != r.st.gen {
+				p, gen, started = s.seek(after, inclusive), r.st.gen, true
+			}
+			k, ok := s.at(p)
+			if !ok {
+				return
+			}
+			p = s.next(p)
+			after, inclusive = k, false
+			if !yield(k, nil) {
+				return
+			}
+		}
+	}
+}
+
+// tx is the store.Tx of Update: a reader that also changes the
+// organization, in place, logging how to undo each change.
+type tx struct {
+	reader
+	undo []func()
+}
+
+// changed records a change and how to undo it.
+func (t *tx) changed(undo func()) {
+	t.st.gen++
+	t.undo = append(t.undo, undo)
+}
+
+// rollback undoes every change, last first.
+func (t *tx) rollback() {
+	for _, u := range slices.Backward(t.undo) {
+		u()
+	}
+	t.undo = nil
+}
+
+func (t *tx) CreateOrganization(ctx context.Context, o org.Organization) error {
+	if _, err := t.check(ctx); err == nil {
+		return fmt.Errorf("memstore: organization %q: %w", t.orgID, store.ErrExists)
+	} else if !errors.Is(err, store.ErrOrganizationNotFound) {
+		return err
+	}
+	if o.ID != t.orgID {
+		return fmt.Errorf("memstore: cannot create organization %q in a transaction on organization %q", o.ID, t.orgID)
+	}
+	d := &t.st.d
+	d.rec = orgIn(o)
+	t.changed(func() { d.rec = nil })
+	return nil
+}
+
+func (t *tx) UpdateOrganization(ctx context.Context, o org.Organization) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	if o.ID != t.orgID {
+		return fmt.Errorf("memstore: cannot change the ID of organization %q to %q", t.orgID, o.ID)
+	}
+	old := d.rec
+	d.rec = orgIn(o)
+	t.changed(func() { d.rec = old })
+	return nil
+}
+
+func (t *tx) DeleteOrganization(ctx context.Context) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	old := *d
+	*d = orgData{}
+	t.changed(func() { *d = old })
+	return nil
+}
+
+func (t *tx) AddMember(ctx context.Context, m org.Member) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	id := m.PrincipalID
+	if _, ok := d.members[id]; ok {
+		return fmt.Errorf("memstore: member %q of organization %q: %w", id, t.orgID, store.ErrExists)
+	}
+	d.addMember(id, newMember(m))
+	t.changed(func() { d.removeMember(id) })
+	return nil
+}
+
+func (t *tx) UpdateMember(ctx context.Context, m org.Member) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	id := m.PrincipalID
+	old, ok := d.members[id]
+	if !ok {
+		return memberNotFound(t.orgID, id)
+	}
+	d.setMember(id, newMember(m))
+	t.changed(func() { d.setMember(id, old) })
+	return nil
+}
+
+func (t *tx) RemoveMember(ctx context.Context, principalID string) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	old, ok := d.members[principalID]
+	if !ok {
+		return memberNotFound(t.orgID, principalID)
+	}
+	d.removeMember(principalID)
+	t.changed(func() { d.addMember(principalID, old) })
+	return nil
+}
+
+func (t *tx) CreateScope(ctx context.Context, s org.Scope) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	k := scopeKey{s.Kind, s.ID}
+	if d.scopes[k] != nil {
+		return fmt.Errorf("memstore: scope %s/%s of organization %q: %w", s.Kind, s.ID, t.orgID, store.ErrExists)
+	}
+	sc := &scopeState{rec: scopeIn(s)}
+	d.attachScope(k, sc)
+	t.changed(func() { d.detachScope(k, sc) })
+	return nil
+}
+
+func (t *tx) DeleteScope(ctx context.Context, kind, id string) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	k := scopeKey{kind, id}
+	sc := d.scopes[k]
+	if sc == nil {
+		return t.scopeNotFound(kind, id)
+	}
+	// The scope keeps its members and roles, so that undoing is putting
+	// it back.
+	d.detachScope(k, sc)
+	t.changed(func() { d.attachScope(k, sc) })
+	return nil
+}
+
+func (t *tx) PutScopeMember(ctx context.Context, m org.ScopeMember) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	k := scopeKey{m.Kind, m.ScopeID}
+	sc := d.scopes[k]
+	if sc == nil {
+		return t.scopeNotFound(m.Kind, m.ScopeID)
+	}
+	p := m.PrincipalID
+	old, had := sc.members[p]
+	d.putScopeMember(k, sc, p, scopeMember{role: m.Role, added: micros(m.AddedAt)})
+	if had {
+		t.changed(func() { sc.members[p] = old })
+	} else {
+		t.changed(func() { d.removeScopeMember(k, sc, p) })
+	}
+	return nil
+}
+
+func (t *tx) RemoveScopeMember(ctx context.Context, kind, scopeID, principalID string) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	k := scopeKey{kind, scopeID}
+	sc := d.scopes[k]
+	old, ok := scopeMember{}, false
+	if sc != nil {
+		old, ok = sc.members[principalID]
+	}
+	if !ok {
+		return fmt.Errorf("memstore: member %q of scope %s/%s of organization %q: %w", principalID, kind, scopeID, t.orgID, store.ErrNotFound)
+	}
+	d.removeScopeMember(k, sc, principalID)
+	t.changed(func() { d.putScopeMember(k, sc, principalID, old) })
+	return nil
+}
+
+func (t *tx) PutScopeRole(ctx context.Context, sr org.ScopeRole) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	sc := d.scopes[scopeKey{sr.Kind, sr.ScopeID}]
+	if sc == nil {
+		return t.scopeNotFound(sr.Kind, sr.ScopeID)
+	}
+	id := sr.ID
+	old, had := sc.roles[id]
+	sc.putRole(scopeRoleIn(sr))
+	if had {
+		t.changed(func() { sc.roles[id] = old })
+	} else {
+		t.changed(func() { sc.deleteRole(id) })
+	}
+	return nil
+}
+
+func (t *tx) DeleteScopeRole(ctx context.Context, kind, scopeID, roleID string) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	sc := d.scopes[scopeKey{kind, scopeID}]
+	old, ok := org.ScopeRole{}, false
+	if sc != nil {
+		old, ok = sc.roles[roleID]
+	}
+	if !ok {
+		return fmt.Errorf("memstore: role %q of scope %s/%s of organization %q: %w", roleID, kind, scopeID, t.orgID, store.ErrNotFound)
+	}
+	sc.deleteRole(roleID)
+	t.changed(func() { sc.putRole(old) })
+	return nil
+}
+
+func (t *tx) AppendAudit(ctx context.Context, e org.AuditEvent) (int64, error) {
+	d, err := t.check(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := len(d.audit)
+	e.Seq = int64(n) + 1
+	e.OrgID = t.orgID
+	e.Time = normTime(e.Time)
+	d.audit = append(d.audit, e)
+	t.changed(func() {
+		clear(d.audit[n:])
+		d.audit = d.audit[:n]
+	})
+	return e.Seq, nil
+}
