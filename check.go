@@ -104,16 +104,8 @@ func (s *Service) CheckScope(ctx context.Context, orgID, principalID, kind, id s
 			}
 			return err
 		}
-		caps, in, err := held(ctx, r, sch, sc, id, m)
-		if err != nil {
-			return err
-		}
-		if !in {
-			d = policy.Decision{Reason: policy.ReasonNotMember}
-			return nil
-		}
-		d = policy.DecideScopeSet(sch, kind, caps, c)
-		return nil
+		d, err = scopeDecision(ctx, r, sch, sc, id, m, c)
+		return err
 	})
 	switch {
 	case err == nil:
@@ -124,6 +116,48 @@ func (s *Service) CheckScope(ctx context.Context, orgID, principalID, kind, id s
 		return policy.Decision{Reason: policy.ReasonNotMember}
 	}
 	return policy.Decision{Reason: policy.ReasonUnavailable}
+}
+
+// scopeDecision decides c for member m on resource (kind, id) by the role
+// that grants it, so the decision names that role: its explicit role there,
+// else the role its organization role gives it on every resource of the
+// kind; a custom role decides by its capability set.
+func scopeDecision(ctx context.Context, r store.Reader, sch *edition.Scheme, sc *edition.Scope, id string, m org.Member, c role.Capability) (policy.Decision, error) {
+	var explicit policy.Decision
+	found := false
+	sm, err := r.ScopeMember(ctx, sc.Kind(), id, m.PrincipalID)
+	switch {
+	case err == nil:
+		found = true
+		if _, builtin := sc.Matrix().RoleIndex(sm.Role); builtin {
+			explicit = policy.DecideScope(sch, sc.Kind(), sm.Role, c)
+		} else {
+			caps, err := roleCaps(ctx, r, sc, id, sm.Role)
+			if err != nil {
+				return policy.Decision{}, err
+			}
+			explicit = policy.DecideScopeSet(sch, sc.Kind(), caps, c)
+		}
+		if explicit.Allowed {
+			return explicit, nil
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return policy.Decision{}, err
+	}
+	if !m.External {
+		if oi, ok := sch.RoleIndex(m.Role); ok {
+			if ri, ok := sc.ImplicitRole(oi); ok {
+				implicit := policy.DecideScope(sch, sc.Kind(), sc.Matrix().Role(ri).ID, c)
+				if implicit.Allowed || !found {
+					return implicit, nil
+				}
+			}
+		}
+	}
+	if !found {
+		return policy.Decision{Reason: policy.ReasonNotMember}, nil
+	}
+	return explicit, nil
 }
 
 // Capabilities returns the capabilities principal principalID holds in the

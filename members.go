@@ -160,7 +160,7 @@ func (s *Service) removeMember(ctx context.Context, tx store.Tx, st *state, m or
 		return fmt.Errorf("remove %q from %q: %w", m.PrincipalID, st.o.ID, err)
 	}
 	if err := s.dropScopeMemberships(ctx, tx, st, m.PrincipalID); err != nil {
-		return err
+		return fmt.Errorf("remove %q from %q: %w", m.PrincipalID, st.o.ID, err)
 	}
 	if err := tx.RemoveMember(ctx, m.PrincipalID); err != nil {
 		return err

@@ -164,8 +164,9 @@ type AuditEvent struct {
 	Seq   int64     `json:"seq"`
 	OrgID string    `json:"org"`
 	Time  time.Time `json:"time"`
-	// Actor is the principal who made the change.
-	Actor string `json:"actor"`
+	// Actor is the principal who made the change; "" when the host made it
+	// on its own authority.
+	Actor string `json:"actor,omitempty"`
 	// Action names the change, e.g. "member.role.change".
 	Action string `json:"action"`
 	// Target is what the change was made to: a principal ID, or

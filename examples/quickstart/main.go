@@ -1,7 +1,8 @@
 // Command quickstart prints the role model of each preset scheme that
 // orgauthz ships (its role × capability matrix, with the editions that
 // offer each capability, and the matrices of its scopes) and a handful of
-// explained decisions, allowed and denied.
+// explained decisions, allowed and denied; then it runs an organization's
+// life on each, over the in-memory store, and prints its audit trail.
 //
 //	go run ./examples/quickstart
 package main
@@ -78,6 +79,9 @@ func run(w io.Writer) error {
 			fmt.Fprintln(w, "  "+q(p.scheme).String())
 		}
 		fmt.Fprintln(w)
+		if err := life(w, p.scheme); err != nil {
+			return err
+		}
 	}
 	return nil
 }

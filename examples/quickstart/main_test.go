@@ -28,6 +28,16 @@ func TestRun(t *testing.T) {
 		"## soterai",
 		`denied (outranked): role "manager" may not remove a member holding "owner"`,
 		`denied (role-not-in-edition): edition "starter" does not offer role "member"`,
+		// The lives.
+		"### A life on wherobots",
+		`at least 1 member(s) must hold "admin", and this would leave 0`,
+		`edition "community" allows 5 seats but 6 are in use; free 1 first`,
+		"   4 09:00:06 ada     member.role          ada admin -> user",
+		"xavier is listed as                          external (external: true)",
+		`project "aiengine-2" must keep at least 1 "owner"`,
+		`al demotes the owner                         refused: change role of "ada" in "uipath-1": invariant violated: immutable role`,
+		`max removes ada, an owner                    refused`,
+		`edition "professional" does not offer role "member", which 1 member(s) hold`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q", want)
