@@ -502,3 +502,29 @@ func counts(t testing.TB, f *fixture, orgID string) store.Counts {
 	}))
 	return c
 }
+
+// Where owners may be several, ownership passes by promoting the new owner
+// and then demoting the old one; UiPath has no transfer at all.
+func TestOwnershipPassesByPromotionThenDemotion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, scheme := range []string{"soterai", "aiengine"} {
+		second := "manager"
+		if scheme == "aiengine" {
+			second = "editor"
+		}
+		id := f.newOrg(t, scheme, "", "max", second)
+		_, err := f.svc.ChangeRole(ctx, "creator", id, "max", "owner")
+		require.NoError(t, err, scheme)
+		_, err = f.svc.ChangeRole(ctx, "max", id, "creator", second)
+		require.NoError(t, err, scheme)
+		assert.Equal(t, "owner", f.role(t, id, "max"), scheme)
+		assert.Equal(t, second, f.role(t, id, "creator"), scheme)
+		// The new owner is now the last one.
+		_, err = f.svc.ChangeRole(ctx, "max", id, "max", second)
+		assert.ErrorIs(t, err, orgauthz.ErrMinHolders, scheme)
+	}
+	up := f.newOrg(t, "uipath", "", "ann", "administrator")
+	_, err := f.svc.ChangeRole(ctx, "creator", up, "ann", "owner")
+	assert.ErrorIs(t, err, orgauthz.ErrImmutableRole)
+}

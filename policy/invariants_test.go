@@ -64,18 +64,24 @@ func TestCheckChange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := policy.CheckChange(tt.s, tt.ed, tt.override, tt.c, tt.ch)
-			if tt.errs == nil {
-				assert.NoError(t, err)
-				return
-			}
-			require.Error(t, err)
-			for _, want := range tt.errs {
-				assert.ErrorIs(t, err, want)
-			}
-			assert.Contains(t, err.Error(), tt.says)
+			assertRefusal(t, policy.CheckChange(tt.s, tt.ed, tt.override, tt.c, tt.ch), tt.errs, tt.says)
 		})
 	}
+}
+
+// assertRefusal asserts err is nil when no sentinels are wanted, and
+// otherwise that it matches every one and its message says says.
+func assertRefusal(t *testing.T, err error, sentinels []error, says string) {
+	t.Helper()
+	if sentinels == nil {
+		assert.NoError(t, err)
+		return
+	}
+	require.Error(t, err)
+	for _, want := range sentinels {
+		assert.ErrorIs(t, err, want)
+	}
+	assert.Contains(t, err.Error(), says)
 }
 
 func TestCheckEdition(t *testing.T) {
@@ -105,16 +111,7 @@ func TestCheckEdition(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := policy.CheckEdition(tt.s, tt.to, tt.over, tt.c)
-			if tt.errs == nil {
-				assert.NoError(t, err)
-				return
-			}
-			require.Error(t, err)
-			for _, want := range tt.errs {
-				assert.ErrorIs(t, err, want)
-			}
-			assert.Contains(t, err.Error(), tt.says)
+			assertRefusal(t, policy.CheckEdition(tt.s, tt.to, tt.over, tt.c), tt.errs, tt.says)
 		})
 	}
 }
