@@ -19,7 +19,7 @@
 //     that matches ctx.Err(). Backend errors are translated: no caller needs
 //     the backend's packages to read one.
 //   - Copies: records go in and come out by value, with their slices and
-//     maps copied; changing a record after passing it in, or one returned,
+//     maps (and an invitation's TokenHash) copied; changing a record after passing it in, or one returned,
 //     changes nothing stored.
 //   - Times are kept to the microsecond, in UTC: a time read back equals
 //     the time written truncated to microseconds.
@@ -42,6 +42,7 @@ import (
 	"iter"
 	"time"
 
+	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 )
 
@@ -88,6 +89,12 @@ type Store interface {
 	// Organizations lists the organizations, ordered by ID, starting after
 	// the given ID ("" for the first).
 	Organizations(ctx context.Context, after string) iter.Seq2[org.Organization, error]
+
+	// InvitationOrganization returns the ID of the organization that holds
+	// invitation id, as last committed, or an error matching ErrNotFound.
+	// Invitation IDs are unique across the store, so a token alone finds
+	// its organization.
+	InvitationOrganization(ctx context.Context, id string) (string, error)
 
 	// Close releases the store. Calls after Close fail with ErrClosed;
 	// Close itself is idempotent.
@@ -178,6 +185,18 @@ type Reader interface {
 
 	// Audit lists the audit events the filter selects, ordered by Seq.
 	Audit(ctx context.Context, f AuditFilter) iter.Seq2[org.AuditEvent, error]
+
+	// Invitation returns an invitation of the organization, or an error
+	// matching ErrNotFound.
+	Invitation(ctx context.Context, id string) (invite.Invitation, error)
+	// PendingInvitation returns the organization's invitation to address
+	// email whose stored status is Pending (expired or not), or an error
+	// matching ErrNotFound. There is at most one.
+	PendingInvitation(ctx context.Context, email string) (invite.Invitation, error)
+	// Invitations lists the organization's invitations, ordered by ID,
+	// starting after the given one; with pendingOnly, only those whose
+	// stored status is Pending.
+	Invitations(ctx context.Context, after string, pendingOnly bool) iter.Seq2[invite.Invitation, error]
 }
 
 // Tx reads and changes one organization inside Store.Update. Changes are
@@ -193,7 +212,8 @@ type Tx interface {
 	// cannot change).
 	UpdateOrganization(ctx context.Context, o org.Organization) error
 	// DeleteOrganization deletes the organization and everything in it:
-	// members, scopes, scope members, custom roles and audit events.
+	// members, scopes, scope members, custom roles, invitations and audit
+	// events.
 	DeleteOrganization(ctx context.Context) error
 
 	// AddMember adds a member; ErrExists if the principal is one.
@@ -225,4 +245,14 @@ type Tx interface {
 	// given (the previous one plus 1, from 1). The event's OrgID is set to
 	// the organization's.
 	AppendAudit(ctx context.Context, e org.AuditEvent) (int64, error)
+
+	// CreateInvitation adds an invitation. It fails with ErrExists if an
+	// invitation with its ID exists anywhere in the store (committed, or in
+	// this transaction), or if it is Pending and the organization has a
+	// Pending invitation to the same address.
+	CreateInvitation(ctx context.Context, inv invite.Invitation) error
+	// UpdateInvitation replaces an invitation of the organization, found by
+	// ID; ErrNotFound if there is none, ErrExists if it would give an
+	// address a second Pending invitation.
+	UpdateInvitation(ctx context.Context, inv invite.Invitation) error
 }

@@ -1,12 +1,14 @@
 package memstore
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 )
 
@@ -47,6 +49,14 @@ type orgData struct {
 	kinds       map[string]*sortedSet[string, byString]
 	byPrincipal map[string]*sortedSet[scopeKey, byScope]
 	audit       []org.AuditEvent
+	// invites holds the invitations by ID, as stored, and inviteIDs their
+	// IDs in order. pendingIDs holds, in order, the IDs of those whose
+	// stored status is Pending, and pendingTo the ID of the Pending one of
+	// each address that has one (there is at most one).
+	invites    map[string]invite.Invitation
+	inviteIDs  sortedSet[string, byString]
+	pendingIDs sortedSet[string, byString]
+	pendingTo  map[string]string
 }
 
 // member is the compact form of org.Member, stored by value under its
@@ -232,6 +242,56 @@ func (sc *scopeState) deleteRole(id string) {
 	sc.roleIDs.delete(id)
 }
 
+// Invitation operations. They keep the map, the ordered IDs and the
+// Pending indexes in step.
+
+// putInvitation adds inv, or replaces the invitation with its ID. Putting
+// the old record back undoes a replacement.
+func (d *orgData) putInvitation(inv invite.Invitation) {
+	if old, ok := d.invites[inv.ID]; ok {
+		d.unindexPending(old)
+	} else {
+		if d.invites == nil {
+			d.invites = make(map[string]invite.Invitation)
+		}
+		d.inviteIDs.insert(inv.ID)
+	}
+	d.invites[inv.ID] = inv
+	if inv.Status == invite.Pending {
+		if d.pendingTo == nil {
+			d.pendingTo = make(map[string]string)
+		}
+		d.pendingTo[inv.Email] = inv.ID
+		d.pendingIDs.insert(inv.ID)
+	}
+}
+
+// removeInvitation removes the invitation with ID id, which must exist.
+func (d *orgData) removeInvitation(id string) {
+	d.unindexPending(d.invites[id])
+	delete(d.invites, id)
+	d.inviteIDs.delete(id)
+}
+
+func (d *orgData) unindexPending(inv invite.Invitation) {
+	if inv.Status != invite.Pending {
+		return
+	}
+	delete(d.pendingTo, inv.Email)
+	d.pendingIDs.delete(inv.ID)
+}
+
+// secondPending reports whether storing inv would give its address a
+// second Pending invitation: it is Pending, and another invitation to the
+// address is.
+func (d *orgData) secondPending(inv invite.Invitation) bool {
+	if inv.Status != invite.Pending {
+		return false
+	}
+	id, ok := d.pendingTo[inv.Email]
+	return ok && id != inv.ID
+}
+
 // Copies in and out. Records go in by value with their maps and slices
 // cloned and their times kept to the microsecond in UTC; they come out
 // cloned again.
@@ -255,6 +315,22 @@ func orgIn(o org.Organization) *org.Organization {
 func scopeIn(s org.Scope) org.Scope {
 	s.CreatedAt = normTime(s.CreatedAt)
 	return s
+}
+
+// invitationIn returns inv as stored: with a TokenHash of its own and its
+// times normalized.
+func invitationIn(inv invite.Invitation) invite.Invitation {
+	inv.TokenHash = bytes.Clone(inv.TokenHash)
+	inv.CreatedAt = normTime(inv.CreatedAt)
+	inv.ExpiresAt = normTime(inv.ExpiresAt)
+	inv.UpdatedAt = normTime(inv.UpdatedAt)
+	return inv
+}
+
+// invitationOut returns a stored invitation with a TokenHash of its own.
+func invitationOut(inv invite.Invitation) invite.Invitation {
+	inv.TokenHash = bytes.Clone(inv.TokenHash)
+	return inv
 }
 
 func scopeRoleIn(r org.ScopeRole) org.ScopeRole {

@@ -30,8 +30,8 @@
 //
 // The organization's lock is not reentrant: a function passed to Update
 // or View must not call Update, View or Access on the same organization.
-// It may call Organizations, which takes no organization's lock, and any
-// method on other organizations.
+// It may call Organizations and InvitationOrganization, which take no
+// organization's lock, and any method on other organizations.
 //
 // # Listings and memory
 //
@@ -47,6 +47,37 @@
 //
 // An audit filter's Since and Until are truncated to the microsecond, as
 // the times they are compared with were when stored.
+//
+// # Invitations
+//
+// An organization keeps its invitations by ID, with their IDs in a sorted
+// index, and the Pending ones in two more: their IDs in order, so that a
+// pendingOnly listing never steps over the others, and the one Pending
+// invitation of each address. Addresses are compared byte for byte, as
+// given: normalizing them is the caller's business.
+//
+// The store also keeps one store-wide map from invitation ID to
+// organization, behind a small lock of its own, for
+// Store.InvitationOrganization and for the uniqueness of IDs across the
+// store. Tx.CreateInvitation reserves the ID in that map, atomically with
+// checking that no one has it: an ID held by a committed invitation, or
+// reserved by the running Update of another organization, fails with
+// store.ErrExists. So of two Updates of different organizations creating
+// one ID at the same time, the second to call CreateInvitation fails at
+// once, even if the first one's Update fails later; at most one commits.
+// A reservation names its transaction and is not an answer of
+// InvitationOrganization, which reports committed invitations only. When
+// the Update ends the map is settled under the organization's lock,
+// before anyone else may take it: a commit turns its reservations into
+// entries and removes the entries of invitations the Update's
+// DeleteOrganization dropped (a cost proportional to those); a rollback
+// drops its reservations and leaves every entry as it was.
+//
+// Until that commit, the ID of an invitation dropped by DeleteOrganization
+// is still held by a committed invitation: creating it again in the same
+// Update, even after creating the organization again, fails with
+// store.ErrExists. An invitation created and dropped within one Update was
+// never committed, and may be created again in it.
 //
 // # Limits
 //
@@ -71,12 +102,29 @@ import (
 // one too. A Store must not be copied after first use.
 type Store struct {
 	// mu guards orgs and ids. It is held only to find, add or remove an
-	// entry, never while another lock is awaited or a function runs.
+	// entry, never while another lock is awaited or a function runs
+	// (except invMu, by Close).
 	mu   sync.RWMutex
 	orgs map[string]*orgState
 	ids  sortedSet[string, byString] // the keys of orgs, in order
+	// invMu guards invites. It may be taken while holding an
+	// organization's lock or mu, and whoever holds it takes no other lock.
+	invMu sync.RWMutex
+	// invites maps every invitation ID in use to its holder: an
+	// organization's committed invitation, or a reservation by the running
+	// Update that created it. Nil until the first invitation, and after
+	// Close.
+	invites map[string]invHolder
 	// closed is set under mu, and read with or without it.
 	closed atomic.Bool
+}
+
+// invHolder is an entry of the store-wide invitation map: the
+// organization that holds the invitation, and the transaction that
+// created it while that transaction runs (nil once it committed).
+type invHolder struct {
+	org string
+	tx  *tx
 }
 
 var _ store.Store = (*Store)(nil)
@@ -108,6 +156,7 @@ func (s *Store) Update(ctx context.Context, orgID string, fn func(ctx context.Co
 		if !committed {
 			t.rollback()
 		}
+		t.settleInvitations(committed)
 		s.finish(st)
 		st.mu.Unlock()
 	}()
@@ -322,6 +371,28 @@ func (s *Store) Organizations(ctx context.Context, after string) iter.Seq2[org.O
 	})
 }
 
+// InvitationOrganization returns the ID of the organization that holds
+// invitation id, as last committed: an invitation created by an Update
+// still running, or by one that failed, is not found, and one deleted with
+// its organization is found until that Update commits. It takes no
+// organization's lock.
+func (s *Store) InvitationOrganization(ctx context.Context, id string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	s.invMu.RLock()
+	h, ok := s.invites[id]
+	closed := s.closed.Load()
+	s.invMu.RUnlock()
+	if closed {
+		return "", closedError("invitation %q", id)
+	}
+	if !ok || h.tx != nil {
+		return "", fmt.Errorf("memstore: invitation %q: %w", id, store.ErrNotFound)
+	}
+	return h.org, nil
+}
+
 // Close releases the store's data. Calls after Close fail with an error
 // matching store.ErrClosed, and so do the methods of a Tx or Reader still
 // in use (see the package comment). Close is idempotent and always
@@ -335,6 +406,9 @@ func (s *Store) Close() error {
 	s.closed.Store(true)
 	s.orgs = nil
 	s.ids = sortedSet[string, byString]{}
+	s.invMu.Lock()
+	s.invites = nil
+	s.invMu.Unlock()
 	return nil
 }
 

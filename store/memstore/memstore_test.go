@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/store"
 	"github.com/orgauthz/orgauthz/store/memstore"
@@ -64,6 +65,73 @@ func TestCloseDuringUpdate(t *testing.T) {
 	})
 	if !errors.Is(err, store.ErrClosed) {
 		t.Errorf("Update during which the store was closed returned %v, want ErrClosed", err)
+	}
+}
+
+// An Update that created invitations when the store was closed commits
+// none of them, and its reservations go with the store.
+func TestCloseDuringUpdateWithInvitations(t *testing.T) {
+	s := memstore.New()
+	seed(t, s, "acme", 0)
+	err := s.Update(t.Context(), "acme", func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateInvitation(ctx, invite.Invitation{ID: "i1", Email: "a@example.com", Status: invite.Pending}); err != nil {
+			return err
+		}
+		if err := tx.DeleteOrganization(ctx); err != nil {
+			return err
+		}
+		_ = s.Close()
+		if err := tx.CreateInvitation(ctx, invite.Invitation{ID: "i2"}); !errors.Is(err, store.ErrClosed) {
+			t.Errorf("CreateInvitation after Close: %v, want ErrClosed", err)
+		}
+		if _, err := tx.Invitation(ctx, "i1"); !errors.Is(err, store.ErrClosed) {
+			t.Errorf("Invitation after Close: %v, want ErrClosed", err)
+		}
+		return nil
+	})
+	if !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Update during which the store was closed returned %v, want ErrClosed", err)
+	}
+	if _, err := s.InvitationOrganization(t.Context(), "i1"); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("InvitationOrganization after Close: %v, want ErrClosed", err)
+	}
+}
+
+// CreateInvitation reserves its ID store-wide: an Update of another
+// organization creating the same ID meanwhile fails at once with
+// ErrExists, even though InvitationOrganization does not report the
+// reservation, and even if the reserving Update then fails. Once it has
+// failed, the ID is free.
+func TestInvitationIDReservedUntilTheUpdateEnds(t *testing.T) {
+	s := memstore.New()
+	seed(t, s, "a", 0)
+	seed(t, s, "b", 0)
+	create := func(orgID, id string) error {
+		return s.Update(t.Context(), orgID, func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateInvitation(ctx, invite.Invitation{ID: id, Email: orgID + "@example.com", Status: invite.Pending})
+		})
+	}
+	boom := errors.New("boom")
+	err := s.Update(t.Context(), "a", func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateInvitation(ctx, invite.Invitation{ID: "x", Status: invite.Pending}); err != nil {
+			return err
+		}
+		if err := create("b", "x"); !errors.Is(err, store.ErrExists) {
+			t.Errorf("creating an ID another organization's running Update reserved: %v, want ErrExists", err)
+		}
+		if _, err := s.InvitationOrganization(ctx, "x"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("InvitationOrganization of a reserved ID: %v, want ErrNotFound", err)
+		}
+		return boom
+	})
+	if err != boom {
+		t.Fatalf("Update returned %v", err)
+	}
+	if err := create("b", "x"); err != nil {
+		t.Errorf("creating an ID whose reserving Update failed: %v", err)
+	}
+	if got, err := s.InvitationOrganization(t.Context(), "x"); got != "b" || err != nil {
+		t.Errorf("InvitationOrganization: %q, %v; want b", got, err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 
+	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/store"
 )
@@ -246,6 +247,59 @@ func (r *reader) Audit(ctx context.Context, f store.AuditFilter) iter.Seq2[org.A
 	})
 }
 
+// Invitation returns one invitation.
+func (r *reader) Invitation(ctx context.Context, id string) (invite.Invitation, error) {
+	d, err := r.check(ctx)
+	if err != nil {
+		return invite.Invitation{}, err
+	}
+	inv, ok := d.invites[id]
+	if !ok {
+		return invite.Invitation{}, r.invitationNotFound(id)
+	}
+	return invitationOut(inv), nil
+}
+
+// PendingInvitation returns the invitation to an address whose stored
+// status is Pending, found by the address as given.
+func (r *reader) PendingInvitation(ctx context.Context, email string) (invite.Invitation, error) {
+	d, err := r.check(ctx)
+	if err != nil {
+		return invite.Invitation{}, err
+	}
+	id, ok := d.pendingTo[email]
+	if !ok {
+		return invite.Invitation{}, fmt.Errorf("memstore: pending invitation to %q in organization %q: %w", email, r.orgID, store.ErrNotFound)
+	}
+	return invitationOut(d.invites[id]), nil
+}
+
+// Invitations lists the invitations by ID; with pendingOnly, it walks the
+// index of the Pending ones only.
+func (r *reader) Invitations(ctx context.Context, after string, pendingOnly bool) iter.Seq2[invite.Invitation, error] {
+	ids := walk(r, ctx, func(d *orgData) *sortedSet[string, byString] {
+		if pendingOnly {
+			return &d.pendingIDs
+		}
+		return &d.inviteIDs
+	}, after, after == "")
+	return once(func(yield func(invite.Invitation, error) bool) {
+		for id, err := range ids {
+			if err != nil {
+				yield(invite.Invitation{}, err)
+				return
+			}
+			if !yield(invitationOut(r.st.d.invites[id]), nil) {
+				return
+			}
+		}
+	})
+}
+
+func (r *reader) invitationNotFound(id string) error {
+	return fmt.Errorf("memstore: invitation %q of organization %q: %w", id, r.orgID, store.ErrNotFound)
+}
+
 // walk yields the keys of the set that set returns (nil: no keys) in
 // order, from the first key past after, or from after itself when
 // inclusive. Before each key it checks the reader; if the Tx changed the
@@ -290,6 +344,12 @@ func walk[K any, O ordering[K]](r *reader, ctx context.Context, set func(*orgDat
 type tx struct {
 	reader
 	undo []func()
+	// reserved holds the invitation IDs this transaction reserved in the
+	// store-wide map, and dropped the invitations of the organization data
+	// its DeleteOrganization calls dropped: what settleInvitations settles
+	// when it ends.
+	reserved []string
+	dropped  []map[string]invite.Invitation
 }
 
 // changed records a change and how to undo it.
@@ -342,6 +402,10 @@ func (t *tx) DeleteOrganization(ctx context.Context) error {
 	}
 	old := *d
 	*d = orgData{}
+	if len(old.invites) > 0 {
+		// Their IDs leave the store-wide map when the Update commits.
+		t.dropped = append(t.dropped, old.invites)
+	}
 	t.changed(func() { *d = old })
 	return nil
 }
@@ -514,4 +578,116 @@ func (t *tx) AppendAudit(ctx context.Context, e org.AuditEvent) (int64, error) {
 		d.audit = d.audit[:n]
 	})
 	return e.Seq, nil
+}
+
+func (t *tx) CreateInvitation(ctx context.Context, inv invite.Invitation) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	id := inv.ID
+	if _, ok := d.invites[id]; ok {
+		return fmt.Errorf("memstore: invitation %q of organization %q: %w", id, t.orgID, store.ErrExists)
+	}
+	if d.secondPending(inv) {
+		return t.secondPendingError(inv.Email)
+	}
+	if err := t.reserve(id); err != nil {
+		return err
+	}
+	d.putInvitation(invitationIn(inv))
+	t.changed(func() { d.removeInvitation(id) })
+	return nil
+}
+
+func (t *tx) UpdateInvitation(ctx context.Context, inv invite.Invitation) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	old, ok := d.invites[inv.ID]
+	if !ok {
+		return t.invitationNotFound(inv.ID)
+	}
+	if d.secondPending(inv) {
+		return t.secondPendingError(inv.Email)
+	}
+	d.putInvitation(invitationIn(inv))
+	t.changed(func() { d.putInvitation(old) })
+	return nil
+}
+
+func (t *tx) secondPendingError(email string) error {
+	return fmt.Errorf("memstore: pending invitation to %q in organization %q: %w", email, t.orgID, store.ErrExists)
+}
+
+// reserve takes invitation ID id in the store-wide map for this
+// transaction, or fails with store.ErrExists if a committed invitation
+// holds it or another transaction reserved it. An ID this transaction
+// reserved already (for an invitation since dropped by DeleteOrganization)
+// is its own still.
+func (t *tx) reserve(id string) error {
+	s := t.s
+	s.invMu.Lock()
+	defer s.invMu.Unlock()
+	if s.closed.Load() {
+		return closedError("organization %q", t.orgID)
+	}
+	if h, ok := s.invites[id]; ok {
+		if h.tx == t {
+			return nil
+		}
+		return fmt.Errorf("memstore: invitation %q: %w", id, store.ErrExists)
+	}
+	if s.invites == nil {
+		s.invites = make(map[string]invHolder)
+	}
+	s.invites[id] = invHolder{org: t.orgID, tx: t}
+	t.reserved = append(t.reserved, id)
+	return nil
+}
+
+// settleInvitations brings the store-wide invitation map in line with how
+// the transaction ended, while the organization is still locked. On
+// commit, every ID it reserved or dropped is held by the organization if
+// the organization now has that invitation, and by no one otherwise; on
+// rollback, its reservations are released and committed entries are left
+// as they were.
+func (t *tx) settleInvitations(committed bool) {
+	if len(t.reserved) == 0 && len(t.dropped) == 0 {
+		return
+	}
+	s := t.s
+	s.invMu.Lock()
+	defer s.invMu.Unlock()
+	if s.invites == nil { // closed
+		t.reserved, t.dropped = nil, nil
+		return
+	}
+	if !committed {
+		for _, id := range t.reserved {
+			if h, ok := s.invites[id]; ok && h.tx == t {
+				delete(s.invites, id)
+			}
+		}
+		t.reserved, t.dropped = nil, nil
+		return
+	}
+	d := &t.st.d
+	settle := func(id string) {
+		if _, ok := d.invites[id]; ok {
+			s.invites[id] = invHolder{org: t.orgID}
+		} else if h, ok := s.invites[id]; ok && h.org == t.orgID {
+			delete(s.invites, id)
+		}
+	}
+	for _, id := range t.reserved {
+		settle(id)
+	}
+	for _, dropped := range t.dropped {
+		for id := range dropped {
+			settle(id)
+		}
+	}
+	t.reserved, t.dropped = nil, nil
 }

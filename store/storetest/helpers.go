@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/role"
 	"github.com/orgauthz/orgauthz/store"
@@ -130,6 +131,7 @@ func equateEmpty() cmp.Option {
 		cmp.FilterValues(func(a, b map[string]string) bool { return len(a) == 0 && len(b) == 0 }, cmp.Ignore()),
 		cmp.FilterValues(func(a, b map[string]int) bool { return len(a) == 0 && len(b) == 0 }, cmp.Ignore()),
 		cmp.FilterValues(func(a, b []role.Capability) bool { return len(a) == 0 && len(b) == 0 }, cmp.Ignore()),
+		cmp.FilterValues(func(a, b []byte) bool { return len(a) == 0 && len(b) == 0 }, cmp.Ignore()),
 	}
 }
 
@@ -175,8 +177,41 @@ func newEvent(actor, action string, i int) org.AuditEvent {
 	return org.AuditEvent{Time: at(10 + i), Actor: actor, Action: action, Target: "target-" + actor, Detail: fmt.Sprint("event ", i)}
 }
 
+// newInvitation returns an invitation of the given ID, address and stored
+// status, with a token hash of its own.
+func newInvitation(id, email string, status invite.Status) invite.Invitation {
+	inv := invite.Invitation{
+		ID:        id,
+		Email:     email,
+		Role:      "member",
+		Status:    status,
+		TokenHash: []byte("sha256 of the secret of " + id),
+		InvitedBy: "alice",
+		CreatedAt: at(6),
+		ExpiresAt: at(6).Add(7 * 24 * time.Hour),
+		UpdatedAt: at(6),
+		Sends:     1,
+	}
+	if status == invite.Accepted {
+		inv.AcceptedBy = "principal-" + email
+	}
+	return inv
+}
+
+// seedInvitations returns the invitations seed gives organization id: IDs
+// of the organization's own (invitation IDs are unique across the store),
+// a Pending one to dana, and to erin a Revoked one and a Pending one.
+func seedInvitations(id string) []invite.Invitation {
+	return []invite.Invitation{
+		newInvitation(id+"-inv-1", "dana@example.com", invite.Pending),
+		newInvitation(id+"-inv-2", "erin@example.com", invite.Revoked),
+		newInvitation(id+"-inv-3", "erin@example.com", invite.Pending),
+	}
+}
+
 // seed fills organization id with a bit of everything: members of every
-// sort, scopes of two kinds with members and custom roles, audit events.
+// sort, scopes of two kinds with members and custom roles, audit events,
+// invitations (seedInvitations).
 func seed(t *testing.T, s store.Store, id string) {
 	t.Helper()
 	update(t, s, id, func(ctx context.Context, tx store.Tx) error {
@@ -204,6 +239,9 @@ func seed(t *testing.T, s store.Store, id string) {
 				t.Fatal(err)
 			}
 		}
+		for _, inv := range seedInvitations(id) {
+			must(t, tx.CreateInvitation(ctx, inv))
+		}
 		return nil
 	})
 }
@@ -223,11 +261,19 @@ type orgSnapshot struct {
 	ScopeRoles      map[string][]org.ScopeRole   // by kind/id
 	PrincipalScopes map[string][]org.ScopeMember // by principal
 	Audit           []org.AuditEvent
+	Invitations     []invite.Invitation // Invitations(ctx, "", false)
+	Pending         []invite.Invitation // Invitations(ctx, "", true)
+	InvitationByID  map[string]string   // ID -> Invitation or the error
+	PendingTo       map[string]string   // address -> PendingInvitation or the error
+	// InvitationOrgs is the store-wide InvitationOrganization of every
+	// invitation ID probed, listed or not.
+	InvitationOrgs map[string]string
 }
 
 // snapshot reads everything about organization id, outside any Update:
-// through every listing, and one by one for the kinds, scopes and
-// principals the fixtures and the changes of the tests use.
+// through every listing, and one by one for the kinds, scopes,
+// principals, invitation IDs and addresses the fixtures and the changes of
+// the tests use.
 func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 	t.Helper()
 	var (
@@ -235,11 +281,16 @@ func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 		snapKinds      = []string{"project", "service", "workspace"}
 		snapScopes     = [][2]string{{"project", "p1"}, {"project", "p2"}, {"project", "p3"}, {"service", "s1"}, {"workspace", "w1"}}
 		snapPrincipals = []string{"alice", "bob", "ci", "ext", "dave", "erin"}
+		snapInvites    = []string{id + "-inv-1", id + "-inv-2", id + "-inv-3", id + "-inv-4", "inv-new", "inv-x"}
+		snapEmails     = []string{"dana@example.com", "erin@example.com", "frank@example.com", "gina@example.com"}
 	)
 	snap := orgSnapshot{
-		Listed:     collect(t, "Organizations", s.Organizations(ctx, "")),
-		MemberByID: map[string]string{},
-		Access:     map[string]string{},
+		Listed:         collect(t, "Organizations", s.Organizations(ctx, "")),
+		MemberByID:     map[string]string{},
+		Access:         map[string]string{},
+		InvitationByID: map[string]string{},
+		PendingTo:      map[string]string{},
+		InvitationOrgs: map[string]string{},
 	}
 	for _, p := range snapPrincipals {
 		a, err := s.Access(ctx, id, p)
@@ -281,10 +332,29 @@ func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 			snap.ScopeRoles = addTo(snap.ScopeRoles, key, roles)
 		}
 		snap.Audit = collect(t, "Audit", r.Audit(ctx, store.AuditFilter{}))
+		snap.Invitations = collect(t, "Invitations", r.Invitations(ctx, "", false))
+		snap.Pending = collect(t, "Invitations pending only", r.Invitations(ctx, "", true))
+		ids, emails := snapInvites, snapEmails
+		for _, inv := range snap.Invitations {
+			ids, emails = append(ids, inv.ID), append(emails, inv.Email)
+		}
+		for _, i := range ids {
+			inv, err := r.Invitation(ctx, i)
+			snap.InvitationByID[i] = describe(inv, err)
+		}
+		for _, e := range emails {
+			inv, err := r.PendingInvitation(ctx, e)
+			snap.PendingTo[e] = describe(inv, err)
+		}
+		snapInvites = ids
 		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrOrganizationNotFound) {
 		t.Fatalf("View(%q): %v", id, err)
+	}
+	for _, i := range snapInvites {
+		orgID, err := s.InvitationOrganization(ctx, i)
+		snap.InvitationOrgs[i] = describe(orgID, err)
 	}
 	return snap
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/store"
 )
@@ -36,8 +37,9 @@ func contextTests() []test {
 	}
 }
 
-// testDoneContext checks that Update, View, Access and Organizations fail
-// with ctx's error, without calling their function or changing anything.
+// testDoneContext checks that Update, View, Access, Organizations and
+// InvitationOrganization fail with ctx's error, without calling their
+// function or changing anything.
 func testDoneContext(t *testing.T, s store.Store, ctx context.Context, want error) {
 	seed(t, s, "acme")
 	before := snapshot(t, s, "acme")
@@ -61,6 +63,10 @@ func testDoneContext(t *testing.T, s store.Store, ctx context.Context, want erro
 	_, err = s.Access(ctx, "missing", "alice")
 	wantErr(t, "Access to a missing organization", err, is(want))
 	wantErr(t, "Organizations", listingErr(t, "Organizations", s.Organizations(ctx, "")), is(want))
+	_, err = s.InvitationOrganization(ctx, "acme-inv-1")
+	wantErr(t, "InvitationOrganization", err, is(want), store.ErrNotFound)
+	_, err = s.InvitationOrganization(ctx, "unknown")
+	wantErr(t, "InvitationOrganization of an unknown ID", err, is(want), store.ErrNotFound)
 	diff(t, "organization after calls with a done context", before, snapshot(t, s, "acme"))
 }
 
@@ -90,6 +96,12 @@ func testDoneContextInside(t *testing.T, s store.Store) {
 		wantErr(t, "PrincipalScopes", listingErr(t, "PrincipalScopes", r.PrincipalScopes(done, "alice")), is(context.Canceled))
 		wantErr(t, "ScopeRoles", listingErr(t, "ScopeRoles", r.ScopeRoles(done, "project", "p1")), is(context.Canceled))
 		wantErr(t, "Audit", listingErr(t, "Audit", r.Audit(done, store.AuditFilter{})), is(context.Canceled))
+		_, err = r.Invitation(done, "acme-inv-1")
+		wantErr(t, "Invitation", err, is(context.Canceled))
+		_, err = r.PendingInvitation(done, "dana@example.com")
+		wantErr(t, "PendingInvitation", err, is(context.Canceled))
+		wantErr(t, "Invitations", listingErr(t, "Invitations", r.Invitations(done, "", false)), is(context.Canceled))
+		wantErr(t, "Invitations pending only", listingErr(t, "Invitations", r.Invitations(done, "", true)), is(context.Canceled))
 	}
 	finished := errors.New("checks finished")
 	err := s.View(t.Context(), "acme", func(ctx context.Context, r store.Reader) error {
@@ -115,6 +127,10 @@ func testDoneContextInside(t *testing.T, s store.Store) {
 		wantErr(t, "DeleteScopeRole", tx.DeleteScopeRole(done, "project", "p1", "custom-a"), is(context.Canceled))
 		_, err := tx.AppendAudit(done, newEvent("alice", "x", 0))
 		wantErr(t, "AppendAudit", err, is(context.Canceled))
+		wantErr(t, "CreateInvitation", tx.CreateInvitation(done, newInvitation("inv-new", "gina@example.com", invite.Pending)), is(context.Canceled))
+		changed := seedInvitations("acme")[0]
+		changed.Status = invite.Revoked
+		wantErr(t, "UpdateInvitation", tx.UpdateInvitation(done, changed), is(context.Canceled))
 		return finished
 	})
 	if err != finished {
@@ -165,6 +181,10 @@ func testClosed(t *testing.T, s store.Store) {
 	_, err = s.Access(ctx, "missing", "alice")
 	wantErr(t, "Access to a missing organization after Close", err, is(store.ErrClosed), store.ErrNotFound)
 	wantErr(t, "Organizations after Close", listingErr(t, "Organizations", s.Organizations(ctx, "")), is(store.ErrClosed))
+	_, err = s.InvitationOrganization(ctx, "acme-inv-1")
+	wantErr(t, "InvitationOrganization after Close", err, is(store.ErrClosed), store.ErrNotFound)
+	_, err = s.InvitationOrganization(ctx, "unknown")
+	wantErr(t, "InvitationOrganization of an unknown ID after Close", err, is(store.ErrClosed), store.ErrNotFound)
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
@@ -382,7 +402,7 @@ func testMixed(t *testing.T, s store.Store) {
 	var wg sync.WaitGroup
 	for _, id := range ids {
 		wg.Add(2)
-		go func() { // writer: creates the organization, then adds members
+		go func() { // writer: creates the organization, then adds members and invites them
 			defer wg.Done()
 			for i := range perOrg {
 				err := s.Update(t.Context(), id, func(ctx context.Context, tx store.Tx) error {
@@ -392,6 +412,9 @@ func testMixed(t *testing.T, s store.Store) {
 						}
 					}
 					if _, err := tx.AppendAudit(ctx, newEvent("w", "add", i)); err != nil {
+						return err
+					}
+					if err := tx.CreateInvitation(ctx, newInvitation(fmt.Sprint(id, "-inv-", i), fmt.Sprint("m", i, "@example.com"), invite.Accepted)); err != nil {
 						return err
 					}
 					return tx.AddMember(ctx, newMember(fmt.Sprint("m", i), "member"))
@@ -409,6 +432,10 @@ func testMixed(t *testing.T, s store.Store) {
 				if err != nil && !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("Access: %v", err)
 				}
+				invID := fmt.Sprint(id, "-inv-", i)
+				if got, err := s.InvitationOrganization(t.Context(), invID); err == nil && got != id || err != nil && !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("InvitationOrganization(%s): %q, %v; want %s or ErrNotFound", invID, got, err, id)
+				}
 				err = s.View(t.Context(), id, func(ctx context.Context, r store.Reader) error {
 					c, err := r.Counts(ctx)
 					if errors.Is(err, store.ErrOrganizationNotFound) {
@@ -425,8 +452,12 @@ func testMixed(t *testing.T, s store.Store) {
 					if err != nil {
 						return err
 					}
-					if len(ms) != c.Members || len(es) != c.Members {
-						return fmt.Errorf("%s: %d members listed, %d counted, %d audit events", id, len(ms), c.Members, len(es))
+					invs, err := tryCollect(r.Invitations(ctx, "", false))
+					if err != nil {
+						return err
+					}
+					if len(ms) != c.Members || len(es) != c.Members || len(invs) != c.Members {
+						return fmt.Errorf("%s: %d members listed, %d counted, %d audit events, %d invitations", id, len(ms), c.Members, len(es), len(invs))
 					}
 					return nil
 				})
@@ -451,6 +482,12 @@ func testMixed(t *testing.T, s store.Store) {
 			diff(t, "Counts of "+id, store.Counts{Members: perOrg, Roles: map[string]int{"member": perOrg}}, c)
 			return nil
 		})
+		for i := range perOrg {
+			got, err := s.InvitationOrganization(t.Context(), fmt.Sprint(id, "-inv-", i))
+			if err != nil || got != id {
+				t.Errorf("InvitationOrganization of invitation %d of %s: %q, %v", i, id, got, err)
+			}
+		}
 	}
 }
 

@@ -362,6 +362,10 @@ func listings(ctx context.Context, s store.Store, r store.Reader) map[string]fun
 		"PrincipalScopes": func() iter.Seq2[any, error] { return anySeq(r.PrincipalScopes(ctx, "alice")) },
 		"ScopeRoles":      func() iter.Seq2[any, error] { return anySeq(r.ScopeRoles(ctx, "service", "s1")) },
 		"Audit":           func() iter.Seq2[any, error] { return anySeq(r.Audit(ctx, store.AuditFilter{})) },
+		"Invitations":     func() iter.Seq2[any, error] { return anySeq(r.Invitations(ctx, "", false)) },
+		"Invitations pending only": func() iter.Seq2[any, error] {
+			return anySeq(r.Invitations(ctx, "", true))
+		},
 	}
 }
 

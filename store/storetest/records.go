@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/role"
 	"github.com/orgauthz/orgauthz/store"
@@ -171,6 +172,12 @@ func testOrganizationMissing(t *testing.T, s store.Store) {
 		wantErr(t, "PrincipalScopes", listingErr(t, "PrincipalScopes", r.PrincipalScopes(ctx, "alice")), notFound)
 		wantErr(t, "ScopeRoles", listingErr(t, "ScopeRoles", r.ScopeRoles(ctx, "project", "p1")), notFound)
 		wantErr(t, "Audit", listingErr(t, "Audit", r.Audit(ctx, store.AuditFilter{})), notFound)
+		_, err = r.Invitation(ctx, "present-inv-1")
+		wantErr(t, "Invitation", err, notFound)
+		_, err = r.PendingInvitation(ctx, "dana@example.com")
+		wantErr(t, "PendingInvitation", err, notFound)
+		wantErr(t, "Invitations", listingErr(t, "Invitations", r.Invitations(ctx, "", false)), notFound)
+		wantErr(t, "Invitations pending only", listingErr(t, "Invitations", r.Invitations(ctx, "", true)), notFound)
 	}
 	called := false
 	err := s.View(ctx, "missing", func(ctx context.Context, r store.Reader) error {
@@ -196,8 +203,12 @@ func testOrganizationMissing(t *testing.T, s store.Store) {
 		wantErr(t, "DeleteScopeRole", tx.DeleteScopeRole(ctx, "project", "p1", "r"), notFound)
 		_, err := tx.AppendAudit(ctx, newEvent("alice", "x", 0))
 		wantErr(t, "AppendAudit", err, notFound)
+		wantErr(t, "CreateInvitation", tx.CreateInvitation(ctx, newInvitation("inv-new", "dana@example.com", invite.Pending)), notFound)
+		wantErr(t, "UpdateInvitation", tx.UpdateInvitation(ctx, seedInvitations("present")[0]), notFound)
 		return nil
 	})
+	_, err = s.InvitationOrganization(ctx, "inv-new")
+	wantErr(t, "InvitationOrganization of the invitation refused", err, is(store.ErrNotFound))
 	_, err = s.Access(ctx, "missing", "alice")
 	wantErr(t, "Access", err, notFound, store.ErrMemberNotFound)
 	// The other organization is untouched.
@@ -240,8 +251,13 @@ func testOrganizationDelete(t *testing.T, s store.Store) {
 	if !got.Exists || got.Organization.Name != "Fresh" {
 		t.Errorf("re-created organization: %+v", got.Organization)
 	}
-	if len(got.Members) != 0 || len(got.Scopes) != 0 || len(got.ScopeMembers) != 0 || len(got.ScopeRoles) != 0 || len(got.PrincipalScopes) != 0 {
+	if len(got.Members) != 0 || len(got.Scopes) != 0 || len(got.ScopeMembers) != 0 || len(got.ScopeRoles) != 0 || len(got.PrincipalScopes) != 0 || len(got.Invitations) != 0 || len(got.Pending) != 0 {
 		t.Errorf("re-created organization is not empty: %+v", got)
+	}
+	for e, inv := range got.PendingTo {
+		if inv != "not found" {
+			t.Errorf("PendingInvitation to %s in the re-created organization: %s, want not found", e, inv)
+		}
 	}
 	diff(t, "Counts of the re-created organization", store.Counts{}, got.Counts)
 	if len(got.Audit) != 1 || got.Audit[0].Seq != 1 || got.Audit[0].Actor != "zoe" {
@@ -275,7 +291,7 @@ func testOrganizationDeleteCreate(t *testing.T, s store.Store) {
 		return nil
 	})
 	got := snapshot(t, s, "acme")
-	if got.Organization.Name != "Again" || len(got.Members) != 0 || len(got.Scopes) != 0 || len(got.PrincipalScopes) != 0 || len(got.ScopeRoles) != 0 || len(got.Audit) != 1 {
+	if got.Organization.Name != "Again" || len(got.Members) != 0 || len(got.Scopes) != 0 || len(got.PrincipalScopes) != 0 || len(got.ScopeRoles) != 0 || len(got.Audit) != 1 || len(got.Invitations) != 0 {
 		t.Errorf("organization deleted and created in one Update is not new and empty: %+v", got)
 	}
 	diff(t, "Counts", store.Counts{}, got.Counts)

@@ -68,6 +68,7 @@ func groups() []group {
 		{"ScopeRole", scopeRoleTests()},
 		{"Counts", countsTests()},
 		{"Audit", auditTests()},
+		{"Invitation", invitationTests()},
 		{"Listing", listingTests()},
 		{"Transaction", transactionTests()},
 		{"Rollback", rollbackTests()},

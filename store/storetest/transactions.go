@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/role"
 	"github.com/orgauthz/orgauthz/store"
@@ -117,6 +118,25 @@ func testOwnWritesVisible(t *testing.T, s store.Store) {
 		must(t, err)
 		e.Seq, e.OrgID = seq, "acme"
 		diff(t, "Audit after AppendAudit", []org.AuditEvent{e}, collect(t, "Audit", tx.Audit(ctx, store.AuditFilter{})))
+		inv := newInvitation("inv-1", "dana@example.com", invite.Pending)
+		must(t, tx.CreateInvitation(ctx, inv))
+		gotI, err := tx.Invitation(ctx, "inv-1")
+		must(t, err)
+		diff(t, "Invitation after CreateInvitation", inv, gotI)
+		gotI, err = tx.PendingInvitation(ctx, "dana@example.com")
+		must(t, err)
+		diff(t, "PendingInvitation after CreateInvitation", inv, gotI)
+		diff(t, "Invitations after CreateInvitation", []invite.Invitation{inv}, collect(t, "Invitations", tx.Invitations(ctx, "", false)))
+		diff(t, "pending Invitations after CreateInvitation", []invite.Invitation{inv}, collect(t, "Invitations", tx.Invitations(ctx, "", true)))
+		inv.Status, inv.AcceptedBy, inv.UpdatedAt = invite.Accepted, "dana", at(9)
+		must(t, tx.UpdateInvitation(ctx, inv))
+		gotI, err = tx.Invitation(ctx, "inv-1")
+		must(t, err)
+		diff(t, "Invitation after UpdateInvitation", inv, gotI)
+		_, err = tx.PendingInvitation(ctx, "dana@example.com")
+		wantErr(t, "PendingInvitation after UpdateInvitation made it accepted", err, is(store.ErrNotFound), store.ErrOrganizationNotFound)
+		diff(t, "Invitations after UpdateInvitation", []invite.Invitation{inv}, collect(t, "Invitations", tx.Invitations(ctx, "", false)))
+		diff(t, "pending Invitations after UpdateInvitation", []invite.Invitation(nil), collect(t, "Invitations", tx.Invitations(ctx, "", true)))
 
 		must(t, tx.DeleteScopeRole(ctx, "project", "p1", "custom"))
 		_, err = tx.ScopeRole(ctx, "project", "p1", "custom")
@@ -133,8 +153,12 @@ func testOwnWritesVisible(t *testing.T, s store.Store) {
 		must(t, tx.DeleteOrganization(ctx))
 		_, err = tx.Organization(ctx)
 		wantErr(t, "Organization after DeleteOrganization", err, is(store.ErrOrganizationNotFound))
+		_, err = tx.Invitation(ctx, "inv-1")
+		wantErr(t, "Invitation after DeleteOrganization", err, is(store.ErrOrganizationNotFound))
 		return nil
 	})
+	_, err := s.InvitationOrganization(t.Context(), "inv-1")
+	wantErr(t, "InvitationOrganization of an invitation created and deleted in one Update", err, is(store.ErrNotFound))
 	if got := collect(t, "Organizations", s.Organizations(t.Context(), "")); len(got) != 0 {
 		t.Errorf("Organizations after an Update that created and deleted: %+v", got)
 	}
@@ -221,9 +245,38 @@ func everyChange(t *testing.T) func(ctx context.Context, tx store.Tx) {
 			_, err := tx.AppendAudit(ctx, newEvent("dave", "change", 20+i))
 			must(t, err)
 		}
+		invitationChanges(t)(ctx, tx)
 		// The changes are there before the failure.
 		if m, err := tx.Member(ctx, "dave"); err != nil || m.Role != "member" {
 			t.Errorf("Member dave inside the Update: %+v, %v", m, err)
+		}
+	}
+}
+
+// invitationChanges creates and updates invitations of the seeded
+// organization so that each address's Pending invitation moves: dana's
+// is revoked and she is invited again, erin's is accepted and her revoked
+// one made Pending again, frank is invited, and the new invitation is
+// changed twice.
+func invitationChanges(t *testing.T) func(ctx context.Context, tx store.Tx) {
+	return func(ctx context.Context, tx store.Tx) {
+		seeded := seedInvitations("acme")
+		dana, erinRevoked, erin := seeded[0], seeded[1], seeded[2]
+		dana.Status, dana.UpdatedAt = invite.Revoked, at(30)
+		must(t, tx.UpdateInvitation(ctx, dana))
+		again := newInvitation("inv-new", "dana@example.com", invite.Pending)
+		must(t, tx.CreateInvitation(ctx, again))
+		erin.Status, erin.AcceptedBy, erin.TokenHash = invite.Accepted, "erin", []byte("another hash")
+		must(t, tx.UpdateInvitation(ctx, erin))
+		erinRevoked.Status, erinRevoked.Sends = invite.Pending, 2
+		must(t, tx.UpdateInvitation(ctx, erinRevoked))
+		must(t, tx.CreateInvitation(ctx, newInvitation("acme-inv-4", "frank@example.com", invite.Pending)))
+		again.Sends, again.ExpiresAt = 2, at(40)
+		must(t, tx.UpdateInvitation(ctx, again))
+		again.Email = "gina@example.com"
+		must(t, tx.UpdateInvitation(ctx, again))
+		if inv, err := tx.PendingInvitation(ctx, "erin@example.com"); err != nil || inv.ID != "acme-inv-2" {
+			t.Errorf("PendingInvitation to erin inside the Update: %+v, %v; want acme-inv-2", inv, err)
 		}
 	}
 }
@@ -241,6 +294,8 @@ func deleteAndRecreate(t *testing.T) func(ctx context.Context, tx store.Tx) {
 		must(t, tx.PutScopeMember(ctx, newScopeMember("project", "p1", "alice", "owner")))
 		_, err := tx.AppendAudit(ctx, newEvent("alice", "org.create", 0))
 		must(t, err)
+		// dana's address is free again, and so is an ID never committed.
+		must(t, tx.CreateInvitation(ctx, newInvitation("inv-new", "dana@example.com", invite.Pending)))
 	}
 }
 
@@ -255,6 +310,7 @@ func rollbackTests() []test {
 			return func(ctx context.Context, tx store.Tx) { must(t, tx.DeleteOrganization(ctx)) }
 		}},
 		{"DeleteAndRecreateOrganization", true, deleteAndRecreate},
+		{"InvitationCreatesAndUpdates", true, invitationChanges},
 		{"CreateOrganization", false, func(t *testing.T) func(ctx context.Context, tx store.Tx) {
 			return func(ctx context.Context, tx store.Tx) {
 				must(t, tx.CreateOrganization(ctx, newOrg("acme")))
@@ -264,6 +320,8 @@ func rollbackTests() []test {
 				must(t, tx.PutScopeRole(ctx, newScopeRole("project", "p1", "r", "doc:read")))
 				_, err := tx.AppendAudit(ctx, newEvent("alice", "org.create", 0))
 				must(t, err)
+				must(t, tx.CreateInvitation(ctx, newInvitation("acme-inv-1", "dana@example.com", invite.Pending)))
+				must(t, tx.CreateInvitation(ctx, newInvitation("inv-new", "erin@example.com", invite.Declined)))
 			}
 		}},
 	}
@@ -279,6 +337,10 @@ func rollbackTests() []test {
 				f.run(t, s, "acme", sc.changes(t))
 				diff(t, "organization after the failed Update", before, snapshot(t, s, "acme"))
 				diff(t, "other organization after the failed Update", neighbour, snapshot(t, s, "neighbour"))
+				// The IDs the failed Update created are free across the store.
+				update(t, s, "neighbour", func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateInvitation(ctx, newInvitation("inv-new", "gina@example.com", invite.Pending))
+				})
 				if !sc.seeded {
 					return
 				}
