@@ -33,15 +33,16 @@ func (s *Service) AddMember(ctx context.Context, actor, orgID string, p org.Prin
 			return fmt.Errorf("add %q to %q: %w", p.ID, orgID, err)
 		}
 		var err error
-		out, err = s.addMember(ctx, tx, st, p, r, org.AuditEvent{Actor: actor})
+		out, err = s.addMember(ctx, tx, st, p, r, org.AuditEvent{Actor: actor}, reserved)
 		return err
 	})
 	return out, err
 }
 
 // addMember adds p with role r, or turns an external member into a full
-// one, within the seat limit and the invariants, and audits it as ev.
-func (s *Service) addMember(ctx context.Context, tx store.Tx, st *state, p org.Principal, r string, ev org.AuditEvent) (org.Member, error) {
+// one, within the seat limit (counted by rule) and the invariants, and
+// audits it as ev.
+func (s *Service) addMember(ctx context.Context, tx store.Tx, st *state, p org.Principal, r string, ev org.AuditEvent, rule seatRule) (org.Member, error) {
 	prev, err := tx.Member(ctx, p.ID)
 	switch {
 	case err == nil && !prev.External:
@@ -54,7 +55,7 @@ func (s *Service) addMember(ctx context.Context, tx store.Tx, st *state, p org.P
 	if external {
 		ch.Lose = prev.Role
 	}
-	if err := s.checkChange(ctx, tx, st, ch); err != nil {
+	if err := s.checkChangeBy(ctx, tx, st, ch, rule); err != nil {
 		return org.Member{}, fmt.Errorf("add %q to %q: %w", p.ID, st.o.ID, err)
 	}
 	m := org.Member{PrincipalID: p.ID, Kind: p.Kind, Role: r, JoinedAt: s.now()}
@@ -74,7 +75,12 @@ func (s *Service) addMember(ctx context.Context, tx store.Tx, st *state, p org.P
 // checkChange applies the invariants to a change of head counts, inside the
 // transaction that makes it.
 func (s *Service) checkChange(ctx context.Context, tx store.Reader, st *state, ch policy.Change) error {
-	c, err := counts(ctx, tx)
+	return s.checkChangeBy(ctx, tx, st, ch, reserved)
+}
+
+// checkChangeBy is checkChange with the seats counted by rule.
+func (s *Service) checkChangeBy(ctx context.Context, tx store.Reader, st *state, ch policy.Change, rule seatRule) error {
+	c, err := s.counts(ctx, tx, rule)
 	if err != nil {
 		return err
 	}
@@ -285,7 +291,7 @@ func (s *Service) Provision(ctx context.Context, orgID string, p org.Principal, 
 		case sch.IsExternal(ri):
 			return fmt.Errorf("%w: %w: %q is a standing, not a role to give", ErrPermissionDenied, policy.ErrNotAssignable, r)
 		}
-		out, err = s.addMember(ctx, tx, &state{o: o, sch: sch}, p, r, org.AuditEvent{Detail: "provisioned"})
+		out, err = s.addMember(ctx, tx, &state{o: o, sch: sch}, p, r, org.AuditEvent{Detail: "provisioned"}, reserved)
 		return err
 	})
 	return out, err

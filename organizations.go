@@ -166,7 +166,7 @@ func (s *Service) ChangeEdition(ctx context.Context, actor, orgID, ed string) er
 		if ed == st.o.Edition {
 			return nil
 		}
-		c, err := counts(ctx, tx)
+		c, err := s.counts(ctx, tx, reserved)
 		if err != nil {
 			return err
 		}
@@ -198,7 +198,7 @@ func (s *Service) SetSeatOverride(ctx context.Context, actor, orgID string, n in
 		if err := policy.CheckSeatOverride(st.sch, st.o.Edition, n); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 		}
-		c, err := counts(ctx, tx)
+		c, err := s.counts(ctx, tx, reserved)
 		if err != nil {
 			return err
 		}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/internal/strindex"
+	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/policy"
 	"github.com/orgauthz/orgauthz/role"
@@ -87,27 +88,55 @@ type Options struct {
 	// NewID returns a fresh ID for organizations and scope resources that
 	// the caller does not name; nil means 128 random bits in base32.
 	NewID func() string
+	// InvitationTTL is how long an invitation stays valid: from
+	// MinInvitationTTL (1 hour) to MaxInvitationTTL (30 days); 0 means
+	// DefaultInvitationTTL (7 days).
+	InvitationTTL time.Duration
+	// MaxBulkInvite caps the addresses of one BulkInvite; 0 means
+	// DefaultMaxBulkInvite (20).
+	MaxBulkInvite int
+	// AcceptAnyAddress turns off the check that the principal accepting an
+	// invitation has the invited address as its verified address. Turn it
+	// off only where the host has already bound the token to the invitee.
+	AcceptAnyAddress bool
 }
 
 // Service runs organizations over a store. It is safe for concurrent use.
 type Service struct {
-	st       store.Store
-	schemes  []*edition.Scheme
-	schemeIx *strindex.Index
-	clock    func() time.Time
-	newID    func() string
+	st        store.Store
+	schemes   []*edition.Scheme
+	schemeIx  *strindex.Index
+	clock     func() time.Time
+	newID     func() string
+	ttl       time.Duration
+	maxBulk   int
+	acceptAny bool
 }
 
 // New returns a Service over st. It refuses a nil store, no scheme, a nil
-// scheme, or two schemes with one ID.
+// scheme, two schemes with one ID, and options out of range.
 func New(st store.Store, opts Options) (*Service, error) {
 	if st == nil {
 		return nil, fmt.Errorf("%w: nil store", ErrInvalidArgument)
 	}
+	ttl := opts.InvitationTTL
+	switch {
+	case ttl == 0:
+		ttl = DefaultInvitationTTL
+	case ttl < MinInvitationTTL || ttl > MaxInvitationTTL:
+		return nil, fmt.Errorf("%w: InvitationTTL %v, want %v to %v", ErrInvalidArgument, ttl, MinInvitationTTL, MaxInvitationTTL)
+	}
+	maxBulk := opts.MaxBulkInvite
+	switch {
+	case maxBulk == 0:
+		maxBulk = DefaultMaxBulkInvite
+	case maxBulk < 0:
+		return nil, fmt.Errorf("%w: MaxBulkInvite %d", ErrInvalidArgument, maxBulk)
+	}
 	if len(opts.Schemes) == 0 {
 		return nil, fmt.Errorf("%w: no scheme: give Options.Schemes at least one", ErrUnknownScheme)
 	}
-	s := &Service{st: st, clock: opts.Clock, newID: opts.NewID}
+	s := &Service{st: st, clock: opts.Clock, newID: opts.NewID, ttl: ttl, maxBulk: maxBulk, acceptAny: opts.AcceptAnyAddress}
 	ids := make([]string, len(opts.Schemes))
 	for i, sch := range opts.Schemes {
 		if sch == nil {
@@ -261,11 +290,39 @@ func (s *Service) audit(ctx context.Context, tx store.Tx, e org.AuditEvent) erro
 	return err
 }
 
-// counts returns the head counts in the form policy checks them.
-func counts(ctx context.Context, r store.Reader) (policy.Counts, error) {
+// seatRule says which seats a change competes for.
+type seatRule uint8
+
+const (
+	// reserved: members and pending invitations, each of which holds a
+	// seat. Adding, inviting and changing limits compete for these.
+	reserved seatRule = iota
+	// membersOnly: members alone. Accepting an invitation competes for
+	// these: its own seat was reserved, and the reservations of other
+	// invitations do not block it (they only stop new invitations).
+	membersOnly
+)
+
+// counts returns the head counts in the form policy checks them, with the
+// seats in use counted by rule: the members who are not external, plus
+// (reserved) the pending invitations that have not expired.
+func (s *Service) counts(ctx context.Context, r store.Reader, rule seatRule) (policy.Counts, error) {
 	c, err := r.Counts(ctx)
 	if err != nil {
 		return policy.Counts{}, err
 	}
-	return policy.Counts{Seats: c.Members, Holders: c.Roles}, nil
+	if rule == membersOnly {
+		return policy.Counts{Seats: c.Members, Holders: c.Roles}, nil
+	}
+	now := s.now()
+	pending := 0
+	for inv, err := range r.Invitations(ctx, "", true) {
+		if err != nil {
+			return policy.Counts{}, err
+		}
+		if inv.StatusAt(now) == invite.Pending {
+			pending++
+		}
+	}
+	return policy.Counts{Seats: c.Members + pending, Holders: c.Roles}, nil
 }

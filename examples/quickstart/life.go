@@ -15,7 +15,7 @@ import (
 // life runs one organization's life on scheme s: created, members added,
 // roles changed, a refused last-admin demotion and a refused downgrade,
 // then the audit trail. It uses a fixed clock and IDs, so its output does
-// not change from run to run.
+// not change from run to run, but for invitation IDs, which are random.
 func life(w io.Writer, s *edition.Scheme) error {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -62,6 +62,19 @@ func life(w io.Writer, s *edition.Scheme) error {
 		}
 		step("bob downgrades to community (5 seats)", svc.ChangeEdition(ctx, "bob", id, "community"))
 		step("ada (a user) upgrades nothing", svc.ChangeEdition(ctx, "ada", id, "professional"))
+
+		inv, tok, err := svc.Invite(ctx, "bob", id, "Gil@Example.com", "")
+		step("bob invites Gil@Example.com", err)
+		fmt.Fprintf(w, "  %-44s %s (shown once: %v)\n", "invitation for "+inv.Email, inv.Status, tok)
+		now = now.Add(8 * 24 * time.Hour) // a week and a day pass
+		_, err = svc.AcceptInvitation(ctx, tok.Reveal(), person("gil"), "gil@example.com")
+		step("gil accepts, eight days later", err)
+		_, tok2, err := svc.ResendInvitation(ctx, "bob", id, inv.ID)
+		step("bob resends the invitation", err)
+		_, err = svc.AcceptInvitation(ctx, tok.Reveal(), person("gil"), "gil@example.com")
+		step("gil uses the old link", err)
+		m, err := svc.AcceptInvitation(ctx, tok2.Reveal(), person("gil"), "gil@example.com")
+		step("gil uses the new link, joining as "+m.Role, err)
 	case "aiengine":
 		_, err = svc.AddMember(ctx, "ada", id, person("eve"), "editor")
 		step("ada creates an account for eve, editor", err)
