@@ -2,10 +2,8 @@ package orgauthz_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -275,28 +273,10 @@ func TestConcurrentAcceptOfOneToken(t *testing.T) {
 		id := f.newOrg(t, "wherobots", "professional")
 		_, tok, err := f.svc.Invite(ctx, "creator", id, "bob@example.com", "user")
 		require.NoError(t, err)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		joined := 0
-		for i := range 10 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, err := f.svc.AcceptInvitation(ctx, tok.Reveal(), user(fmt.Sprintf("bob%d", i)), "bob@example.com")
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					joined++
-				case !errors.Is(err, orgauthz.ErrInvitationAccepted):
-					t.Errorf("round %d: unexpected error %v", round, err)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+		joined := race(t, 10, func(i int) error {
+			_, err := f.svc.AcceptInvitation(ctx, tok.Reveal(), user(fmt.Sprintf("bob%d", i)), "bob@example.com")
+			return err
+		}, orgauthz.ErrInvitationAccepted)
 		assert.Equal(t, 1, joined, "round %d", round)
 		assert.Equal(t, 2, counts(t, f, id).Members, "round %d", round)
 	}
@@ -328,28 +308,10 @@ func TestConcurrentAcceptsForTheLastSeat(t *testing.T) {
 			}
 			return nil
 		}))
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		joined := 0
-		for i, tok := range toks {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, err := f.svc.AcceptInvitation(ctx, tok.Reveal(), user(fmt.Sprintf("p%d", i)), fmt.Sprintf("p%d@example.com", i))
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					joined++
-				case !errors.Is(err, orgauthz.ErrSeatLimit):
-					t.Errorf("round %d: unexpected error %v", round, err)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+		joined := race(t, len(toks), func(i int) error {
+			_, err := f.svc.AcceptInvitation(ctx, toks[i].Reveal(), user(fmt.Sprintf("p%d", i)), fmt.Sprintf("p%d@example.com", i))
+			return err
+		}, orgauthz.ErrSeatLimit)
 		assert.Equal(t, 1, joined, "round %d", round)
 		assert.Equal(t, 5, counts(t, f, id).Members, "round %d", round)
 	}
