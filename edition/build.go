@@ -405,6 +405,22 @@ func (s *Scheme) buildOrgCapabilities(b *builder) error {
 			return b.fault(nil, "%s is %q, which no role holds", x.what, x.c)
 		}
 	}
+	kc := s.spec.Keys
+	for _, x := range []struct {
+		what string
+		c    role.Capability
+	}{{"Keys.ServicePrincipals", kc.ServicePrincipals}, {"Keys.ServicePrincipalKeys", kc.ServicePrincipalKeys}, {"Keys.Own", kc.Own}, {"Keys.RevokeOthers", kc.RevokeOthers}, {"Keys.Authenticate", kc.Authenticate}} {
+		if x.c == "" {
+			continue
+		}
+		ci, err := b.capability(x.what, x.c)
+		if err != nil {
+			return err
+		}
+		if !s.heldByAnyRole(ci) {
+			return b.fault(nil, "%s is %q, which no role holds", x.what, x.c)
+		}
+	}
 	for _, c := range s.spec.Own {
 		ci, err := b.capability("Own", c)
 		if err != nil {

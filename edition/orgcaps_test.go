@@ -87,3 +87,29 @@ func TestSpecCopiesOwn(t *testing.T) {
 	sp.Own[0] = "billing:manage"
 	assert.Equal(t, []role.Capability{"content/own:edit", "profile/own:edit"}, s.Spec().Own)
 }
+
+func TestPresetKeyCapabilities(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, edition.KeyCapabilities{
+		ServicePrincipals: "service_principals:create", ServicePrincipalKeys: "service_principals/api_keys:add",
+		Own: "api_keys:manage_own", RevokeOthers: "api_keys:revoke_others", Authenticate: "api_keys:authenticate",
+	}, edition.Wherobots().KeyCapabilities())
+	assert.Equal(t, edition.KeyCapabilities{
+		ServicePrincipals: "licenses/api_keys:create", ServicePrincipalKeys: "licenses/api_keys:create",
+		Own: "licenses/api_keys:create", RevokeOthers: "licenses/api_keys:delete",
+	}, edition.UiPath().KeyCapabilities())
+	assert.Zero(t, edition.AIEngine().KeyCapabilities(), "publishes none")
+	assert.Zero(t, edition.SoterAI().KeyCapabilities(), "publishes none")
+
+	spec := edition.SoterAI().Spec()
+	spec.Keys.Own = "api_keys:create"
+	_, err := edition.NewScheme(spec)
+	require.ErrorIs(t, err, role.ErrUnknownCapability)
+	assert.Contains(t, err.Error(), "Keys.Own")
+	spec = edition.Wherobots().Spec()
+	spec.Keys.Authenticate = "nobody:holds"
+	spec.Capabilities = append(spec.Capabilities, role.Def{ID: "nobody:holds"})
+	_, err = edition.NewScheme(spec)
+	require.ErrorIs(t, err, edition.ErrInvalidScheme)
+	assert.Contains(t, err.Error(), `Keys.Authenticate is "nobody:holds", which no role holds`)
+}

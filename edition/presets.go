@@ -40,6 +40,12 @@ func mustBuild(sp Spec) *Scheme {
 //     deleting the organization need organization/settings:manage (admins);
 //     reading the audit trail needs audit_logs:view, so it is professional
 //     and enterprise only. api_keys:manage_own acts on one's own keys only.
+//   - Service principals are created, renamed and deleted with
+//     service_principals:create, and get keys with
+//     service_principals/api_keys:add (admins, professional and enterprise);
+//     any member makes keys of its own (api_keys:manage_own); admins revoke
+//     anyone's (api_keys:revoke_others); a key authenticates only while its
+//     owner holds api_keys:authenticate. A service principal takes a seat.
 func Wherobots() *Scheme {
 	const (
 		admin, user = "admin", "user"
@@ -116,6 +122,13 @@ func Wherobots() *Scheme {
 			Audit:    "audit_logs:view",
 		},
 		Own: []role.Capability{"api_keys:manage_own"},
+		Keys: KeyCapabilities{
+			ServicePrincipals:    "service_principals:create",
+			ServicePrincipalKeys: "service_principals/api_keys:add",
+			Own:                  "api_keys:manage_own",
+			RevokeOthers:         "api_keys:revoke_others",
+			Authenticate:         "api_keys:authenticate",
+		},
 	})
 }
 
@@ -254,6 +267,10 @@ func AIEngine() *Scheme {
 //   - Settings need organization_settings:edit, archiving or deleting the
 //     organization organization_settings:delete, changing the edition
 //     licenses:edit, and reading the audit trail audit_logs:view.
+//   - Keys follow the Licenses > API Keys resource: making keys (one's own
+//     or a service principal's) and service principals needs
+//     licenses/api_keys:create, revoking another's licenses/api_keys:delete;
+//     so owners and administrators have keys and users do not.
 func UiPath() *Scheme {
 	const owner, admin, user = "owner", "administrator", "user"
 	// The twelve resources of the organization permission matrix.
@@ -324,6 +341,12 @@ func UiPath() *Scheme {
 			Edition:  "licenses:edit",
 			Delete:   "organization_settings:delete",
 			Audit:    "audit_logs:view",
+		},
+		Keys: KeyCapabilities{
+			ServicePrincipals:    "licenses/api_keys:create",
+			ServicePrincipalKeys: "licenses/api_keys:create",
+			Own:                  "licenses/api_keys:create",
+			RevokeOthers:         "licenses/api_keys:delete",
 		},
 		Scopes: []ScopeSpec{{
 			Kind:          "service",

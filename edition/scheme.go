@@ -79,6 +79,29 @@ type Spec struct {
 	// API keys, content, profile): a check of one names the thing's owner,
 	// and only the owner is allowed.
 	Own []role.Capability
+	// Keys says which capabilities govern service principals and API
+	// keys. A scheme that sets none offers neither.
+	Keys KeyCapabilities
+}
+
+// KeyCapabilities says which capability governs each operation on service
+// principals and API keys. An empty one means nobody may, except where
+// said otherwise.
+type KeyCapabilities struct {
+	// ServicePrincipals governs creating, renaming and deleting service
+	// principals.
+	ServicePrincipals role.Capability
+	// ServicePrincipalKeys governs adding keys to service principals, and
+	// listing and revoking theirs.
+	ServicePrincipalKeys role.Capability
+	// Own governs creating one's own keys. Anyone may list and revoke its
+	// own keys.
+	Own role.Capability
+	// RevokeOthers governs listing and revoking other members' keys.
+	RevokeOthers role.Capability
+	// Authenticate, if set, must be held by a key's owner for the key to
+	// authenticate; empty means no such condition.
+	Authenticate role.Capability
 }
 
 // OrgCapabilities says which capability an actor must hold for each
@@ -298,6 +321,10 @@ func (s *Scheme) Exceeds(actor, r int) bool {
 // OrgCapabilities returns the capabilities governing operations on the
 // organization itself.
 func (s *Scheme) OrgCapabilities() OrgCapabilities { return s.spec.Organization }
+
+// KeyCapabilities returns the capabilities governing service principals
+// and API keys.
+func (s *Scheme) KeyCapabilities() KeyCapabilities { return s.spec.Keys }
 
 // IsOwn reports whether the capability at position i of the catalog acts on
 // one's own things (see Spec.Own).

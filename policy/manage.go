@@ -144,20 +144,68 @@ func manageAt(s *edition.Scheme, e *edition.Edition, ai int, a edition.Action, t
 		}
 	}
 	if a != edition.ActionRemove {
-		switch {
-		case s.Immutable(ni):
-			return ReasonImmutableRole, ci
-		case s.IsExternal(ni):
-			return ReasonExternalRole, ci
-		case !e.OffersRole(ni):
-			return ReasonRoleNotInEdition, ci
-		case !s.MayAssign(ai, ni):
-			return ReasonMayNotAssign, ci
-		case s.Exceeds(ai, ni):
-			return ReasonEscalation, ci
-		}
+		return assignAt(s, e, ai, ni), ci
 	}
 	return ReasonMayManage, ci
+}
+
+// assignAt is the rule for giving the role at position ni, by an actor
+// holding the role at position ai.
+func assignAt(s *edition.Scheme, e *edition.Edition, ai, ni int) Reason {
+	switch {
+	case s.Immutable(ni):
+		return ReasonImmutableRole
+	case s.IsExternal(ni):
+		return ReasonExternalRole
+	case !e.OffersRole(ni):
+		return ReasonRoleNotInEdition
+	case !s.MayAssign(ai, ni):
+		return ReasonMayNotAssign
+	case s.Exceeds(ai, ni):
+		return ReasonEscalation
+	}
+	return ReasonMayManage
+}
+
+// CanAssign answers whether a member holding role actor may give role r,
+// by the role rules of management alone: r must not be immutable or the
+// external standing, must be offered by the edition, within the actor's
+// reach, and hold nothing the actor lacks. It asks for no action's
+// capability: operations governed by a capability of their own (creating a
+// service principal) ask for it separately.
+func CanAssign(s *edition.Scheme, ed, actor, r string) Decision {
+	if s == nil {
+		return Decision{Reason: ReasonUnknownScheme}
+	}
+	d := newDecision(s, kindManage, 0)
+	e, ok := s.Edition(ed)
+	if !ok {
+		d.unknown(ReasonUnknownEdition, ed)
+		return d
+	}
+	d.set(posEdition, e.Pos())
+	ai, ok := s.RoleIndex(actor)
+	if !ok {
+		d.unknown(ReasonUnknownRole, actor)
+		return d
+	}
+	d.set(posRole, ai)
+	ni, ok := s.RoleIndex(r)
+	if !ok {
+		d.unknown(ReasonUnknownNewRole, r)
+		return d
+	}
+	d.set(posNewRole, ni)
+	switch {
+	case s.IsExternal(ai):
+		d.Reason = ReasonExternalRole
+	case !e.OffersRole(ai):
+		d.Reason = ReasonRoleNotInEdition
+	default:
+		d.Reason = assignAt(s, e, ai, ni)
+	}
+	d.Allowed = d.Reason == ReasonMayManage
+	return d
 }
 
 // CanInvite is CanManage for ActionInvite.

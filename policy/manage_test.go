@@ -363,3 +363,30 @@ func TestCanManageAtOutOfRange(t *testing.T) {
 	}
 	assert.Equal(t, policy.ReasonUnknownScheme, policy.CanManageAt(nil, e, 0, edition.ActionRemove, 1, -1).Reason)
 }
+
+func TestCanAssign(t *testing.T) {
+	t.Parallel()
+	w, up, so, ai := edition.Wherobots(), edition.UiPath(), edition.SoterAI(), edition.AIEngine()
+	for _, tt := range []struct {
+		s                *edition.Scheme
+		ed, actor, giver string
+		reason           policy.Reason
+	}{
+		{w, "professional", "admin", "user", policy.ReasonMayManage},
+		{w, "professional", "admin", "admin", policy.ReasonMayManage},
+		{w, "professional", "user", "admin", policy.ReasonMayNotAssign},
+		{up, "standard", "owner", "owner", policy.ReasonImmutableRole},
+		{up, "standard", "administrator", "user", policy.ReasonMayManage},
+		{so, "starter", "manager", "owner", policy.ReasonMayNotAssign},
+		{so, "starter", "owner", "member", policy.ReasonRoleNotInEdition},
+		{ai, "standard", "owner", "external", policy.ReasonExternalRole},
+		{ai, "standard", "external", "viewer", policy.ReasonExternalRole},
+		{ai, "standard", "owner", "ghost", policy.ReasonUnknownNewRole},
+		{ai, "gold", "owner", "viewer", policy.ReasonUnknownEdition},
+		{nil, "gold", "owner", "viewer", policy.ReasonUnknownScheme},
+	} {
+		d := policy.CanAssign(tt.s, tt.ed, tt.actor, tt.giver)
+		assert.Equal(t, tt.reason, d.Reason, "%s gives %s: %v", tt.actor, tt.giver, d)
+		assert.Equal(t, tt.reason == policy.ReasonMayManage, d.Allowed)
+	}
+}
