@@ -157,48 +157,89 @@ func NewSecretFor(prefix, id string) (Secret, error) {
 // shown. If prefix itself is invalid, the error matches ErrInvalidPrefix
 // instead.
 func Parse(prefix, s string) (Secret, error) {
-	if err := ValidatePrefix(prefix); err != nil {
+	id, secret, err := parse(prefix, s)
+	if err != nil {
 		return Secret{}, err
 	}
-	head := prefix + "_"
+	return newSecret(prefix, id, secret), nil
+}
+
+// ParseHash is Parse for servers that only compare: it checks s exactly as
+// Parse does, and returns the key's ID and the SHA-256 of its secret (what
+// Key.Hash stores), without keeping the secret or allocating. Compare the
+// hash with the stored one in constant time (crypto/subtle).
+func ParseHash(prefix, s string) (id string, hash [sha256.Size]byte, err error) {
+	id, secret, err := parse(prefix, s)
+	if err != nil {
+		return "", hash, err
+	}
+	hash = sha256.Sum256(secret[:])
+	clear(secret[:])
+	return id, hash, nil
+}
+
+// parse checks s and returns its ID and decoded secret. It allocates only
+// to report an error.
+func parse(prefix, s string) (id string, secret [secretBytes]byte, err error) {
+	if err := ValidatePrefix(prefix); err != nil {
+		return "", secret, err
+	}
 	want := len(prefix) + fixedLen
 	switch {
 	case s == "":
-		return Secret{}, malformed("key is empty")
+		return "", secret, malformed("key is empty")
 	case len(s) > 4*want:
 		// Refused on its length alone, without looking at it.
-		return Secret{}, malformed("key is %d bytes long, want %d", len(s), want)
+		return "", secret, malformed("key is %d bytes long, want %d", len(s), want)
 	case isSpace(s[0]) || isSpace(s[len(s)-1]):
-		return Secret{}, malformed("key has leading or trailing white space")
-	case !strings.HasPrefix(s, head):
+		return "", secret, malformed("key has leading or trailing white space")
+	case len(s) <= len(prefix) || s[:len(prefix)] != prefix || s[len(prefix)] != '_':
+		head := prefix + "_"
 		if len(s) >= len(head) && strings.EqualFold(s[:len(head)], head) {
-			return Secret{}, malformed("key does not start with %q (keys are lower case)", head)
+			return "", secret, malformed("key does not start with %q (keys are lower case)", head)
 		}
-		return Secret{}, malformed("key does not start with %q", head)
+		return "", secret, malformed("key does not start with %q", head)
 	}
-	rest := s[len(head):]
+	headLen := len(prefix) + 1
+	rest := s[headLen:]
 	if n := strings.Count(rest, "_"); n != 1 {
-		return Secret{}, malformed("key has %d %q separators after %q, want 1", n, "_", head)
+		return "", secret, malformed("key has %d %q separators after %q, want 1", n, "_", prefix+"_")
 	}
 	id, tail, _ := strings.Cut(rest, "_")
-	if err := checkPart("ID part", id, len(head), idChars); err != nil {
-		return Secret{}, err
+	if err := checkPart("ID part", id, headLen, idChars); err != nil {
+		return "", secret, err
 	}
-	if err := checkPart("secret part", tail, len(head)+len(id)+1, tailChars); err != nil {
-		return Secret{}, err
+	if err := checkPart("secret part", tail, headLen+len(id)+1, tailChars); err != nil {
+		return "", secret, err
 	}
 	// The checksum is public (anyone can compute it from the text before
 	// it), so it need not be compared in constant time.
 	body, sum := s[:len(s)-sumChars], s[len(s)-sumChars:]
-	if checksum(body) != sum {
-		return Secret{}, malformed("checksum does not match")
+	if c := checksumChars(body); string(c[:]) != sum {
+		return "", secret, malformed("checksum does not match")
 	}
-	b, err := base32.StdEncoding.DecodeString(strings.ToUpper(tail[:secretChars]))
-	if err != nil || len(b) != secretBytes {
-		// Cannot happen: the part has been checked. Say nothing of it.
-		return Secret{}, malformed("secret part does not decode")
+	decode(&secret, tail[:secretChars])
+	return id, secret, nil
+}
+
+// decode decodes base32 text of the key alphabet, already checked, into
+// dst.
+func decode(dst *[secretBytes]byte, src string) {
+	var acc uint64
+	bits, j := 0, 0
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		v := uint64(c - 'a')
+		if c <= '7' {
+			v = uint64(c-'2') + 26
+		}
+		acc = acc<<5 | v
+		if bits += 5; bits >= 8 {
+			bits -= 8
+			dst[j] = byte(acc >> uint(bits))
+			j++
+		}
 	}
-	return newSecret(prefix, id, [secretBytes]byte(b)), nil
 }
 
 func newSecret(prefix, id string, secret [secretBytes]byte) Secret {
@@ -294,13 +335,24 @@ func encode(b []byte) string {
 // base32 digits, most significant first, padded with the zero digit "a":
 // the first is one of a, b, c and d.
 func checksum(body string) string {
-	c := crc32.ChecksumIEEE([]byte(body))
+	c := checksumChars(body)
+	return string(c[:])
+}
+
+// checksumChars is the checksum of body, computed over the string in place
+// (hash/crc32 takes only byte slices, which would copy body).
+func checksumChars(body string) [sumChars]byte {
+	c := ^uint32(0)
+	for i := 0; i < len(body); i++ {
+		c = crc32.IEEETable[byte(c)^body[i]] ^ c>>8
+	}
+	c = ^c
 	var b [sumChars]byte
 	for i := sumChars - 1; i >= 0; i-- {
 		b[i] = alphabet[c&31]
 		c >>= 5
 	}
-	return string(b[:])
+	return b
 }
 
 // checkPart checks that part, which starts at offset base of the text it
