@@ -19,7 +19,7 @@
 //     that matches ctx.Err(). Backend errors are translated: no caller needs
 //     the backend's packages to read one.
 //   - Copies: records go in and come out by value, with their slices and
-//     maps (and an invitation's TokenHash) copied; changing a record after passing it in, or one returned,
+//     maps (an invitation's TokenHash, a key's Scope and Hash) copied; changing a record after passing it in, or one returned,
 //     changes nothing stored.
 //   - Times are kept to the microsecond, in UTC: a time read back equals
 //     the time written truncated to microseconds.
@@ -42,8 +42,10 @@ import (
 	"iter"
 	"time"
 
+	"github.com/orgauthz/orgauthz/apikey"
 	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/role"
 )
 
 // Sentinel errors of the contract.
@@ -96,6 +98,17 @@ type Store interface {
 	// its organization.
 	InvitationOrganization(ctx context.Context, id string) (string, error)
 
+	// KeyAccess returns what authenticating API key id needs, as last
+	// committed, without a transaction: the key, its organization, and its
+	// owner's membership. It fails with an error matching ErrNotFound when
+	// no organization holds the key. It is a hot path, like Access.
+	KeyAccess(ctx context.Context, id string) (KeyAccess, error)
+
+	// TouchAPIKey records that key id was used at time t: its LastUsedAt
+	// becomes t if t is later. It is not a transaction and writes no audit
+	// event; ErrNotFound if no organization holds the key.
+	TouchAPIKey(ctx context.Context, id string, t time.Time) error
+
 	// Close releases the store. Calls after Close fail with ErrClosed;
 	// Close itself is idempotent.
 	Close() error
@@ -125,6 +138,24 @@ type Access struct {
 	Role     string
 	Kind     org.Kind
 	External bool
+}
+
+// KeyAccess is what authenticating an API key needs.
+type KeyAccess struct {
+	OrgID string
+	// KeyID, OwnerID, Hash, Scope, ExpiresAt, RevokedAt and LastUsedAt are
+	// the key's. Scope is a copy (nil when the key has no scope).
+	KeyID      string
+	OwnerID    string
+	Hash       [32]byte
+	Scope      []role.Capability
+	ExpiresAt  time.Time
+	RevokedAt  time.Time
+	LastUsedAt time.Time
+	// Owner is the owner's Access, valid when OwnerFound: false when the
+	// owner is no longer a member.
+	Owner      Access
+	OwnerFound bool
 }
 
 // Counts are an organization's head counts.
@@ -197,6 +228,13 @@ type Reader interface {
 	// starting after the given one; with pendingOnly, only those whose
 	// stored status is Pending.
 	Invitations(ctx context.Context, after string, pendingOnly bool) iter.Seq2[invite.Invitation, error]
+
+	// APIKey returns an API key of the organization, or an error matching
+	// ErrNotFound.
+	APIKey(ctx context.Context, id string) (apikey.Key, error)
+	// APIKeys lists the organization's API keys, of one owner (or all when
+	// ownerID is ""), ordered by ID, starting after the given one.
+	APIKeys(ctx context.Context, ownerID, after string) iter.Seq2[apikey.Key, error]
 }
 
 // Tx reads and changes one organization inside Store.Update. Changes are
@@ -212,8 +250,8 @@ type Tx interface {
 	// cannot change).
 	UpdateOrganization(ctx context.Context, o org.Organization) error
 	// DeleteOrganization deletes the organization and everything in it:
-	// members, scopes, scope members, custom roles, invitations and audit
-	// events.
+	// members, scopes, scope members, custom roles, invitations, API keys
+	// and audit events.
 	DeleteOrganization(ctx context.Context) error
 
 	// AddMember adds a member; ErrExists if the principal is one.
@@ -255,4 +293,13 @@ type Tx interface {
 	// ID; ErrNotFound if there is none, ErrExists if it would give an
 	// address a second Pending invitation.
 	UpdateInvitation(ctx context.Context, inv invite.Invitation) error
+
+	// CreateAPIKey adds an API key; ErrExists if a key with its ID exists
+	// anywhere in the store (committed, or in this transaction). Key IDs,
+	// like invitation IDs, are unique store-wide and become visible to
+	// KeyAccess at commit.
+	CreateAPIKey(ctx context.Context, k apikey.Key) error
+	// UpdateAPIKey replaces an API key of the organization, found by ID;
+	// ErrNotFound if there is none.
+	UpdateAPIKey(ctx context.Context, k apikey.Key) error
 }

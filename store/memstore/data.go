@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/orgauthz/orgauthz/apikey"
 	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 )
@@ -57,23 +58,30 @@ type orgData struct {
 	inviteIDs  sortedSet[string, byString]
 	pendingIDs sortedSet[string, byString]
 	pendingTo  map[string]string
+	// keys holds the API keys by ID, keyIDs their IDs in order, and
+	// keysBy the IDs of each owner's keys, in order (an owner with none
+	// has no entry).
+	keys   map[string]*storedKey
+	keyIDs sortedSet[string, byString]
+	keysBy map[string]*sortedSet[string, byString]
 }
 
 // member is the compact form of org.Member, stored by value under its
 // principal ID.
 type member struct {
 	role     string
-	joined   int64 // JoinedAt in microseconds since the Unix epoch
+	name     string // empty for most users: it shares nothing then
+	joined   int64  // JoinedAt in microseconds since the Unix epoch
 	kind     org.Kind
 	external bool
 }
 
 func newMember(m org.Member) member {
-	return member{role: m.Role, joined: micros(m.JoinedAt), kind: m.Kind, external: m.External}
+	return member{role: m.Role, name: m.Name, joined: micros(m.JoinedAt), kind: m.Kind, external: m.External}
 }
 
 func (m member) record(id string) org.Member {
-	return org.Member{PrincipalID: id, Kind: m.kind, Role: m.role, External: m.external, JoinedAt: fromMicros(m.joined)}
+	return org.Member{PrincipalID: id, Kind: m.kind, Name: m.name, Role: m.role, External: m.external, JoinedAt: fromMicros(m.joined)}
 }
 
 // counts are the head counts, kept as members come and go.
@@ -292,6 +300,68 @@ func (d *orgData) secondPending(inv invite.Invitation) bool {
 	return ok && id != inv.ID
 }
 
+// storedKey is an API key as stored: its record (with a Scope and a Hash
+// of its own, its times normalized), and its hash again as KeyAccess
+// returns it, when the record's is 32 bytes long (hashOK), so that the
+// hot path copies neither the record nor the hash slice. A Tx replaces a
+// stored key, never changes it, so that undoing is putting the old one
+// back; only TouchAPIKey changes one in place, under the organization's
+// exclusive lock, when no Tx is running.
+type storedKey struct {
+	rec    apikey.Key
+	hash   [keyHashLen]byte
+	hashOK bool
+}
+
+// API key operations. They keep the map, the ordered IDs and the owners'
+// indexes in step.
+
+// putKey adds k, or replaces the key with its ID, moving it to its new
+// owner's index if the owner changed. Putting the old one back undoes a
+// replacement.
+func (d *orgData) putKey(k *storedKey) {
+	if old, ok := d.keys[k.rec.ID]; ok {
+		if old.rec.OwnerID != k.rec.OwnerID {
+			d.unindexKeyOwner(old.rec)
+			d.indexKeyOwner(k.rec)
+		}
+	} else {
+		if d.keys == nil {
+			d.keys = make(map[string]*storedKey)
+		}
+		d.keyIDs.insert(k.rec.ID)
+		d.indexKeyOwner(k.rec)
+	}
+	d.keys[k.rec.ID] = k
+}
+
+// removeKey removes the key with ID id, which must exist.
+func (d *orgData) removeKey(id string) {
+	d.unindexKeyOwner(d.keys[id].rec)
+	delete(d.keys, id)
+	d.keyIDs.delete(id)
+}
+
+func (d *orgData) indexKeyOwner(k apikey.Key) {
+	if d.keysBy == nil {
+		d.keysBy = make(map[string]*sortedSet[string, byString])
+	}
+	ids := d.keysBy[k.OwnerID]
+	if ids == nil {
+		ids = new(sortedSet[string, byString])
+		d.keysBy[k.OwnerID] = ids
+	}
+	ids.insert(k.ID)
+}
+
+func (d *orgData) unindexKeyOwner(k apikey.Key) {
+	ids := d.keysBy[k.OwnerID]
+	ids.delete(k.ID)
+	if ids.len() == 0 {
+		delete(d.keysBy, k.OwnerID)
+	}
+}
+
 // Copies in and out. Records go in by value with their maps and slices
 // cloned and their times kept to the microsecond in UTC; they come out
 // cloned again.
@@ -332,6 +402,25 @@ func invitationOut(inv invite.Invitation) invite.Invitation {
 	inv.TokenHash = bytes.Clone(inv.TokenHash)
 	return inv
 }
+
+// keyIn returns k as stored: with a Scope and a Hash of its own (no Scope
+// at all when it is empty) and its times normalized.
+func keyIn(k apikey.Key) *storedKey {
+	k = k.Clone()
+	if len(k.Scope) == 0 {
+		k.Scope = nil
+	}
+	k.CreatedAt = normTime(k.CreatedAt)
+	k.ExpiresAt = normTime(k.ExpiresAt)
+	k.RevokedAt = normTime(k.RevokedAt)
+	k.LastUsedAt = normTime(k.LastUsedAt)
+	sk := &storedKey{rec: k, hashOK: len(k.Hash) == keyHashLen}
+	copy(sk.hash[:], k.Hash)
+	return sk
+}
+
+// keyOut returns a stored key's record with a Scope and a Hash of its own.
+func keyOut(k *storedKey) apikey.Key { return k.rec.Clone() }
 
 func scopeRoleIn(r org.ScopeRole) org.ScopeRole {
 	r = r.Clone()

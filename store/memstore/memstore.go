@@ -29,9 +29,10 @@
 // # Deadlocks
 //
 // The organization's lock is not reentrant: a function passed to Update
-// or View must not call Update, View or Access on the same organization.
-// It may call Organizations and InvitationOrganization, which take no
-// organization's lock, and any method on other organizations.
+// or View must not call Update, View, Access, KeyAccess or TouchAPIKey on
+// the same organization (for the last two: with the ID of one of its API
+// keys). It may call Organizations and InvitationOrganization, which take
+// no organization's lock, and any method on other organizations.
 //
 // # Listings and memory
 //
@@ -56,28 +57,47 @@
 // invitation of each address. Addresses are compared byte for byte, as
 // given: normalizing them is the caller's business.
 //
-// The store also keeps one store-wide map from invitation ID to
-// organization, behind a small lock of its own, for
-// Store.InvitationOrganization and for the uniqueness of IDs across the
-// store. Tx.CreateInvitation reserves the ID in that map, atomically with
-// checking that no one has it: an ID held by a committed invitation, or
-// reserved by the running Update of another organization, fails with
-// store.ErrExists. So of two Updates of different organizations creating
-// one ID at the same time, the second to call CreateInvitation fails at
-// once, even if the first one's Update fails later; at most one commits.
-// A reservation names its transaction and is not an answer of
-// InvitationOrganization, which reports committed invitations only. When
-// the Update ends the map is settled under the organization's lock,
-// before anyone else may take it: a commit turns its reservations into
-// entries and removes the entries of invitations the Update's
-// DeleteOrganization dropped (a cost proportional to those); a rollback
-// drops its reservations and leaves every entry as it was.
+// # IDs unique across the store
 //
-// Until that commit, the ID of an invitation dropped by DeleteOrganization
-// is still held by a committed invitation: creating it again in the same
-// Update, even after creating the organization again, fails with
-// store.ErrExists. An invitation created and dropped within one Update was
-// never committed, and may be created again in it.
+// Invitation IDs and API key IDs are unique across the store, each in a
+// space of its own: an invitation and an API key may share an ID. The
+// store keeps, for each space, one store-wide map from ID to
+// organization, behind a small lock of its own, for
+// Store.InvitationOrganization and Store.KeyAccess and for the uniqueness
+// of IDs. Tx.CreateInvitation and Tx.CreateAPIKey reserve the ID in their
+// space's map, atomically with checking that no one has it: an ID held by
+// a committed record, or reserved by the running Update of another
+// organization, fails with store.ErrExists. So of two Updates of
+// different organizations creating one ID at the same time, the second to
+// call the create fails at once, even if the first one's Update fails
+// later; at most one commits. A reservation names its transaction and is
+// no answer of InvitationOrganization, KeyAccess or TouchAPIKey, which see
+// committed records only. When the Update ends the maps are settled under
+// the organization's lock, before anyone else may take it: a commit turns
+// its reservations into entries and removes the entries of the records
+// the Update's DeleteOrganization dropped (a cost proportional to those);
+// a rollback drops its reservations and leaves every entry as it was.
+//
+// Until that commit, the ID of a record dropped by DeleteOrganization is
+// still held by a committed record: creating it again in the same Update,
+// even after creating the organization again, fails with store.ErrExists.
+// A record created and dropped within one Update was never committed, and
+// its ID may be created again in it.
+//
+// # API keys
+//
+// An organization keeps its API keys by ID, with their IDs in a sorted
+// index, and each owner's key IDs in one more, so that listing an owner's
+// keys never steps over the others'. An Update that changes a key's owner
+// moves it from one index to the other.
+//
+// Store.KeyAccess is the hot path of authentication: a lookup in the
+// store-wide map of key IDs, then the key and its owner's member record
+// read under the organization's lock, shared; it allocates only the copy
+// of a key's Scope. Store.TouchAPIKey is a write: it takes the
+// organization's lock exclusively, for the time it takes to compare and
+// store one time, so it waits for a running Update of the organization
+// and never loses a time to one, nor an Update's change to it.
 //
 // # Limits
 //
@@ -90,8 +110,10 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/store"
@@ -103,28 +125,58 @@ import (
 type Store struct {
 	// mu guards orgs and ids. It is held only to find, add or remove an
 	// entry, never while another lock is awaited or a function runs
-	// (except invMu, by Close).
+	// (except the locks of the ID spaces, by Close).
 	mu   sync.RWMutex
 	orgs map[string]*orgState
 	ids  sortedSet[string, byString] // the keys of orgs, in order
-	// invMu guards invites. It may be taken while holding an
-	// organization's lock or mu, and whoever holds it takes no other lock.
-	invMu sync.RWMutex
-	// invites maps every invitation ID in use to its holder: an
-	// organization's committed invitation, or a reservation by the running
-	// Update that created it. Nil until the first invitation, and after
-	// Close.
-	invites map[string]invHolder
+	// invites and keys are the store-wide spaces of invitation IDs and of
+	// API key IDs: two separate spaces, an ID in one says nothing about
+	// the other.
+	invites idSpace
+	keys    idSpace
 	// closed is set under mu, and read with or without it.
 	closed atomic.Bool
 }
 
-// invHolder is an entry of the store-wide invitation map: the
-// organization that holds the invitation, and the transaction that
-// created it while that transaction runs (nil once it committed).
-type invHolder struct {
-	org string
-	tx  *tx
+// idSpace is a store-wide space of IDs that are unique across
+// organizations (invitation IDs, API key IDs): it maps every ID in use to
+// its holder, an organization's committed record or a reservation by the
+// running Update that created it. Its lock may be taken while holding an
+// organization's lock or the store's mu, and whoever holds it takes no
+// other lock.
+type idSpace struct {
+	mu sync.RWMutex
+	// ids is nil until the first ID, and after Close.
+	ids map[string]idHolder
+}
+
+// idHolder is an entry of an idSpace: the organization that holds the ID,
+// and the transaction that created it while that transaction runs (nil
+// once it committed). The organization's entry stays in the store for as
+// long as it holds committed IDs: a commit that leaves it without a record
+// first removes them.
+type idHolder struct {
+	st *orgState
+	tx *tx
+}
+
+// committed returns the entry of the organization holding id as last
+// committed, or nil: a reservation is no answer.
+func (sp *idSpace) committed(id string) *orgState {
+	sp.mu.RLock()
+	h := sp.ids[id]
+	sp.mu.RUnlock()
+	if h.tx != nil {
+		return nil
+	}
+	return h.st
+}
+
+// close drops every entry. The store is closed already.
+func (sp *idSpace) close() {
+	sp.mu.Lock()
+	sp.ids = nil
+	sp.mu.Unlock()
 }
 
 var _ store.Store = (*Store)(nil)
@@ -156,7 +208,7 @@ func (s *Store) Update(ctx context.Context, orgID string, fn func(ctx context.Co
 		if !committed {
 			t.rollback()
 		}
-		t.settleInvitations(committed)
+		t.settle(committed)
 		s.finish(st)
 		st.mu.Unlock()
 	}()
@@ -380,17 +432,120 @@ func (s *Store) InvitationOrganization(ctx context.Context, id string) (string, 
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	s.invMu.RLock()
-	h, ok := s.invites[id]
-	closed := s.closed.Load()
-	s.invMu.RUnlock()
-	if closed {
+	st := s.invites.committed(id)
+	if s.closed.Load() {
 		return "", closedError("invitation %q", id)
 	}
-	if !ok || h.tx != nil {
+	if st == nil {
 		return "", fmt.Errorf("memstore: invitation %q: %w", id, store.ErrNotFound)
 	}
-	return h.org, nil
+	return st.id, nil
+}
+
+// KeyAccess returns what authenticating API key id needs, as last
+// committed, from memory. It finds the key's organization in the
+// store-wide map of key IDs, then reads the key and its owner's member
+// record under the organization's lock, shared: so it waits for a running
+// Update of that organization, and never sees a key before the Update
+// that created it commits, nor after the one that deleted its
+// organization does. It allocates nothing but the copy of the key's Scope
+// (none when the key has no scope). A key whose stored Hash is not 32
+// bytes long fails with an error of its own, matching no sentinel of
+// package store: it is never truncated or padded.
+func (s *Store) KeyAccess(ctx context.Context, id string) (a store.KeyAccess, err error) {
+	if err := ctx.Err(); err != nil {
+		return store.KeyAccess{}, err
+	}
+	var removed *orgState
+	for {
+		st := s.keys.committed(id)
+		if s.closed.Load() {
+			return store.KeyAccess{}, closedError("API key %q", id)
+		}
+		if st == nil || st == removed {
+			return store.KeyAccess{}, keyNotFound(id)
+		}
+		st.mu.RLock()
+		if st.dead {
+			// Deleted (and its keys freed) while we waited: look again,
+			// taking an entry that still names it for none.
+			st.mu.RUnlock()
+			removed = st
+			continue
+		}
+		sk := st.d.keys[id]
+		o := st.d.rec
+		if sk == nil || o == nil {
+			st.mu.RUnlock()
+			return store.KeyAccess{}, keyNotFound(id)
+		}
+		if !sk.hashOK {
+			n := len(sk.rec.Hash)
+			st.mu.RUnlock()
+			return store.KeyAccess{}, fmt.Errorf("memstore: API key %q of organization %q: stored hash is %d bytes long, want %d", id, st.id, n, keyHashLen)
+		}
+		// Filled field by field, in place: the result is large.
+		k := &sk.rec
+		a.OrgID, a.KeyID, a.OwnerID, a.Hash = st.id, k.ID, k.OwnerID, sk.hash
+		a.ExpiresAt, a.RevokedAt, a.LastUsedAt = k.ExpiresAt, k.RevokedAt, k.LastUsedAt
+		if len(k.Scope) > 0 {
+			a.Scope = slices.Clone(k.Scope)
+		}
+		if m, ok := st.d.members[k.OwnerID]; ok {
+			a.Owner.Scheme, a.Owner.Edition, a.Owner.Archived = o.Scheme, o.Edition, o.Archived
+			a.Owner.Role, a.Owner.Kind, a.Owner.External = m.role, m.kind, m.external
+			a.OwnerFound = true
+		}
+		st.mu.RUnlock()
+		return a, nil
+	}
+}
+
+// keyHashLen is the length of the hash KeyAccess returns.
+const keyHashLen = len(store.KeyAccess{}.Hash)
+
+// TouchAPIKey records that key id was used at time t: t, truncated to the
+// microsecond, in UTC, becomes the key's LastUsedAt if it is later than
+// the one stored; an earlier or equal time changes nothing. It is a
+// write, outside any transaction and without an audit event: it takes the
+// organization's lock exclusively, so it waits for a running Update or
+// View of the organization (and an Update waits for it), and it can never
+// interleave with an Update's read and write of the key. ctx is checked
+// before and once the lock is held. A key not committed yet is not found.
+func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t = normTime(t)
+	var removed *orgState
+	for {
+		st := s.keys.committed(id)
+		if s.closed.Load() {
+			return closedError("API key %q", id)
+		}
+		if st == nil || st == removed {
+			return keyNotFound(id)
+		}
+		st.mu.Lock()
+		if st.dead {
+			st.mu.Unlock()
+			removed = st
+			continue
+		}
+		err := ctx.Err()
+		if err == nil && s.closed.Load() {
+			err = closedError("API key %q", id)
+		}
+		if err == nil {
+			if sk := st.d.keys[id]; sk == nil || st.d.rec == nil {
+				err = keyNotFound(id)
+			} else if t.After(sk.rec.LastUsedAt) {
+				sk.rec.LastUsedAt = t // in place: see storedKey
+			}
+		}
+		st.mu.Unlock()
+		return err
+	}
 }
 
 // Close releases the store's data. Calls after Close fail with an error
@@ -406,9 +561,8 @@ func (s *Store) Close() error {
 	s.closed.Store(true)
 	s.orgs = nil
 	s.ids = sortedSet[string, byString]{}
-	s.invMu.Lock()
-	s.invites = nil
-	s.invMu.Unlock()
+	s.invites.close()
+	s.keys.close()
 	return nil
 }
 
@@ -434,6 +588,10 @@ func closedError(format string, args ...any) error {
 
 func orgNotFound(orgID string) error {
 	return fmt.Errorf("memstore: organization %q: %w", orgID, store.ErrOrganizationNotFound)
+}
+
+func keyNotFound(id string) error {
+	return fmt.Errorf("memstore: API key %q: %w", id, store.ErrNotFound)
 }
 
 func memberNotFound(orgID, principalID string) error {

@@ -2,14 +2,17 @@ package memstore_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/orgauthz/orgauthz/apikey"
 	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/role"
 	"github.com/orgauthz/orgauthz/store"
 	"github.com/orgauthz/orgauthz/store/memstore"
 	"github.com/orgauthz/orgauthz/store/storetest"
@@ -28,6 +31,35 @@ func seed(t testing.TB, s *memstore.Store, id string, n int) {
 		}
 		for i := range n {
 			if err := tx.AddMember(ctx, org.Member{PrincipalID: fmt.Sprint("m", i), Kind: org.User, Role: "member"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// key returns API key id of principal owner, with a 32-byte hash and the
+// given scope.
+func key(id, owner string, scope ...role.Capability) apikey.Key {
+	h := sha256.Sum256([]byte(id))
+	return apikey.Key{ID: id, Name: id, OwnerID: owner, Scope: scope, Hash: h[:], ExpiresAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+// seedKeys gives organization id, seeded with at least n members, the
+// keys id-key-0..id-key-(n-1), key i of member m<i>, the odd ones with a
+// scope of two capabilities.
+func seedKeys(t testing.TB, s *memstore.Store, id string, n int) {
+	t.Helper()
+	err := s.Update(context.Background(), id, func(ctx context.Context, tx store.Tx) error {
+		for i := range n {
+			var scope []role.Capability
+			if i%2 == 1 {
+				scope = []role.Capability{"doc:read", "doc:write"}
+			}
+			if err := tx.CreateAPIKey(ctx, key(fmt.Sprint(id, "-key-", i), fmt.Sprint("m", i), scope...)); err != nil {
 				return err
 			}
 		}
@@ -94,6 +126,199 @@ func TestCloseDuringUpdateWithInvitations(t *testing.T) {
 	}
 	if _, err := s.InvitationOrganization(t.Context(), "i1"); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("InvitationOrganization after Close: %v, want ErrClosed", err)
+	}
+}
+
+// An Update that created API keys when the store was closed commits none
+// of them, and KeyAccess and TouchAPIKey fail with ErrClosed.
+func TestCloseDuringUpdateWithKeys(t *testing.T) {
+	s := memstore.New()
+	seed(t, s, "acme", 1)
+	seedKeys(t, s, "acme", 1)
+	err := s.Update(t.Context(), "acme", func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateAPIKey(ctx, key("k1", "m0")); err != nil {
+			return err
+		}
+		if err := tx.DeleteOrganization(ctx); err != nil {
+			return err
+		}
+		_ = s.Close()
+		if err := tx.CreateAPIKey(ctx, key("k2", "m0")); !errors.Is(err, store.ErrClosed) {
+			t.Errorf("CreateAPIKey after Close: %v, want ErrClosed", err)
+		}
+		if err := tx.UpdateAPIKey(ctx, key("k1", "m0")); !errors.Is(err, store.ErrClosed) {
+			t.Errorf("UpdateAPIKey after Close: %v, want ErrClosed", err)
+		}
+		if _, err := tx.APIKey(ctx, "k1"); !errors.Is(err, store.ErrClosed) {
+			t.Errorf("APIKey after Close: %v, want ErrClosed", err)
+		}
+		for _, err := range tx.APIKeys(ctx, "", "") {
+			if !errors.Is(err, store.ErrClosed) {
+				t.Errorf("APIKeys after Close: %v, want ErrClosed", err)
+			}
+		}
+		return nil
+	})
+	if !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Update during which the store was closed returned %v, want ErrClosed", err)
+	}
+	for _, id := range []string{"k1", "acme-key-0"} {
+		if _, err := s.KeyAccess(t.Context(), id); !errors.Is(err, store.ErrClosed) {
+			t.Errorf("KeyAccess(%s) after Close: %v, want ErrClosed", id, err)
+		}
+		if err := s.TouchAPIKey(t.Context(), id, time.Now()); !errors.Is(err, store.ErrClosed) {
+			t.Errorf("TouchAPIKey(%s) after Close: %v, want ErrClosed", id, err)
+		}
+	}
+}
+
+// CreateAPIKey reserves its ID store-wide, as CreateInvitation does: an
+// Update of another organization creating the same ID meanwhile fails at
+// once with ErrExists, while KeyAccess and TouchAPIKey answer at once that
+// there is no such key (they do not wait for the Update), and the ID is
+// free again once the reserving Update has failed. The invitation space
+// is another: an invitation may have the ID meanwhile.
+func TestAPIKeyIDReservedUntilTheUpdateEnds(t *testing.T) {
+	s := memstore.New()
+	seed(t, s, "a", 1)
+	seed(t, s, "b", 1)
+	create := func(orgID, id string) error {
+		return s.Update(t.Context(), orgID, func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateAPIKey(ctx, key(id, "m0"))
+		})
+	}
+	boom := errors.New("boom")
+	err := s.Update(t.Context(), "a", func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateAPIKey(ctx, key("x", "m0")); err != nil {
+			return err
+		}
+		if err := create("b", "x"); !errors.Is(err, store.ErrExists) {
+			t.Errorf("creating an ID another organization's running Update reserved: %v, want ErrExists", err)
+		}
+		err := s.Update(ctx, "b", func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateInvitation(ctx, invite.Invitation{ID: "x", Status: invite.Pending})
+		})
+		if err != nil {
+			t.Errorf("creating an invitation with the ID of a reserved key: %v", err)
+		}
+		// These do not wait for this Update: a reservation is no key.
+		answers := make(chan error, 2)
+		go func() {
+			_, err := s.KeyAccess(ctx, "x")
+			answers <- err
+			answers <- s.TouchAPIKey(ctx, "x", time.Now())
+		}()
+		for _, what := range []string{"KeyAccess", "TouchAPIKey"} {
+			select {
+			case err := <-answers:
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("%s of a reserved ID: %v, want ErrNotFound", what, err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Errorf("%s of a reserved ID waits for the Update that reserved it", what)
+				return boom
+			}
+		}
+		return boom
+	})
+	if err != boom {
+		t.Fatalf("Update returned %v", err)
+	}
+	if err := create("b", "x"); err != nil {
+		t.Errorf("creating an ID whose reserving Update failed: %v", err)
+	}
+	if a, err := s.KeyAccess(t.Context(), "x"); err != nil || a.OrgID != "b" {
+		t.Errorf("KeyAccess: %+v, %v; want b's", a, err)
+	}
+}
+
+// TouchAPIKey is a write: it waits for a running Update of the key's
+// organization, and its time is applied after the Update's changes.
+func TestTouchAPIKeyWaitsForUpdate(t *testing.T) {
+	s := memstore.New()
+	seed(t, s, "acme", 1)
+	seedKeys(t, s, "acme", 1)
+	early, late := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	touched := make(chan error, 1)
+	var touchErr error
+	returned := false
+	err := s.Update(t.Context(), "acme", func(ctx context.Context, tx store.Tx) error {
+		k, err := tx.APIKey(ctx, "acme-key-0")
+		if err != nil {
+			return err
+		}
+		go func() { touched <- s.TouchAPIKey(context.Background(), "acme-key-0", late) }()
+		select {
+		case touchErr = <-touched:
+			returned = true
+			t.Errorf("TouchAPIKey returned %v while an Update of the key's organization was running", touchErr)
+		case <-time.After(50 * time.Millisecond):
+		}
+		k.LastUsedAt = early
+		return tx.UpdateAPIKey(ctx, k)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !returned {
+		touchErr = <-touched
+	}
+	if touchErr != nil {
+		t.Fatalf("TouchAPIKey: %v", touchErr)
+	}
+	a, err := s.KeyAccess(t.Context(), "acme-key-0")
+	if err != nil || !a.LastUsedAt.Equal(late) {
+		t.Errorf("KeyAccess after the Update and the touch: %v, %v; want LastUsedAt %v", a.LastUsedAt, err, late)
+	}
+}
+
+// KeyAccess returns the hash as [32]byte: a stored hash of another length
+// is an error (not ErrNotFound), never truncated or padded.
+func TestKeyAccessHashNot32Bytes(t *testing.T) {
+	s := memstore.New()
+	seed(t, s, "acme", 1)
+	hashes := map[string][]byte{"nil": nil, "31": make([]byte, 31), "33": make([]byte, 33), "64": make([]byte, 64)}
+	err := s.Update(t.Context(), "acme", func(ctx context.Context, tx store.Tx) error {
+		for id, h := range hashes {
+			k := key(id, "m0")
+			k.Hash = h
+			if err := tx.CreateAPIKey(ctx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := range hashes {
+		a, err := s.KeyAccess(t.Context(), id)
+		if err == nil || errors.Is(err, store.ErrNotFound) {
+			t.Errorf("KeyAccess of a key whose hash is %s bytes: %+v, %v; want an error that is not ErrNotFound", id, a, err)
+		}
+	}
+}
+
+func TestKeyAccessAllocations(t *testing.T) {
+	s := memstore.New()
+	seed(t, s, "acme", 100)
+	seedKeys(t, s, "acme", 100)
+	ctx := context.Background()
+	for _, c := range []struct {
+		id   string
+		want float64
+	}{
+		{"acme-key-42", 0}, // no scope
+		{"acme-key-43", 1}, // the copy of its scope
+	} {
+		allocs := testing.AllocsPerRun(1000, func() {
+			if _, err := s.KeyAccess(ctx, c.id); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != c.want {
+			t.Errorf("KeyAccess(%s) allocates %v times per call, want %v", c.id, allocs, c.want)
+		}
 	}
 }
 
@@ -328,6 +553,67 @@ func BenchmarkAccess(b *testing.B) {
 	}
 }
 
+// BenchmarkKeyAccess measures the hot path of authentication: a key among
+// 100,000, in an organization among 10,000, its owner a member among 100;
+// a key without a scope, and one with a scope of two capabilities (whose
+// copy is the one allocation).
+func BenchmarkKeyAccess(b *testing.B) {
+	s := memstore.New()
+	for o := range 10_000 {
+		id := fmt.Sprint("org-", o)
+		seed(b, s, id, 100)
+		seedKeys(b, s, id, 10)
+	}
+	ctx := context.Background()
+	for _, c := range []struct{ name, id string }{{"NoScope", "org-4242-key-4"}, {"Scope", "org-4242-key-5"}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.KeyAccess(ctx, c.id); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkKeyAccessParallel is BenchmarkKeyAccess (a key without a scope)
+// from every core.
+func BenchmarkKeyAccessParallel(b *testing.B) {
+	s := memstore.New()
+	for o := range 1000 {
+		id := fmt.Sprint("org-", o)
+		seed(b, s, id, 100)
+		seedKeys(b, s, id, 10)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			if _, err := s.KeyAccess(ctx, "org-42-key-4"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkTouchAPIKey measures recording a key's use, a write under the
+// organization's lock.
+func BenchmarkTouchAPIKey(b *testing.B) {
+	s := memstore.New()
+	seed(b, s, "acme", 100)
+	seedKeys(b, s, "acme", 10)
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := s.TouchAPIKey(ctx, "acme-key-3", t0.Add(time.Duration(i)*time.Second)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkAccessParallel is BenchmarkAccess from every core, with an
 // Update of another organization now and then.
 func BenchmarkAccessParallel(b *testing.B) {
@@ -400,8 +686,18 @@ func TestZeroValueStore(t *testing.T) {
 	if _, err := s.Access(t.Context(), "acme", "m0"); !errors.Is(err, store.ErrOrganizationNotFound) {
 		t.Errorf("Access on an empty zero Store: %v", err)
 	}
+	if _, err := s.KeyAccess(t.Context(), "k"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("KeyAccess on an empty zero Store: %v", err)
+	}
+	if err := s.TouchAPIKey(t.Context(), "k", time.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TouchAPIKey on an empty zero Store: %v", err)
+	}
 	seed(t, &s, "acme", 1)
 	if _, err := s.Access(t.Context(), "acme", "m0"); err != nil {
 		t.Errorf("Access: %v", err)
+	}
+	seedKeys(t, &s, "acme", 1)
+	if a, err := s.KeyAccess(t.Context(), "acme-key-0"); err != nil || !a.OwnerFound {
+		t.Errorf("KeyAccess: %+v, %v", a, err)
 	}
 }

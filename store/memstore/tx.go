@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 
+	"github.com/orgauthz/orgauthz/apikey"
 	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/store"
@@ -300,6 +301,45 @@ func (r *reader) invitationNotFound(id string) error {
 	return fmt.Errorf("memstore: invitation %q of organization %q: %w", id, r.orgID, store.ErrNotFound)
 }
 
+// APIKey returns one API key.
+func (r *reader) APIKey(ctx context.Context, id string) (apikey.Key, error) {
+	d, err := r.check(ctx)
+	if err != nil {
+		return apikey.Key{}, err
+	}
+	k, ok := d.keys[id]
+	if !ok {
+		return apikey.Key{}, r.keyNotFound(id)
+	}
+	return keyOut(k), nil
+}
+
+// APIKeys lists the API keys by ID: all of them when ownerID is "", else
+// one owner's, walking that owner's index only.
+func (r *reader) APIKeys(ctx context.Context, ownerID, after string) iter.Seq2[apikey.Key, error] {
+	ids := walk(r, ctx, func(d *orgData) *sortedSet[string, byString] {
+		if ownerID == "" {
+			return &d.keyIDs
+		}
+		return d.keysBy[ownerID]
+	}, after, after == "")
+	return once(func(yield func(apikey.Key, error) bool) {
+		for id, err := range ids {
+			if err != nil {
+				yield(apikey.Key{}, err)
+				return
+			}
+			if !yield(keyOut(r.st.d.keys[id]), nil) {
+				return
+			}
+		}
+	})
+}
+
+func (r *reader) keyNotFound(id string) error {
+	return fmt.Errorf("memstore: API key %q of organization %q: %w", id, r.orgID, store.ErrNotFound)
+}
+
 // walk yields the keys of the set that set returns (nil: no keys) in
 // order, from the first key past after, or from after itself when
 // inclusive. Before each key it checks the reader; if the Tx changed the
@@ -344,12 +384,20 @@ func walk[K any, O ordering[K]](r *reader, ctx context.Context, set func(*orgDat
 type tx struct {
 	reader
 	undo []func()
-	// reserved holds the invitation IDs this transaction reserved in the
-	// store-wide map, and dropped the invitations of the organization data
-	// its DeleteOrganization calls dropped: what settleInvitations settles
-	// when it ends.
+	// invites and keys are what the transaction did to the store-wide
+	// spaces of invitation and API key IDs, for settle to settle when it
+	// ends.
+	invites claims[invite.Invitation]
+	keys    claims[*storedKey]
+}
+
+// claims are what a transaction did to one store-wide ID space: the IDs
+// it reserved there, and the records of the organization data its
+// DeleteOrganization calls dropped (whose IDs are still held by committed
+// records until it commits).
+type claims[V any] struct {
 	reserved []string
-	dropped  []map[string]invite.Invitation
+	dropped  []map[string]V
 }
 
 // changed records a change and how to undo it.
@@ -402,9 +450,12 @@ func (t *tx) DeleteOrganization(ctx context.Context) error {
 	}
 	old := *d
 	*d = orgData{}
+	// Their IDs leave the store-wide maps when the Update commits.
 	if len(old.invites) > 0 {
-		// Their IDs leave the store-wide map when the Update commits.
-		t.dropped = append(t.dropped, old.invites)
+		t.invites.dropped = append(t.invites.dropped, old.invites)
+	}
+	if len(old.keys) > 0 {
+		t.keys.dropped = append(t.keys.dropped, old.keys)
 	}
 	t.changed(func() { *d = old })
 	return nil
@@ -592,7 +643,7 @@ func (t *tx) CreateInvitation(ctx context.Context, inv invite.Invitation) error 
 	if d.secondPending(inv) {
 		return t.secondPendingError(inv.Email)
 	}
-	if err := t.reserve(id); err != nil {
+	if err := t.reserve(&t.s.invites, &t.invites.reserved, "invitation", id); err != nil {
 		return err
 	}
 	d.putInvitation(invitationIn(inv))
@@ -621,73 +672,107 @@ func (t *tx) secondPendingError(email string) error {
 	return fmt.Errorf("memstore: pending invitation to %q in organization %q: %w", email, t.orgID, store.ErrExists)
 }
 
-// reserve takes invitation ID id in the store-wide map for this
-// transaction, or fails with store.ErrExists if a committed invitation
-// holds it or another transaction reserved it. An ID this transaction
-// reserved already (for an invitation since dropped by DeleteOrganization)
-// is its own still.
-func (t *tx) reserve(id string) error {
-	s := t.s
-	s.invMu.Lock()
-	defer s.invMu.Unlock()
-	if s.closed.Load() {
-		return closedError("organization %q", t.orgID)
+func (t *tx) CreateAPIKey(ctx context.Context, k apikey.Key) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
 	}
-	if h, ok := s.invites[id]; ok {
-		if h.tx == t {
-			return nil
-		}
-		return fmt.Errorf("memstore: invitation %q: %w", id, store.ErrExists)
+	id := k.ID
+	if _, ok := d.keys[id]; ok {
+		return fmt.Errorf("memstore: API key %q of organization %q: %w", id, t.orgID, store.ErrExists)
 	}
-	if s.invites == nil {
-		s.invites = make(map[string]invHolder)
+	if err := t.reserve(&t.s.keys, &t.keys.reserved, "API key", id); err != nil {
+		return err
 	}
-	s.invites[id] = invHolder{org: t.orgID, tx: t}
-	t.reserved = append(t.reserved, id)
+	d.putKey(keyIn(k))
+	t.changed(func() { d.removeKey(id) })
 	return nil
 }
 
-// settleInvitations brings the store-wide invitation map in line with how
-// the transaction ended, while the organization is still locked. On
-// commit, every ID it reserved or dropped is held by the organization if
-// the organization now has that invitation, and by no one otherwise; on
-// rollback, its reservations are released and committed entries are left
-// as they were.
-func (t *tx) settleInvitations(committed bool) {
-	if len(t.reserved) == 0 && len(t.dropped) == 0 {
+func (t *tx) UpdateAPIKey(ctx context.Context, k apikey.Key) error {
+	d, err := t.check(ctx)
+	if err != nil {
+		return err
+	}
+	old, ok := d.keys[k.ID]
+	if !ok {
+		return t.keyNotFound(k.ID)
+	}
+	d.putKey(keyIn(k))
+	t.changed(func() { d.putKey(old) })
+	return nil
+}
+
+// reserve takes ID id of space sp (what names its records in errors) for
+// this transaction, noting it in reserved, or fails with store.ErrExists
+// if a committed record holds it or another transaction reserved it. An
+// ID this transaction reserved already (for a record since dropped by
+// DeleteOrganization) is its own still.
+func (t *tx) reserve(sp *idSpace, reserved *[]string, what, id string) error {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if t.s.closed.Load() {
+		return closedError("organization %q", t.orgID)
+	}
+	if h, ok := sp.ids[id]; ok {
+		if h.tx == t {
+			return nil
+		}
+		return fmt.Errorf("memstore: %s %q: %w", what, id, store.ErrExists)
+	}
+	if sp.ids == nil {
+		sp.ids = make(map[string]idHolder)
+	}
+	sp.ids[id] = idHolder{st: t.st, tx: t}
+	*reserved = append(*reserved, id)
+	return nil
+}
+
+// settle brings the store-wide ID spaces in line with how the transaction
+// ended, while the organization is still locked (and before an
+// organization left without a record is removed from the store).
+func (t *tx) settle(committed bool) {
+	settleSpace(t, &t.s.invites, &t.invites, t.st.d.invites, committed)
+	settleSpace(t, &t.s.keys, &t.keys, t.st.d.keys, committed)
+}
+
+// settleSpace settles space sp, given the transaction's claims c on it
+// and the records the organization now holds in it. On commit, every ID
+// it reserved or dropped is held by the organization if the organization
+// now has that record, and by no one otherwise; on rollback, its
+// reservations are released and committed entries are left as they were.
+// The cost is proportional to the claims, not to the space.
+func settleSpace[V any](t *tx, sp *idSpace, c *claims[V], have map[string]V, committed bool) {
+	if len(c.reserved) == 0 && len(c.dropped) == 0 {
 		return
 	}
-	s := t.s
-	s.invMu.Lock()
-	defer s.invMu.Unlock()
-	if s.invites == nil { // closed
-		t.reserved, t.dropped = nil, nil
+	defer func() { *c = claims[V]{} }()
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.ids == nil { // closed
 		return
 	}
 	if !committed {
-		for _, id := range t.reserved {
-			if h, ok := s.invites[id]; ok && h.tx == t {
-				delete(s.invites, id)
+		for _, id := range c.reserved {
+			if h, ok := sp.ids[id]; ok && h.tx == t {
+				delete(sp.ids, id)
 			}
 		}
-		t.reserved, t.dropped = nil, nil
 		return
 	}
-	d := &t.st.d
 	settle := func(id string) {
-		if _, ok := d.invites[id]; ok {
-			s.invites[id] = invHolder{org: t.orgID}
-		} else if h, ok := s.invites[id]; ok && h.org == t.orgID {
-			delete(s.invites, id)
+		if _, ok := have[id]; ok {
+			sp.ids[id] = idHolder{st: t.st}
+		} else if h, ok := sp.ids[id]; ok && h.st == t.st {
+			delete(sp.ids, id)
 		}
 	}
-	for _, id := range t.reserved {
+	for _, id := range c.reserved {
 		settle(id)
 	}
-	for _, dropped := range t.dropped {
+	for _, dropped := range c.dropped {
 		for id := range dropped {
 			settle(id)
 		}
 	}
-	t.reserved, t.dropped = nil, nil
 }

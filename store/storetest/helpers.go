@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"iter"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/orgauthz/orgauthz/apikey"
 	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/role"
@@ -209,9 +211,50 @@ func seedInvitations(id string) []invite.Invitation {
 	}
 }
 
+// keyHash returns the SHA-256 of a made-up secret of key id: 32 bytes, as
+// KeyAccess returns them.
+func keyHash(id string) []byte {
+	h := sha256.Sum256([]byte("the secret of " + id))
+	return h[:]
+}
+
+// newKey returns an API key of the given ID, owner and scope, with a hash
+// of its own, never used.
+func newKey(id, ownerID string, scope ...role.Capability) apikey.Key {
+	return apikey.Key{
+		ID:        id,
+		Name:      "Key " + id,
+		OwnerID:   ownerID,
+		Scope:     scope,
+		Hash:      keyHash(id),
+		Display:   "test_…" + id[max(len(id)-4, 0):],
+		CreatedBy: "alice",
+		CreatedAt: at(7),
+		ExpiresAt: at(7).Add(90 * 24 * time.Hour),
+	}
+}
+
+// seedKeys returns the API keys seed gives organization id: IDs of the
+// organization's own (key IDs are unique across the store), two of
+// alice's (one scoped), a used one of the service principal ci's, a
+// revoked one of bob's, and one of erin's, who is not a member.
+func seedKeys(id string) []apikey.Key {
+	used := newKey(id+"-key-2", "ci")
+	used.LastUsedAt = at(9)
+	revoked := newKey(id+"-key-3", "bob", "doc:read")
+	revoked.RevokedAt = at(8)
+	return []apikey.Key{
+		newKey(id+"-key-1", "alice", "doc:read", "doc:write"),
+		used,
+		revoked,
+		newKey(id+"-key-4", "alice"),
+		newKey(id+"-key-5", "erin", "svc:use"),
+	}
+}
+
 // seed fills organization id with a bit of everything: members of every
 // sort, scopes of two kinds with members and custom roles, audit events,
-// invitations (seedInvitations).
+// invitations (seedInvitations) and API keys (seedKeys).
 func seed(t *testing.T, s store.Store, id string) {
 	t.Helper()
 	update(t, s, id, func(ctx context.Context, tx store.Tx) error {
@@ -242,6 +285,9 @@ func seed(t *testing.T, s store.Store, id string) {
 		for _, inv := range seedInvitations(id) {
 			must(t, tx.CreateInvitation(ctx, inv))
 		}
+		for _, k := range seedKeys(id) {
+			must(t, tx.CreateAPIKey(ctx, k))
+		}
 		return nil
 	})
 }
@@ -268,12 +314,18 @@ type orgSnapshot struct {
 	// InvitationOrgs is the store-wide InvitationOrganization of every
 	// invitation ID probed, listed or not.
 	InvitationOrgs map[string]string
+	Keys           []apikey.Key            // APIKeys(ctx, "", "")
+	KeysByOwner    map[string][]apikey.Key // APIKeys(ctx, owner, "")
+	KeyByID        map[string]string       // ID -> APIKey or the error
+	// KeyAccess is the store-wide KeyAccess of every key ID probed, listed
+	// or not.
+	KeyAccess map[string]string
 }
 
 // snapshot reads everything about organization id, outside any Update:
 // through every listing, and one by one for the kinds, scopes,
-// principals, invitation IDs and addresses the fixtures and the changes of
-// the tests use.
+// principals, invitation IDs, addresses, key IDs and key owners the
+// fixtures and the changes of the tests use.
 func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 	t.Helper()
 	var (
@@ -283,6 +335,7 @@ func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 		snapPrincipals = []string{"alice", "bob", "ci", "ext", "dave", "erin"}
 		snapInvites    = []string{id + "-inv-1", id + "-inv-2", id + "-inv-3", id + "-inv-4", "inv-new", "inv-x"}
 		snapEmails     = []string{"dana@example.com", "erin@example.com", "frank@example.com", "gina@example.com"}
+		snapKeys       = []string{id + "-key-1", id + "-key-2", id + "-key-3", id + "-key-4", id + "-key-5", id + "-key-6", "key-new", "key-x"}
 	)
 	snap := orgSnapshot{
 		Listed:         collect(t, "Organizations", s.Organizations(ctx, "")),
@@ -291,6 +344,8 @@ func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 		InvitationByID: map[string]string{},
 		PendingTo:      map[string]string{},
 		InvitationOrgs: map[string]string{},
+		KeyByID:        map[string]string{},
+		KeyAccess:      map[string]string{},
 	}
 	for _, p := range snapPrincipals {
 		a, err := s.Access(ctx, id, p)
@@ -347,6 +402,19 @@ func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 			snap.PendingTo[e] = describe(inv, err)
 		}
 		snapInvites = ids
+		snap.Keys = collect(t, "APIKeys", r.APIKeys(ctx, "", ""))
+		kids, owners := snapKeys, snapPrincipals
+		for _, k := range snap.Keys {
+			kids, owners = append(kids, k.ID), append(owners, k.OwnerID)
+		}
+		for _, o := range owners {
+			snap.KeysByOwner = addTo(snap.KeysByOwner, o, collect(t, "APIKeys of one owner", r.APIKeys(ctx, o, "")))
+		}
+		for _, k := range kids {
+			key, err := r.APIKey(ctx, k)
+			snap.KeyByID[k] = describe(key, err)
+		}
+		snapKeys = kids
 		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrOrganizationNotFound) {
@@ -355,6 +423,10 @@ func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 	for _, i := range snapInvites {
 		orgID, err := s.InvitationOrganization(ctx, i)
 		snap.InvitationOrgs[i] = describe(orgID, err)
+	}
+	for _, k := range snapKeys {
+		a, err := s.KeyAccess(ctx, k)
+		snap.KeyAccess[k] = describe(a, err)
 	}
 	return snap
 }

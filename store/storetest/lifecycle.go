@@ -37,9 +37,9 @@ func contextTests() []test {
 	}
 }
 
-// testDoneContext checks that Update, View, Access, Organizations and
-// InvitationOrganization fail with ctx's error, without calling their
-// function or changing anything.
+// testDoneContext checks that Update, View, Access, Organizations,
+// InvitationOrganization, KeyAccess and TouchAPIKey fail with ctx's error,
+// without calling their function or changing anything.
 func testDoneContext(t *testing.T, s store.Store, ctx context.Context, want error) {
 	seed(t, s, "acme")
 	before := snapshot(t, s, "acme")
@@ -67,6 +67,12 @@ func testDoneContext(t *testing.T, s store.Store, ctx context.Context, want erro
 	wantErr(t, "InvitationOrganization", err, is(want), store.ErrNotFound)
 	_, err = s.InvitationOrganization(ctx, "unknown")
 	wantErr(t, "InvitationOrganization of an unknown ID", err, is(want), store.ErrNotFound)
+	_, err = s.KeyAccess(ctx, "acme-key-1")
+	wantErr(t, "KeyAccess", err, is(want), store.ErrNotFound)
+	_, err = s.KeyAccess(ctx, "unknown")
+	wantErr(t, "KeyAccess of an unknown ID", err, is(want), store.ErrNotFound)
+	wantErr(t, "TouchAPIKey", s.TouchAPIKey(ctx, "acme-key-1", at(50)), is(want), store.ErrNotFound)
+	wantErr(t, "TouchAPIKey of an unknown ID", s.TouchAPIKey(ctx, "unknown", at(50)), is(want), store.ErrNotFound)
 	diff(t, "organization after calls with a done context", before, snapshot(t, s, "acme"))
 }
 
@@ -102,6 +108,10 @@ func testDoneContextInside(t *testing.T, s store.Store) {
 		wantErr(t, "PendingInvitation", err, is(context.Canceled))
 		wantErr(t, "Invitations", listingErr(t, "Invitations", r.Invitations(done, "", false)), is(context.Canceled))
 		wantErr(t, "Invitations pending only", listingErr(t, "Invitations", r.Invitations(done, "", true)), is(context.Canceled))
+		_, err = r.APIKey(done, "acme-key-1")
+		wantErr(t, "APIKey", err, is(context.Canceled))
+		wantErr(t, "APIKeys", listingErr(t, "APIKeys", r.APIKeys(done, "", "")), is(context.Canceled))
+		wantErr(t, "APIKeys of one owner", listingErr(t, "APIKeys", r.APIKeys(done, "alice", "")), is(context.Canceled))
 	}
 	finished := errors.New("checks finished")
 	err := s.View(t.Context(), "acme", func(ctx context.Context, r store.Reader) error {
@@ -131,6 +141,10 @@ func testDoneContextInside(t *testing.T, s store.Store) {
 		changed := seedInvitations("acme")[0]
 		changed.Status = invite.Revoked
 		wantErr(t, "UpdateInvitation", tx.UpdateInvitation(done, changed), is(context.Canceled))
+		wantErr(t, "CreateAPIKey", tx.CreateAPIKey(done, newKey("key-new", "alice")), is(context.Canceled))
+		revoked := seedKeys("acme")[0]
+		revoked.RevokedAt = at(30)
+		wantErr(t, "UpdateAPIKey", tx.UpdateAPIKey(done, revoked), is(context.Canceled))
 		return finished
 	})
 	if err != finished {
@@ -185,6 +199,12 @@ func testClosed(t *testing.T, s store.Store) {
 	wantErr(t, "InvitationOrganization after Close", err, is(store.ErrClosed), store.ErrNotFound)
 	_, err = s.InvitationOrganization(ctx, "unknown")
 	wantErr(t, "InvitationOrganization of an unknown ID after Close", err, is(store.ErrClosed), store.ErrNotFound)
+	_, err = s.KeyAccess(ctx, "acme-key-1")
+	wantErr(t, "KeyAccess after Close", err, is(store.ErrClosed), store.ErrNotFound)
+	_, err = s.KeyAccess(ctx, "unknown")
+	wantErr(t, "KeyAccess of an unknown ID after Close", err, is(store.ErrClosed), store.ErrNotFound)
+	wantErr(t, "TouchAPIKey after Close", s.TouchAPIKey(ctx, "acme-key-1", at(50)), is(store.ErrClosed), store.ErrNotFound)
+	wantErr(t, "TouchAPIKey of an unknown ID after Close", s.TouchAPIKey(ctx, "unknown", at(50)), is(store.ErrClosed), store.ErrNotFound)
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
@@ -402,7 +422,7 @@ func testMixed(t *testing.T, s store.Store) {
 	var wg sync.WaitGroup
 	for _, id := range ids {
 		wg.Add(2)
-		go func() { // writer: creates the organization, then adds members and invites them
+		go func() { // writer: creates the organization, then adds members, invites them and gives them keys
 			defer wg.Done()
 			for i := range perOrg {
 				err := s.Update(t.Context(), id, func(ctx context.Context, tx store.Tx) error {
@@ -415,6 +435,9 @@ func testMixed(t *testing.T, s store.Store) {
 						return err
 					}
 					if err := tx.CreateInvitation(ctx, newInvitation(fmt.Sprint(id, "-inv-", i), fmt.Sprint("m", i, "@example.com"), invite.Accepted)); err != nil {
+						return err
+					}
+					if err := tx.CreateAPIKey(ctx, newKey(fmt.Sprint(id, "-key-", i), fmt.Sprint("m", i))); err != nil {
 						return err
 					}
 					return tx.AddMember(ctx, newMember(fmt.Sprint("m", i), "member"))
@@ -436,6 +459,15 @@ func testMixed(t *testing.T, s store.Store) {
 				if got, err := s.InvitationOrganization(t.Context(), invID); err == nil && got != id || err != nil && !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("InvitationOrganization(%s): %q, %v; want %s or ErrNotFound", invID, got, err, id)
 				}
+				// The key and its owner come in one Update: never one
+				// without the other.
+				keyID := fmt.Sprint(id, "-key-", i)
+				if a, err := s.KeyAccess(t.Context(), keyID); err == nil && (a.OrgID != id || !a.OwnerFound || a.Owner.Role != "member") || err != nil && !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("KeyAccess(%s): %+v, %v; want its owner's membership of %s or ErrNotFound", keyID, a, err, id)
+				}
+				if err := s.TouchAPIKey(t.Context(), keyID, at(i)); err != nil && !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("TouchAPIKey(%s): %v", keyID, err)
+				}
 				err = s.View(t.Context(), id, func(ctx context.Context, r store.Reader) error {
 					c, err := r.Counts(ctx)
 					if errors.Is(err, store.ErrOrganizationNotFound) {
@@ -456,8 +488,12 @@ func testMixed(t *testing.T, s store.Store) {
 					if err != nil {
 						return err
 					}
-					if len(ms) != c.Members || len(es) != c.Members || len(invs) != c.Members {
-						return fmt.Errorf("%s: %d members listed, %d counted, %d audit events, %d invitations", id, len(ms), c.Members, len(es), len(invs))
+					ks, err := tryCollect(r.APIKeys(ctx, "", ""))
+					if err != nil {
+						return err
+					}
+					if len(ms) != c.Members || len(es) != c.Members || len(invs) != c.Members || len(ks) != c.Members {
+						return fmt.Errorf("%s: %d members listed, %d counted, %d audit events, %d invitations, %d API keys", id, len(ms), c.Members, len(es), len(invs), len(ks))
 					}
 					return nil
 				})
@@ -486,6 +522,10 @@ func testMixed(t *testing.T, s store.Store) {
 			got, err := s.InvitationOrganization(t.Context(), fmt.Sprint(id, "-inv-", i))
 			if err != nil || got != id {
 				t.Errorf("InvitationOrganization of invitation %d of %s: %q, %v", i, id, got, err)
+			}
+			a, err := s.KeyAccess(t.Context(), fmt.Sprint(id, "-key-", i))
+			if err != nil || a.OrgID != id || !a.OwnerFound || a.OwnerID != fmt.Sprint("m", i) {
+				t.Errorf("KeyAccess of key %d of %s: %+v, %v", i, id, a, err)
 			}
 		}
 	}

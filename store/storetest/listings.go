@@ -366,6 +366,10 @@ func listings(ctx context.Context, s store.Store, r store.Reader) map[string]fun
 		"Invitations pending only": func() iter.Seq2[any, error] {
 			return anySeq(r.Invitations(ctx, "", true))
 		},
+		"APIKeys": func() iter.Seq2[any, error] { return anySeq(r.APIKeys(ctx, "", "")) },
+		"APIKeys of one owner": func() iter.Seq2[any, error] {
+			return anySeq(r.APIKeys(ctx, "alice", ""))
+		},
 	}
 }
 

@@ -178,6 +178,10 @@ func testOrganizationMissing(t *testing.T, s store.Store) {
 		wantErr(t, "PendingInvitation", err, notFound)
 		wantErr(t, "Invitations", listingErr(t, "Invitations", r.Invitations(ctx, "", false)), notFound)
 		wantErr(t, "Invitations pending only", listingErr(t, "Invitations", r.Invitations(ctx, "", true)), notFound)
+		_, err = r.APIKey(ctx, "present-key-1")
+		wantErr(t, "APIKey", err, notFound)
+		wantErr(t, "APIKeys", listingErr(t, "APIKeys", r.APIKeys(ctx, "", "")), notFound)
+		wantErr(t, "APIKeys of one owner", listingErr(t, "APIKeys", r.APIKeys(ctx, "alice", "")), notFound)
 	}
 	called := false
 	err := s.View(ctx, "missing", func(ctx context.Context, r store.Reader) error {
@@ -205,10 +209,14 @@ func testOrganizationMissing(t *testing.T, s store.Store) {
 		wantErr(t, "AppendAudit", err, notFound)
 		wantErr(t, "CreateInvitation", tx.CreateInvitation(ctx, newInvitation("inv-new", "dana@example.com", invite.Pending)), notFound)
 		wantErr(t, "UpdateInvitation", tx.UpdateInvitation(ctx, seedInvitations("present")[0]), notFound)
+		wantErr(t, "CreateAPIKey", tx.CreateAPIKey(ctx, newKey("key-new", "alice")), notFound)
+		wantErr(t, "UpdateAPIKey", tx.UpdateAPIKey(ctx, seedKeys("present")[0]), notFound)
 		return nil
 	})
 	_, err = s.InvitationOrganization(ctx, "inv-new")
 	wantErr(t, "InvitationOrganization of the invitation refused", err, is(store.ErrNotFound))
+	_, err = s.KeyAccess(ctx, "key-new")
+	wantErr(t, "KeyAccess of the API key refused", err, is(store.ErrNotFound))
 	_, err = s.Access(ctx, "missing", "alice")
 	wantErr(t, "Access", err, notFound, store.ErrMemberNotFound)
 	// The other organization is untouched.
@@ -251,8 +259,13 @@ func testOrganizationDelete(t *testing.T, s store.Store) {
 	if !got.Exists || got.Organization.Name != "Fresh" {
 		t.Errorf("re-created organization: %+v", got.Organization)
 	}
-	if len(got.Members) != 0 || len(got.Scopes) != 0 || len(got.ScopeMembers) != 0 || len(got.ScopeRoles) != 0 || len(got.PrincipalScopes) != 0 || len(got.Invitations) != 0 || len(got.Pending) != 0 {
+	if len(got.Members) != 0 || len(got.Scopes) != 0 || len(got.ScopeMembers) != 0 || len(got.ScopeRoles) != 0 || len(got.PrincipalScopes) != 0 || len(got.Invitations) != 0 || len(got.Pending) != 0 || len(got.Keys) != 0 || len(got.KeysByOwner) != 0 {
 		t.Errorf("re-created organization is not empty: %+v", got)
+	}
+	for id, k := range got.KeyAccess {
+		if k != "not found" {
+			t.Errorf("KeyAccess of %s after its organization was deleted and created again: %s, want not found", id, k)
+		}
 	}
 	for e, inv := range got.PendingTo {
 		if inv != "not found" {
@@ -291,7 +304,7 @@ func testOrganizationDeleteCreate(t *testing.T, s store.Store) {
 		return nil
 	})
 	got := snapshot(t, s, "acme")
-	if got.Organization.Name != "Again" || len(got.Members) != 0 || len(got.Scopes) != 0 || len(got.PrincipalScopes) != 0 || len(got.ScopeRoles) != 0 || len(got.Audit) != 1 || len(got.Invitations) != 0 {
+	if got.Organization.Name != "Again" || len(got.Members) != 0 || len(got.Scopes) != 0 || len(got.PrincipalScopes) != 0 || len(got.ScopeRoles) != 0 || len(got.Audit) != 1 || len(got.Invitations) != 0 || len(got.Keys) != 0 || len(got.KeysByOwner) != 0 {
 		t.Errorf("organization deleted and created in one Update is not new and empty: %+v", got)
 	}
 	diff(t, "Counts", store.Counts{}, got.Counts)
@@ -310,7 +323,7 @@ func memberTests() []test {
 func testMemberCRUD(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	alice := newMember("alice", "admin")
-	ci := org.Member{PrincipalID: "ci", Kind: org.ServicePrincipal, Role: "member", JoinedAt: at(8)}
+	ci := org.Member{PrincipalID: "ci", Kind: org.ServicePrincipal, Name: "deploy bot", Role: "member", JoinedAt: at(8)}
 	ext := org.Member{PrincipalID: "ext", Kind: org.User, Role: "external", External: true, JoinedAt: at(9)}
 	update(t, s, "acme", func(ctx context.Context, tx store.Tx) error {
 		must(t, tx.CreateOrganization(ctx, newOrg("acme")))

@@ -69,6 +69,7 @@ func groups() []group {
 		{"Counts", countsTests()},
 		{"Audit", auditTests()},
 		{"Invitation", invitationTests()},
+		{"APIKey", apiKeyTests()},
 		{"Listing", listingTests()},
 		{"Transaction", transactionTests()},
 		{"Rollback", rollbackTests()},

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
+	"github.com/orgauthz/orgauthz/apikey"
 	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/role"
@@ -137,6 +139,20 @@ func testOwnWritesVisible(t *testing.T, s store.Store) {
 		wantErr(t, "PendingInvitation after UpdateInvitation made it accepted", err, is(store.ErrNotFound), store.ErrOrganizationNotFound)
 		diff(t, "Invitations after UpdateInvitation", []invite.Invitation{inv}, collect(t, "Invitations", tx.Invitations(ctx, "", false)))
 		diff(t, "pending Invitations after UpdateInvitation", []invite.Invitation(nil), collect(t, "Invitations", tx.Invitations(ctx, "", true)))
+		k := newKey("key-1", "alice", "doc:read")
+		must(t, tx.CreateAPIKey(ctx, k))
+		gotK, err := tx.APIKey(ctx, "key-1")
+		must(t, err)
+		diff(t, "APIKey after CreateAPIKey", k, gotK)
+		diff(t, "APIKeys after CreateAPIKey", []apikey.Key{k}, collect(t, "APIKeys", tx.APIKeys(ctx, "", "")))
+		diff(t, "APIKeys of its owner after CreateAPIKey", []apikey.Key{k}, collect(t, "APIKeys", tx.APIKeys(ctx, "alice", "")))
+		k.OwnerID, k.RevokedAt, k.Scope = "bob", at(9), nil
+		must(t, tx.UpdateAPIKey(ctx, k))
+		gotK, err = tx.APIKey(ctx, "key-1")
+		must(t, err)
+		diff(t, "APIKey after UpdateAPIKey", k, gotK)
+		diff(t, "APIKeys of its former owner after UpdateAPIKey", []apikey.Key(nil), collect(t, "APIKeys", tx.APIKeys(ctx, "alice", "")))
+		diff(t, "APIKeys of its new owner after UpdateAPIKey", []apikey.Key{k}, collect(t, "APIKeys", tx.APIKeys(ctx, "bob", "")))
 
 		must(t, tx.DeleteScopeRole(ctx, "project", "p1", "custom"))
 		_, err = tx.ScopeRole(ctx, "project", "p1", "custom")
@@ -155,10 +171,14 @@ func testOwnWritesVisible(t *testing.T, s store.Store) {
 		wantErr(t, "Organization after DeleteOrganization", err, is(store.ErrOrganizationNotFound))
 		_, err = tx.Invitation(ctx, "inv-1")
 		wantErr(t, "Invitation after DeleteOrganization", err, is(store.ErrOrganizationNotFound))
+		_, err = tx.APIKey(ctx, "key-1")
+		wantErr(t, "APIKey after DeleteOrganization", err, is(store.ErrOrganizationNotFound))
 		return nil
 	})
 	_, err := s.InvitationOrganization(t.Context(), "inv-1")
 	wantErr(t, "InvitationOrganization of an invitation created and deleted in one Update", err, is(store.ErrNotFound))
+	_, err = s.KeyAccess(t.Context(), "key-1")
+	wantErr(t, "KeyAccess of an API key created and deleted in one Update", err, is(store.ErrNotFound))
 	if got := collect(t, "Organizations", s.Organizations(t.Context(), "")); len(got) != 0 {
 		t.Errorf("Organizations after an Update that created and deleted: %+v", got)
 	}
@@ -214,7 +234,8 @@ func failures() []failure {
 
 // everyChange makes one change of every kind to a seeded organization:
 // the record, members, scopes (with the cascade of a delete, and a scope
-// deleted and created again), scope members, scope roles and audit events.
+// deleted and created again), scope members, scope roles, audit events,
+// invitations and API keys.
 func everyChange(t *testing.T) func(ctx context.Context, tx store.Tx) {
 	return func(ctx context.Context, tx store.Tx) {
 		o := newOrg("acme")
@@ -246,6 +267,7 @@ func everyChange(t *testing.T) func(ctx context.Context, tx store.Tx) {
 			must(t, err)
 		}
 		invitationChanges(t)(ctx, tx)
+		keyChanges(t)(ctx, tx)
 		// The changes are there before the failure.
 		if m, err := tx.Member(ctx, "dave"); err != nil || m.Role != "member" {
 			t.Errorf("Member dave inside the Update: %+v, %v", m, err)
@@ -281,6 +303,32 @@ func invitationChanges(t *testing.T) func(ctx context.Context, tx store.Tx) {
 	}
 }
 
+// keyChanges creates and updates API keys of the seeded organization: one
+// is revoked, one moves to another owner with a new scope and hash, one is
+// marked used, and two are created, one of them changed again.
+func keyChanges(t *testing.T) func(ctx context.Context, tx store.Tx) {
+	return func(ctx context.Context, tx store.Tx) {
+		seeded := seedKeys("acme")
+		revoked := seeded[0]
+		revoked.Name, revoked.RevokedAt = "Revoked", at(30)
+		must(t, tx.UpdateAPIKey(ctx, revoked))
+		moved := seeded[3]
+		moved.OwnerID, moved.Scope, moved.Hash = "bob", []role.Capability{"doc:read"}, keyHash("rotated")
+		must(t, tx.UpdateAPIKey(ctx, moved))
+		used := seeded[1]
+		used.LastUsedAt = at(40)
+		must(t, tx.UpdateAPIKey(ctx, used))
+		fresh := newKey("key-new", "dave", "doc:read")
+		must(t, tx.CreateAPIKey(ctx, fresh))
+		fresh.Name, fresh.OwnerID = "Renamed", "erin"
+		must(t, tx.UpdateAPIKey(ctx, fresh))
+		must(t, tx.CreateAPIKey(ctx, newKey("acme-key-6", "alice")))
+		if ks := keys(collect(t, "APIKeys", tx.APIKeys(ctx, "bob", "")), func(k apikey.Key) string { return k.ID }); !slices.Equal(ks, []string{"acme-key-3", "acme-key-4"}) {
+			t.Errorf("APIKeys of bob inside the Update: %v, want acme-key-3 and acme-key-4", ks)
+		}
+	}
+}
+
 // deleteAndRecreate deletes the seeded organization and creates a new one
 // with the same ID and a little in it.
 func deleteAndRecreate(t *testing.T) func(ctx context.Context, tx store.Tx) {
@@ -294,8 +342,9 @@ func deleteAndRecreate(t *testing.T) func(ctx context.Context, tx store.Tx) {
 		must(t, tx.PutScopeMember(ctx, newScopeMember("project", "p1", "alice", "owner")))
 		_, err := tx.AppendAudit(ctx, newEvent("alice", "org.create", 0))
 		must(t, err)
-		// dana's address is free again, and so is an ID never committed.
+		// dana's address is free again, and so are IDs never committed.
 		must(t, tx.CreateInvitation(ctx, newInvitation("inv-new", "dana@example.com", invite.Pending)))
+		must(t, tx.CreateAPIKey(ctx, newKey("key-new", "alice", "doc:read")))
 	}
 }
 
@@ -311,6 +360,7 @@ func rollbackTests() []test {
 		}},
 		{"DeleteAndRecreateOrganization", true, deleteAndRecreate},
 		{"InvitationCreatesAndUpdates", true, invitationChanges},
+		{"APIKeyCreatesAndUpdates", true, keyChanges},
 		{"CreateOrganization", false, func(t *testing.T) func(ctx context.Context, tx store.Tx) {
 			return func(ctx context.Context, tx store.Tx) {
 				must(t, tx.CreateOrganization(ctx, newOrg("acme")))
@@ -322,6 +372,8 @@ func rollbackTests() []test {
 				must(t, err)
 				must(t, tx.CreateInvitation(ctx, newInvitation("acme-inv-1", "dana@example.com", invite.Pending)))
 				must(t, tx.CreateInvitation(ctx, newInvitation("inv-new", "erin@example.com", invite.Declined)))
+				must(t, tx.CreateAPIKey(ctx, newKey("acme-key-1", "alice", "doc:read")))
+				must(t, tx.CreateAPIKey(ctx, newKey("key-new", "bob")))
 			}
 		}},
 	}
@@ -339,8 +391,12 @@ func rollbackTests() []test {
 				diff(t, "other organization after the failed Update", neighbour, snapshot(t, s, "neighbour"))
 				// The IDs the failed Update created are free across the store.
 				update(t, s, "neighbour", func(ctx context.Context, tx store.Tx) error {
+					must(t, tx.CreateAPIKey(ctx, newKey("key-new", "alice")))
 					return tx.CreateInvitation(ctx, newInvitation("inv-new", "gina@example.com", invite.Pending))
 				})
+				if a, err := s.KeyAccess(t.Context(), "key-new"); err != nil || a.OrgID != "neighbour" {
+					t.Errorf("KeyAccess of an ID a failed Update created, then created by another organization: %+v, %v", a, err)
+				}
 				if !sc.seeded {
 					return
 				}
