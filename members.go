@@ -128,7 +128,7 @@ func (s *Service) member(ctx context.Context, r store.Reader, orgID, principalID
 }
 
 // RemoveMember removes member principalID from the organization, with its
-// scope memberships; its access ends at once. The management rules decide
+// scope memberships, and revokes its API keys; its access ends at once. The management rules decide
 // whether the actor may, and the invariants must hold afterwards: the last
 // admin or owner stays, and so does the last owner of a scope resource. An
 // actor removing itself leaves (see Leave).
@@ -167,6 +167,9 @@ func (s *Service) removeMember(ctx context.Context, tx store.Tx, st *state, m or
 	}
 	if err := s.dropScopeMemberships(ctx, tx, st, m.PrincipalID); err != nil {
 		return fmt.Errorf("remove %q from %q: %w", m.PrincipalID, st.o.ID, err)
+	}
+	if err := s.revokeKeysOf(ctx, tx, st.actor.PrincipalID, m.PrincipalID); err != nil {
+		return err
 	}
 	if err := tx.RemoveMember(ctx, m.PrincipalID); err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgauthz/orgauthz/apikey"
 	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/internal/strindex"
 	"github.com/orgauthz/orgauthz/invite"
@@ -99,6 +100,14 @@ type Options struct {
 	// invitation has the invited address as its verified address. Turn it
 	// off only where the host has already bound the token to the invitee.
 	AcceptAnyAddress bool
+	// KeyPrefix is the prefix of the API keys the service issues and
+	// accepts (see apikey.ValidatePrefix); "" means DefaultKeyPrefix.
+	KeyPrefix string
+	// MaxKeyExpiry, if set, caps the lifetime of new API keys.
+	MaxKeyExpiry time.Duration
+	// KeyTouch is how often, at most, a key's last-used time is written;
+	// 0 means DefaultKeyTouch (a minute).
+	KeyTouch time.Duration
 }
 
 // Service runs organizations over a store. It is safe for concurrent use.
@@ -111,6 +120,10 @@ type Service struct {
 	ttl       time.Duration
 	maxBulk   int
 	acceptAny bool
+
+	keyPrefix    string
+	maxKeyExpiry time.Duration
+	keyTouch     time.Duration
 }
 
 // New returns a Service over st. It refuses a nil store, no scheme, a nil
@@ -136,7 +149,20 @@ func New(st store.Store, opts Options) (*Service, error) {
 	if len(opts.Schemes) == 0 {
 		return nil, fmt.Errorf("%w: no scheme: give Options.Schemes at least one", ErrUnknownScheme)
 	}
-	s := &Service{st: st, clock: opts.Clock, newID: opts.NewID, ttl: ttl, maxBulk: maxBulk, acceptAny: opts.AcceptAnyAddress}
+	s := &Service{st: st, clock: opts.Clock, newID: opts.NewID, ttl: ttl, maxBulk: maxBulk, acceptAny: opts.AcceptAnyAddress,
+		keyPrefix: opts.KeyPrefix, maxKeyExpiry: opts.MaxKeyExpiry, keyTouch: opts.KeyTouch}
+	if s.keyPrefix == "" {
+		s.keyPrefix = DefaultKeyPrefix
+	}
+	if err := apikey.ValidatePrefix(s.keyPrefix); err != nil {
+		return nil, fmt.Errorf("%w: KeyPrefix: %w", ErrInvalidArgument, err)
+	}
+	if s.maxKeyExpiry < 0 || s.keyTouch < 0 {
+		return nil, fmt.Errorf("%w: negative MaxKeyExpiry or KeyTouch", ErrInvalidArgument)
+	}
+	if s.keyTouch == 0 {
+		s.keyTouch = DefaultKeyTouch
+	}
 	ids := make([]string, len(opts.Schemes))
 	for i, sch := range opts.Schemes {
 		if sch == nil {

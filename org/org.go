@@ -109,6 +109,8 @@ func (o Organization) Clone() Organization {
 type Member struct {
 	PrincipalID string
 	Kind        Kind
+	// Name is a display name; service principals have one, users need not.
+	Name string
 	// Role is the member's organization role. For an external member it is
 	// the scheme's external role.
 	Role string
