@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+
+	"github.com/orgauthz/orgauthz/internal/b32"
 )
 
 // ErrInvalidPrefix: a key prefix is not 2 to 16 characters of lower-case
@@ -114,7 +115,7 @@ func NewSecret(prefix string) (Secret, error) {
 	if _, err := rand.Read(secret[:]); err != nil {
 		panic("apikey: crypto/rand failed: " + err.Error())
 	}
-	return newSecret(prefix, encode(id[:]), secret), nil
+	return newSecret(prefix, b32.Encode(id[:]), secret), nil
 }
 
 // NewSecretFor returns a new key string for prefix with the given ID and a
@@ -191,7 +192,7 @@ func parse(prefix, s string) (id string, secret [secretBytes]byte, err error) {
 	case len(s) > 4*want:
 		// Refused on its length alone, without looking at it.
 		return "", secret, malformed("key is %d bytes long, want %d", len(s), want)
-	case isSpace(s[0]) || isSpace(s[len(s)-1]):
+	case b32.IsSpace(s[0]) || b32.IsSpace(s[len(s)-1]):
 		return "", secret, malformed("key has leading or trailing white space")
 	case len(s) <= len(prefix) || s[:len(prefix)] != prefix || s[len(prefix)] != '_':
 		head := prefix + "_"
@@ -218,28 +219,8 @@ func parse(prefix, s string) (id string, secret [secretBytes]byte, err error) {
 	if c := checksumChars(body); string(c[:]) != sum {
 		return "", secret, malformed("checksum does not match")
 	}
-	decode(&secret, tail[:secretChars])
+	b32.Decode(secret[:], tail[:secretChars])
 	return id, secret, nil
-}
-
-// decode decodes base32 text of the key alphabet, already checked, into
-// dst.
-func decode(dst *[secretBytes]byte, src string) {
-	var acc uint64
-	bits, j := 0, 0
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		v := uint64(c - 'a')
-		if c <= '7' {
-			v = uint64(c-'2') + 26
-		}
-		acc = acc<<5 | v
-		if bits += 5; bits >= 8 {
-			bits -= 8
-			dst[j] = byte(acc >> uint(bits))
-			j++
-		}
-	}
 }
 
 func newSecret(prefix, id string, secret [secretBytes]byte) Secret {
@@ -263,7 +244,7 @@ func (s Secret) Reveal() string {
 	if s.IsZero() {
 		return ""
 	}
-	body := s.prefix + "_" + s.id + "_" + encode(s.bytes())
+	body := s.prefix + "_" + s.id + "_" + b32.Encode(s.bytes())
 	return body + checksum(body)
 }
 
@@ -297,7 +278,7 @@ func (s Secret) Display() string {
 	if s.IsZero() {
 		return ""
 	}
-	body := s.prefix + "_" + s.id + "_" + encode(s.bytes())
+	body := s.prefix + "_" + s.id + "_" + b32.Encode(s.bytes())
 	return s.prefix + "_…" + checksum(body)[sumChars-displayChars:]
 }
 
@@ -326,11 +307,6 @@ func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) 
 // UnmarshalText: a key string is read with Parse.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// encode writes b, a multiple of 5 bytes long, in lower-case base32.
-func encode(b []byte) string {
-	return strings.ToLower(base32.StdEncoding.EncodeToString(b))
-}
-
 // checksum returns the CRC-32 (IEEE) of body as a 35-bit number in 7
 // base32 digits, most significant first, padded with the zero digit "a":
 // the first is one of a, b, c and d.
@@ -355,25 +331,6 @@ func checksumChars(body string) [sumChars]byte {
 	return b
 }
 
-// checkPart checks that part, which starts at offset base of the text it
-// came from, is want characters of lower-case base32. Its errors name
-// offsets and lengths, never characters.
-func checkPart(name, part string, base, want int) error {
-	for i := 0; i < len(part); i++ {
-		switch c := part[i]; {
-		case 'a' <= c && c <= 'z', '2' <= c && c <= '7':
-		case 'A' <= c && c <= 'Z':
-			return malformed("%s has an upper-case letter at offset %d (keys are lower case)", name, base+i)
-		default:
-			return malformed("%s has a character outside the base32 alphabet (a-z, 2-7) at offset %d", name, base+i)
-		}
-	}
-	if len(part) != want {
-		return malformed("%s has %d characters, want %d", name, len(part), want)
-	}
-	return nil
-}
-
 // malformed returns an error matching ErrMalformedKey. Callers must not
 // pass any of the input they refuse.
 func malformed(format string, args ...any) error {
@@ -386,10 +343,11 @@ func invalidPrefix(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidPrefix, fmt.Sprintf(format, args...))
 }
 
-func isSpace(c byte) bool {
-	switch c {
-	case ' ', '\t', '\n', '\v', '\f', '\r':
-		return true
+// checkPart checks one part of the text as b32.CheckPart does, with this
+// package's sentinel.
+func checkPart(name, part string, base, want int) error {
+	if msg := b32.CheckPart(name, part, base, want, "keys"); msg != "" {
+		return malformed("%s", msg)
 	}
-	return false
+	return nil
 }

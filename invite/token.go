@@ -4,12 +4,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
+
+	"github.com/orgauthz/orgauthz/internal/b32"
 )
 
 // The token format: "inv_" + ID + "_" + secret, both parts in lower-case
@@ -59,7 +60,7 @@ func NewID() string {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("invite: crypto/rand failed: " + err.Error())
 	}
-	return encode(b[:])
+	return b32.Encode(b[:])
 }
 
 // NewToken returns a token with a fresh 160-bit secret (from crypto/rand)
@@ -92,7 +93,7 @@ func ParseToken(s string) (Token, error) {
 		return Token{}, malformed("token is empty")
 	case len(s) > maxScan:
 		return Token{}, malformed("token is %d bytes long, want %d", len(s), tokenLen)
-	case isSpace(s[0]) || isSpace(s[len(s)-1]):
+	case b32.IsSpace(s[0]) || b32.IsSpace(s[len(s)-1]):
 		return Token{}, malformed("token has leading or trailing white space")
 	case !strings.HasPrefix(s, tokenPrefix):
 		if len(s) >= len(tokenPrefix) && strings.EqualFold(s[:len(tokenPrefix)], tokenPrefix) {
@@ -111,12 +112,9 @@ func ParseToken(s string) (Token, error) {
 	if err := checkPart("secret part", secret, len(tokenPrefix)+len(id)+1, secretChars); err != nil {
 		return Token{}, err
 	}
-	b, err := base32.StdEncoding.DecodeString(strings.ToUpper(secret))
-	if err != nil || len(b) != secretBytes {
-		// Cannot happen: the part has been checked. Say nothing of it.
-		return Token{}, malformed("secret part does not decode")
-	}
-	return newToken(id, [secretBytes]byte(b)), nil
+	var b [secretBytes]byte
+	b32.Decode(b[:], secret)
+	return newToken(id, b), nil
 }
 
 func newToken(id string, secret [secretBytes]byte) Token {
@@ -139,7 +137,7 @@ func (t Token) Reveal() string {
 	if t.IsZero() {
 		return ""
 	}
-	return tokenPrefix + t.id + "_" + encode(t.bytes())
+	return tokenPrefix + t.id + "_" + b32.Encode(t.bytes())
 }
 
 // Hash returns the SHA-256 of the secret's 20 bytes (the 160 random bits,
@@ -193,40 +191,17 @@ func (t Token) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }
 // UnmarshalText: a token is read with ParseToken.
 func (t Token) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
-// encode writes b, a multiple of 5 bytes long, in lower-case base32.
-func encode(b []byte) string {
-	return strings.ToLower(base32.StdEncoding.EncodeToString(b))
-}
-
-// checkPart checks that part, which starts at offset base of the text it
-// came from, is want characters of lower-case base32. Its errors name
-// offsets and lengths, never characters.
-func checkPart(name, part string, base, want int) error {
-	for i := 0; i < len(part); i++ {
-		switch c := part[i]; {
-		case 'a' <= c && c <= 'z', '2' <= c && c <= '7':
-		case 'A' <= c && c <= 'Z':
-			return malformed("%s has an upper-case letter at offset %d (tokens are lower case)", name, base+i)
-		default:
-			return malformed("%s has a character outside the base32 alphabet (a-z, 2-7) at offset %d", name, base+i)
-		}
-	}
-	if len(part) != want {
-		return malformed("%s has %d characters, want %d", name, len(part), want)
-	}
-	return nil
-}
-
 // malformed returns an error matching ErrMalformedToken. Callers must not
 // pass any of the input they refuse.
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrMalformedToken, fmt.Sprintf(format, args...))
 }
 
-func isSpace(c byte) bool {
-	switch c {
-	case ' ', '\t', '\n', '\v', '\f', '\r':
-		return true
+// checkPart checks one part of the text as b32.CheckPart does, with this
+// package's sentinel.
+func checkPart(name, part string, base, want int) error {
+	if msg := b32.CheckPart(name, part, base, want, "tokens"); msg != "" {
+		return malformed("%s", msg)
 	}
-	return false
+	return nil
 }
