@@ -80,12 +80,12 @@ type Store interface {
 
 	// Access returns what a permission check needs to know about principal
 	// principalID in organization orgID, without a transaction. It fails
-	// with ErrNotFound, wrapped, when the organization does not exist
-	// (errors.Is(err, ErrOrganizationNotFound) too) or the principal is not
-	// a member of it (errors.Is(err, ErrMemberNotFound) too). It is the hot
-	// path: a store should answer it from memory or a cache, and must
-	// never answer from a state older than the caller's own last committed
-	// Update.
+	// with an error matching ErrOrganizationNotFound when the organization
+	// does not exist, and ErrMemberNotFound when the principal is not a
+	// member of it (both match ErrNotFound); it may return these sentinels
+	// themselves, so that a denial costs no allocation. It is the hot path:
+	// a store should answer it from memory or a cache, and must never
+	// answer from a state older than the caller's own last committed Update.
 	Access(ctx context.Context, orgID, principalID string) (Access, error)
 
 	// Organizations lists the organizations, ordered by ID, starting after

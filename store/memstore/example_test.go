@@ -60,5 +60,5 @@ func Example() {
 	// Acme professional
 	// alice admin 2025-05-01
 	// admin user <nil>
-	// memstore: member "bob" of organization "acme": member not found
+	// member not found
 }

@@ -334,9 +334,12 @@ func (s *Store) View(ctx context.Context, orgID string, fn func(ctx context.Cont
 }
 
 // Access returns what a permission check needs to know about principalID
-// in orgID, from memory, without allocating when the member is found. It
-// waits for a running Update of the organization, so it always answers
-// from the last committed state.
+// in orgID, from memory, without allocating, whether the member is found
+// or not: a denial on the hot path costs no more than an answer, so the
+// not-found errors are the sentinels themselves (store.ErrOrganizationNotFound,
+// store.ErrMemberNotFound), which name no IDs. It waits for a running
+// Update of the organization, so it always answers from the last committed
+// state.
 func (s *Store) Access(ctx context.Context, orgID, principalID string) (store.Access, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Access{}, err
@@ -347,7 +350,7 @@ func (s *Store) Access(ctx context.Context, orgID, principalID string) (store.Ac
 			return store.Access{}, err
 		}
 		if st == nil {
-			return store.Access{}, orgNotFound(orgID)
+			return store.Access{}, store.ErrOrganizationNotFound
 		}
 		st.mu.RLock()
 		if st.dead {
@@ -357,13 +360,13 @@ func (s *Store) Access(ctx context.Context, orgID, principalID string) (store.Ac
 		o := st.d.rec
 		if o == nil {
 			st.mu.RUnlock()
-			return store.Access{}, orgNotFound(orgID)
+			return store.Access{}, store.ErrOrganizationNotFound
 		}
 		m, ok := st.d.members[principalID]
 		a := store.Access{Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: m.role, Kind: m.kind, External: m.external}
 		st.mu.RUnlock()
 		if !ok {
-			return store.Access{}, memberNotFound(orgID, principalID)
+			return store.Access{}, store.ErrMemberNotFound
 		}
 		return a, nil
 	}

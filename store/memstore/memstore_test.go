@@ -701,3 +701,26 @@ func TestZeroValueStore(t *testing.T) {
 		t.Errorf("KeyAccess: %+v, %v", a, err)
 	}
 }
+
+// TestAccessDenialsDoNotAllocate: a check of a non-member or of an unknown
+// organization costs no allocation either.
+func TestAccessDenialsDoNotAllocate(t *testing.T) {
+	s := memstore.New()
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Update(ctx, "acme", func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateOrganization(ctx, org.Organization{ID: "acme", Name: "Acme", Scheme: "s", Edition: "e"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for name, orgID := range map[string]string{"not a member": "acme", "unknown organization": "nope"} {
+		n := testing.AllocsPerRun(100, func() {
+			if _, err := s.Access(ctx, orgID, "ghost"); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("%s: %v", name, err)
+			}
+		})
+		if n != 0 {
+			t.Errorf("%s: %v allocations per Access, want 0", name, n)
+		}
+	}
+}
