@@ -935,83 +935,23 @@ func testKeyDeleteInOneUpdate(t *testing.T, s store.Store) {
 // testKeyRace has Updates of two organizations create an API key with the
 // same ID at the same time, many times over: exactly one of them commits
 // it (or none, when the one that got the ID fails on its own), the other
-// failing with ErrExists, from CreateAPIKey or from Update. Each Update
-// keeps its transaction open until the other's CreateAPIKey has returned,
-// as testInvitationRace does, and stops waiting if a store makes one
-// create wait for the other transaction.
+// failing with ErrExists, from CreateAPIKey or from Update. The rounds run
+// as idRace describes.
 func testKeyRace(t *testing.T, s store.Store) {
-	const (
-		rounds  = 200
-		overlap = time.Second
-	)
+	const rounds = 200
 	orgs := [2]string{"a", "b"}
-	var createWaits atomic.Bool // CreateAPIKey waits for the other Update
+	race := idRace{orgs: orgs, what: "key"}
 	for _, id := range orgs {
 		update(t, s, id, func(ctx context.Context, tx store.Tx) error {
 			must(t, tx.CreateOrganization(ctx, newOrg(id)))
 			return tx.AddMember(ctx, newMember("owner-"+id, "admin"))
 		})
 	}
-	boom := errors.New("boom")
 	for round := range rounds {
 		keyID := fmt.Sprint("race-", round)
-		failing := -1 // in one round of four, one of them fails after creating
-		if round%4 == 3 {
-			failing = round / 4 % 2
-		}
-		started := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
-		created := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
-		var errs [2]error
-		var wg sync.WaitGroup
-		for i, orgID := range orgs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = s.Update(t.Context(), orgID, func(ctx context.Context, tx store.Tx) error {
-					close(started[i])
-					if round%2 == 0 { // create once both have started, or at once
-						select {
-						case <-started[1-i]:
-						case <-time.After(patience):
-							return fmt.Errorf("the Update of %s did not start while the one of %s ran", orgs[1-i], orgID)
-						}
-					}
-					err := tx.CreateAPIKey(ctx, newKey(keyID, "owner-"+orgID))
-					close(created[i])
-					if !createWaits.Load() {
-						select {
-						case <-created[1-i]:
-						case <-time.After(overlap):
-							createWaits.Store(true)
-						}
-					}
-					if err != nil {
-						return err
-					}
-					if i == failing {
-						return boom
-					}
-					return nil
-				})
-			}()
-		}
-		wg.Wait()
-		winner := ""
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				if winner != "" {
-					t.Fatalf("round %d: the Updates of both %s and %s committed key %s", round, winner, orgs[i], keyID)
-				}
-				winner = orgs[i]
-			case i == failing && err == boom:
-			case !errors.Is(err, store.ErrExists):
-				t.Fatalf("round %d: the Update of %s returned %v, want nil or an error matching ErrExists", round, orgs[i], err)
-			}
-		}
-		if winner == "" && failing < 0 {
-			t.Fatalf("round %d: neither Update committed key %s (%v)", round, keyID, errs)
-		}
+		winner := race.round(t, s, round, keyID, func(ctx context.Context, tx store.Tx, orgID string) error {
+			return tx.CreateAPIKey(ctx, newKey(keyID, "owner-"+orgID))
+		})
 		if winner == "" {
 			wantKeyAccess(t, fmt.Sprint("round ", round), s, keyID, nil)
 		} else {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -775,82 +773,19 @@ func testInvitationDeleteInOneUpdate(t *testing.T, s store.Store) {
 // one of them may commit it (or none, when the one that got the ID fails
 // on its own), the other failing with ErrExists, from CreateInvitation or
 // from Update.
-//
-// Each Update keeps its transaction open until the other's
-// CreateInvitation has returned, so that each create meets the other's
-// uncommitted one. A store whose CreateInvitation waits for the other
-// transaction instead would wait for ever: after waiting overlap once in
-// vain, the test stops waiting.
+// The rounds run as idRace describes.
 func testInvitationRace(t *testing.T, s store.Store) {
-	const (
-		rounds  = 200
-		overlap = time.Second
-	)
+	const rounds = 200
 	orgs := [2]string{"a", "b"}
-	var createWaits atomic.Bool // CreateInvitation waits for the other Update
+	race := idRace{orgs: orgs, what: "invitation"}
 	for _, id := range orgs {
 		update(t, s, id, func(ctx context.Context, tx store.Tx) error { return tx.CreateOrganization(ctx, newOrg(id)) })
 	}
-	boom := errors.New("boom")
 	for round := range rounds {
 		invID := fmt.Sprint("race-", round)
-		failing := -1 // in one round of four, one of them fails after creating
-		if round%4 == 3 {
-			failing = round / 4 % 2
-		}
-		started := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
-		created := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
-		var errs [2]error
-		var wg sync.WaitGroup
-		for i, orgID := range orgs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = s.Update(t.Context(), orgID, func(ctx context.Context, tx store.Tx) error {
-					close(started[i])
-					if round%2 == 0 { // create once both have started, or at once
-						select {
-						case <-started[1-i]:
-						case <-time.After(patience):
-							return fmt.Errorf("the Update of %s did not start while the one of %s ran", orgs[1-i], orgID)
-						}
-					}
-					err := tx.CreateInvitation(ctx, newInvitation(invID, "racer@example.com", invite.Pending))
-					close(created[i])
-					if !createWaits.Load() {
-						select {
-						case <-created[1-i]:
-						case <-time.After(overlap):
-							createWaits.Store(true)
-						}
-					}
-					if err != nil {
-						return err
-					}
-					if i == failing {
-						return boom
-					}
-					return nil
-				})
-			}()
-		}
-		wg.Wait()
-		winner := ""
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				if winner != "" {
-					t.Fatalf("round %d: the Updates of both %s and %s committed invitation %s", round, winner, orgs[i], invID)
-				}
-				winner = orgs[i]
-			case i == failing && err == boom:
-			case !errors.Is(err, store.ErrExists):
-				t.Fatalf("round %d: the Update of %s returned %v, want nil or an error matching ErrExists", round, orgs[i], err)
-			}
-		}
-		if winner == "" && failing < 0 {
-			t.Fatalf("round %d: neither Update committed invitation %s (%v)", round, invID, errs)
-		}
+		winner := race.round(t, s, round, invID, func(ctx context.Context, tx store.Tx, orgID string) error {
+			return tx.CreateInvitation(ctx, newInvitation(invID, "racer@example.com", invite.Pending))
+		})
 		wantOrganization(t, fmt.Sprint("round ", round), s, invID, winner)
 		for _, orgID := range orgs {
 			view(t, s, orgID, func(ctx context.Context, r store.Reader) error {
