@@ -24,8 +24,9 @@ const module = "github.com/orgauthz/orgauthz"
 // testHelpers are the packages meant to be imported from tests only; they
 // may use testing and go-cmp.
 var testHelpers = map[string]bool{
-	"policy/policytest": true,
-	"store/storetest":   true,
+	"policy/policytest":    true,
+	"store/storetest":      true,
+	"store/pgstore/pgtest": true,
 }
 
 func TestLibraryImports(t *testing.T) {
@@ -112,6 +113,9 @@ func TestVerdict(t *testing.T) {
 		{"policy", "github.com/google/go-cmp/cmp", false},
 		{"role", "github.com/stretchr/testify/assert", false},
 		{"store/pgstore", "github.com/jackc/pgx/v5/pgxpool", true},
+		{"store/pgstore", "testing", false},
+		{"store/pgstore/pgtest", "testing", true},
+		{"store/pgstore/pgtest", "github.com/jackc/pgx/v5", true},
 		{"store", "github.com/jackc/pgx/v5", false},
 		{"policy", module + "/edition", true},
 	} {
