@@ -1,0 +1,181 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/store"
+)
+
+// accessQuery reads what Access needs in one statement: no row when the
+// organization does not exist, NULL member columns when the principal is
+// not a member.
+const accessQuery = `SELECT o.scheme, o.edition, o.archived, m.role, m.kind, m.external
+	FROM orgauthz.organizations o
+	LEFT JOIN orgauthz.members m ON m.org_id = o.id AND m.principal_id = $2
+	WHERE o.id = $1`
+
+// Access returns what a permission check needs; see store.Store and, for
+// the cache it answers from, the package documentation. A missing
+// organization or member is store.ErrOrganizationNotFound or
+// store.ErrMemberNotFound itself, unwrapped, so that a denial allocates
+// nothing when it is cached.
+func (s *Store) Access(ctx context.Context, orgID, principalID string) (store.Access, error) {
+	if s.closed.Load() {
+		return store.Access{}, errClosed("access to organization %q", orgID)
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Access{}, err
+	}
+	c := s.cache
+	if c == nil {
+		return s.readAccess(ctx, orgID, principalID)
+	}
+	if a, err, ok := c.get(orgID, principalID); ok {
+		return a, err
+	}
+	tk := c.ticket(orgID)
+	a, err := s.readAccess(ctx, orgID, principalID)
+	if err == nil || err == store.ErrOrganizationNotFound || err == store.ErrMemberNotFound {
+		c.put(tk, orgID, principalID, a, err)
+	}
+	return a, err
+}
+
+// readAccess reads Access from the database.
+func (s *Store) readAccess(ctx context.Context, orgID, principalID string) (store.Access, error) {
+	var a store.Access
+	var roleID pgtype.Text
+	var kind pgtype.Int2
+	var external pgtype.Bool
+	err := s.pool.QueryRow(ctx, accessQuery, orgID, principalID).Scan(&a.Scheme, &a.Edition, &a.Archived, &roleID, &kind, &external)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return store.Access{}, store.ErrOrganizationNotFound
+	case err != nil:
+		return store.Access{}, s.fail(ctx, err, "access to organization %q", orgID)
+	case !roleID.Valid:
+		return store.Access{}, store.ErrMemberNotFound
+	}
+	a.Role, a.Kind, a.External = roleID.String, org.Kind(kind.Int16), external.Bool
+	return a, nil
+}
+
+// Organizations lists the organizations, ordered by ID; see store.Store.
+// Each page is read in a statement of its own.
+func (s *Store) Organizations(ctx context.Context, after string) iter.Seq2[org.Organization, error] {
+	check := func(ctx context.Context) error {
+		if s.closed.Load() {
+			return errClosed("listing organizations")
+		}
+		return ctx.Err()
+	}
+	return listing(ctx, check, func() querier { return s.pool }, scanOrg,
+		func(err error) error { return s.fail(ctx, err, "listing organizations") },
+		`SELECT `+orgColumns+` FROM orgauthz.organizations WHERE id > $1 ORDER BY id LIMIT 256`,
+		func(last *org.Organization) []any {
+			if last != nil {
+				after = last.ID
+			}
+			return []any{after}
+		})
+}
+
+// InvitationOrganization returns the ID of the organization that holds
+// invitation id; see store.Store.
+func (s *Store) InvitationOrganization(ctx context.Context, id string) (string, error) {
+	if s.closed.Load() {
+		return "", errClosed("invitation %q", id)
+	}
+	var orgID string
+	err := s.pool.QueryRow(ctx, `SELECT org_id FROM orgauthz.invitations WHERE id = $1`, id).Scan(&orgID)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", fmt.Errorf("pgstore: invitation %q: %w", id, store.ErrNotFound)
+	case err != nil:
+		return "", s.fail(ctx, err, "invitation %q", id)
+	}
+	return orgID, nil
+}
+
+// keyAccessQuery reads what KeyAccess needs in one statement.
+const keyAccessQuery = `SELECT k.org_id, k.owner_id, k.hash, k.scope, k.expires_at, k.revoked_at, k.last_used_at,
+		o.scheme, o.edition, o.archived, m.role, m.kind, m.external
+	FROM orgauthz.api_keys k
+	JOIN orgauthz.organizations o ON o.id = k.org_id
+	LEFT JOIN orgauthz.members m ON m.org_id = k.org_id AND m.principal_id = k.owner_id
+	WHERE k.id = $1`
+
+// KeyAccess returns what authenticating API key id needs, as last
+// committed; see store.Store. It is not cached.
+func (s *Store) KeyAccess(ctx context.Context, id string) (store.KeyAccess, error) {
+	if s.closed.Load() {
+		return store.KeyAccess{}, errClosed("API key %q", id)
+	}
+	ka := store.KeyAccess{KeyID: id}
+	var hash []byte
+	var scope []string
+	var expires, revoked, used pgtype.Timestamptz
+	var roleID pgtype.Text
+	var kind pgtype.Int2
+	var external pgtype.Bool
+	o := &ka.Owner
+	err := s.pool.QueryRow(ctx, keyAccessQuery, id).Scan(&ka.OrgID, &ka.OwnerID, &hash, &scope, &expires, &revoked, &used,
+		&o.Scheme, &o.Edition, &o.Archived, &roleID, &kind, &external)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return store.KeyAccess{}, fmt.Errorf("pgstore: API key %q: %w", id, store.ErrNotFound)
+	case err != nil:
+		return store.KeyAccess{}, s.fail(ctx, err, "API key %q", id)
+	case len(hash) != len(ka.Hash):
+		return store.KeyAccess{}, fmt.Errorf("pgstore: API key %q of organization %q: stored hash is %d bytes long, want %d", id, ka.OrgID, len(hash), len(ka.Hash))
+	}
+	copy(ka.Hash[:], hash)
+	if len(scope) > 0 {
+		ka.Scope = capsOut(scope)
+	}
+	ka.ExpiresAt, ka.RevokedAt, ka.LastUsedAt = tsOut(expires), tsOut(revoked), tsOut(used)
+	if roleID.Valid {
+		ka.OwnerFound = true
+		o.Role, o.Kind, o.External = roleID.String, org.Kind(kind.Int16), external.Bool
+	} else {
+		ka.Owner = store.Access{}
+	}
+	return ka, nil
+}
+
+// touchQuery sets a key's last use if later, holding its organization's
+// row FOR SHARE meanwhile, so that it waits for a running Update of the
+// organization (which might write the key back) instead of racing it. It
+// yields whether the key exists.
+const touchQuery = `WITH o AS (
+		SELECT o.id FROM orgauthz.organizations o JOIN orgauthz.api_keys k ON k.org_id = o.id
+		WHERE k.id = $1 FOR SHARE OF o
+	), u AS (
+		UPDATE orgauthz.api_keys k SET last_used_at = $2 FROM o
+		WHERE k.id = $1 AND k.org_id = o.id AND (k.last_used_at IS NULL OR k.last_used_at < $2)
+	)
+	SELECT EXISTS (SELECT FROM o)`
+
+// TouchAPIKey records that key id was used at time t; see store.Store. It
+// is one statement, not a transaction of the caller's.
+func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
+	if s.closed.Load() {
+		return errClosed("API key %q", id)
+	}
+	var found bool
+	if err := s.pool.QueryRow(ctx, touchQuery, id, tsIn(t)).Scan(&found); err != nil {
+		return s.fail(ctx, err, "API key %q", id)
+	}
+	if !found {
+		return fmt.Errorf("pgstore: API key %q: %w", id, store.ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,338 @@
+// Package pgstore is the PostgreSQL store of orgauthz, for services that run
+// as several replicas over one database. It keeps the whole contract of
+// package store (storetest.Run asserts it against a real server).
+//
+// # Setting up
+//
+// The schema lives in the PostgreSQL schema "orgauthz" and is created and
+// upgraded by Migrate, an explicit step that is safe to run from every
+// replica at once. Open (or New, over a pool of the caller's) then checks
+// that the schema is there:
+//
+//	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+//	...
+//	if err := pgstore.Migrate(ctx, pool); err != nil { ... }
+//	st, err := pgstore.New(ctx, pool, pgstore.Options{})
+//	...
+//	defer st.Close()
+//	svc, err := orgauthz.New(st, orgauthz.Options{...})
+//
+// # Consistency
+//
+// Store.Update runs in one READ COMMITTED transaction that first locks the
+// organization's row FOR UPDATE, so that the Updates of one organization are
+// serialized across every replica and an invariant checked inside one (the
+// last admin, the seat limit) still holds at its commit. An organization
+// that has no row yet is locked by a transaction-scoped advisory lock on its
+// ID instead, taken before the row is looked up again: two replicas creating
+// it at once are serialized too, and the second finds it. Updates of
+// different organizations never wait on each other. Store.View reads one
+// REPEATABLE READ, read-only snapshot.
+//
+// The database holds what it can itself: one membership per principal and
+// organization, one scope per kind and ID, invitation and API key IDs
+// unique across the store (their primary keys), and at most one Pending
+// invitation per address and organization (a partial unique index). Of two
+// Updates creating one invitation or key ID at once, the second waits for
+// the first to end, then fails with store.ErrExists if it committed.
+//
+// Database errors are translated to the store's sentinels (store.ErrExists,
+// store.ErrNotFound, store.ErrClosed) or, for everything else, wrapped with
+// ErrDatabase: no caller needs pgx to read an error.
+//
+// # The read cache
+//
+// Store.Access, the hot path of every permission check, answers from a
+// per-process cache of what it last read (the principal's role, the
+// organization's scheme, edition and standing, or that either is missing).
+// An Update of this Store drops the organization's entries when it
+// commits, before it returns, so a replica never answers from a state older
+// than its own last write. Changes made elsewhere (another replica, or
+// anyone writing the tables) reach the cache through PostgreSQL's
+// LISTEN/NOTIFY: triggers on the organizations and members tables notify
+// channel "orgauthz" with the organization's ID at commit, and a dedicated
+// connection of each Store listens and drops the entries. A read that raced
+// with a change is not kept: every entry carries the organization's
+// generation from before its read. While the listening connection is down
+// the cache is bypassed, and emptied when it is back. Entries also expire
+// after Options.CacheTTL, which bounds staleness even if a notification
+// were lost without the connection failing. Options.DisableCache turns the
+// cache off: every Access then reads the database.
+//
+// KeyAccess and InvitationOrganization are not cached: a revoked key is
+// refused from the moment the revocation commits.
+//
+// # Close
+//
+// Close stops the listener and, for a Store made by Open, closes its pool,
+// which waits for running calls to return their connections. Calls after
+// Close fail with store.ErrClosed; so does an Update that was running when
+// Close was called, unless its function failed on its own, and it commits
+// nothing.
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orgauthz/orgauthz/store"
+)
+
+// ErrDatabase wraps every database error that has no store sentinel of its
+// own: a lost connection, a refused statement, an unreachable server.
+var ErrDatabase = errors.New("pgstore: database error")
+
+// Default settings of the read cache.
+const (
+	DefaultCacheTTL  = 10 * time.Second
+	DefaultCacheSize = 100_000
+)
+
+// Options configure a Store. The zero value is ready to use.
+type Options struct {
+	// DisableCache turns the read cache of Access off.
+	DisableCache bool
+	// CacheTTL bounds how long a cached answer of Access is used:
+	// DefaultCacheTTL when 0. Notifications normally drop an entry within
+	// milliseconds of the change; the TTL is the bound if one were lost.
+	CacheTTL time.Duration
+	// CacheSize bounds the number of cached answers (DefaultCacheSize
+	// when 0); a full cache is emptied and fills again.
+	CacheSize int
+}
+
+// Store is a store.Store over a PostgreSQL database. All its methods may be
+// called concurrently.
+type Store struct {
+	pool     *pgxpool.Pool
+	ownsPool bool
+	closed   atomic.Bool
+	cache    *cache // nil when disabled
+
+	stopListen context.CancelFunc
+	listening  sync.WaitGroup
+	closeOnce  sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at connString (a URL or keyword/value
+// string, as pgxpool.ParseConfig takes) and returns a Store that owns the
+// pool: Close closes it. The schema must have been migrated (see Migrate).
+func Open(ctx context.Context, connString string, opts Options) (*Store, error) {
+	pool, err := pgxpool.New(ctx, connString)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: open: %w", err)
+	}
+	s, err := New(ctx, pool, opts)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.ownsPool = true
+	return s, nil
+}
+
+// New returns a Store over pool, which the caller keeps and closes after
+// the Store. It fails with an error matching ErrSchema unless the
+// database's schema is at SchemaVersion or later (see Migrate). With the
+// cache on, it opens one more connection of its own, outside the pool, to
+// listen for changes, and returns once it listens.
+func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) {
+	switch {
+	case opts.CacheTTL < 0:
+		return nil, fmt.Errorf("pgstore: negative CacheTTL %v", opts.CacheTTL)
+	case opts.CacheSize < 0:
+		return nil, fmt.Errorf("pgstore: negative CacheSize %d", opts.CacheSize)
+	}
+	v, err := schemaVersion(ctx, pool)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: reading the schema version: %w", translate(ctx, err))
+	}
+	if v < SchemaVersion {
+		return nil, fmt.Errorf("%w: the database is at version %d, this package needs %d: call Migrate", ErrSchema, v, SchemaVersion)
+	}
+	s := &Store{pool: pool}
+	if opts.DisableCache {
+		return s, nil
+	}
+	ttl, size := opts.CacheTTL, opts.CacheSize
+	if ttl == 0 {
+		ttl = DefaultCacheTTL
+	}
+	if size == 0 {
+		size = DefaultCacheSize
+	}
+	s.cache = newCache(ttl, size)
+	if err := s.startListener(ctx, pool.Config().ConnConfig.Copy(), ttl/2); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops the Store; see the package documentation. It is idempotent.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		if s.stopListen != nil {
+			s.stopListen()
+			s.listening.Wait()
+		}
+		if s.ownsPool {
+			s.pool.Close()
+		}
+	})
+	return nil
+}
+
+// errClosed returns the error of a call after Close.
+func errClosed(what string, args ...any) error {
+	return fmt.Errorf("pgstore: %s: %w", fmt.Sprintf(what, args...), store.ErrClosed)
+}
+
+// Update runs fn in a transaction that holds organization orgID; see
+// store.Store and the package documentation.
+func (s *Store) Update(ctx context.Context, orgID string, fn func(ctx context.Context, tx store.Tx) error) (err error) {
+	if s.closed.Load() {
+		return errClosed("update of organization %q", orgID)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return s.fail(ctx, err, "update of organization %q: begin", orgID)
+	}
+	t := &tx{reader: reader{s: s, q: ptx, orgID: orgID}}
+	committed := false
+	defer func() {
+		t.done = true
+		if !committed {
+			rollback(ctx, ptx)
+		}
+	}()
+	if t.exists, err = lockOrganization(ctx, ptx, orgID); err != nil {
+		return s.fail(ctx, err, "update of organization %q: lock", orgID)
+	}
+	if err := fn(ctx, t); err != nil {
+		return err
+	}
+	t.done = true
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return errClosed("update of organization %q", orgID)
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return s.fail(ctx, err, "update of organization %q: commit", orgID)
+	}
+	committed = true
+	if s.cache != nil {
+		s.cache.invalidate(orgID)
+	}
+	return nil
+}
+
+// lockOrganization locks organization orgID for the transaction: its row
+// FOR UPDATE if it has one, otherwise an advisory lock on its ID, after
+// which the row is looked up again (it may have been created meanwhile,
+// and then it is locked too). It reports whether the organization exists.
+func lockOrganization(ctx context.Context, q pgx.Tx, orgID string) (bool, error) {
+	const lockRow = `SELECT true FROM orgauthz.organizations WHERE id = $1 FOR UPDATE`
+	var ok bool
+	err := q.QueryRow(ctx, lockRow, orgID).Scan(&ok)
+	if err == nil || !errors.Is(err, pgx.ErrNoRows) {
+		return err == nil, err
+	}
+	if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClassOrg, orgID); err != nil {
+		return false, err
+	}
+	err = q.QueryRow(ctx, lockRow, orgID).Scan(&ok)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// rollback ends a transaction that is not to be committed. It is given a
+// context of its own, so that it runs even when ctx is done (pgx closes
+// the connection if it cannot).
+func rollback(ctx context.Context, t pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = t.Rollback(ctx)
+}
+
+// View runs fn with a consistent read-only view of organization orgID; see
+// store.Store.
+func (s *Store) View(ctx context.Context, orgID string, fn func(ctx context.Context, r store.Reader) error) error {
+	if s.closed.Load() {
+		return errClosed("view of organization %q", orgID)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return s.fail(ctx, err, "view of organization %q: begin", orgID)
+	}
+	r := &reader{s: s, q: ptx, orgID: orgID}
+	defer func() {
+		r.done = true
+		rollback(ctx, ptx)
+	}()
+	// The snapshot is taken by this first statement.
+	if err := ptx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM orgauthz.organizations WHERE id = $1)`, orgID).Scan(&r.exists); err != nil {
+		return s.fail(ctx, err, "view of organization %q", orgID)
+	}
+	return fn(ctx, r)
+}
+
+// fail translates err, the failure of a call described by what and args.
+func (s *Store) fail(ctx context.Context, err error, what string, args ...any) error {
+	if s.closed.Load() {
+		return errClosed(what, args...)
+	}
+	return fmt.Errorf("pgstore: %s: %w", fmt.Sprintf(what, args...), translate(ctx, err))
+}
+
+// PostgreSQL error codes that have store sentinels.
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+)
+
+// translate maps a database error to the store's sentinels: a done context
+// to its error, a unique violation to store.ErrExists, a foreign key
+// violation to store.ErrNotFound, and anything else to ErrDatabase (still
+// wrapping pgx's error, for logs).
+func translate(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("%w (%v)", cerr, err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case codeUniqueViolation:
+			return fmt.Errorf("%w (%s)", store.ErrExists, pe.ConstraintName)
+		case codeForeignKeyViolation:
+			return fmt.Errorf("%w (%s)", store.ErrNotFound, pe.ConstraintName)
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrDatabase, err)
+}
