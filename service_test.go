@@ -44,10 +44,20 @@ type fixture struct {
 	ids   int
 }
 
+// newFixture returns a fixture over a new memstore, closed when the test
+// ends.
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	f := &fixture{st: memstore.New(), clock: &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}}
-	t.Cleanup(func() { f.st.Close() })
+	st := memstore.New()
+	t.Cleanup(func() { st.Close() })
+	return newFixtureOn(t, st, "")
+}
+
+// newFixtureOn returns a fixture over st whose service names what it
+// creates with IDs that start with prefix.
+func newFixtureOn(t testing.TB, st store.Store, prefix string) *fixture {
+	t.Helper()
+	f := &fixture{st: st, clock: &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}}
 	var mu sync.Mutex
 	svc, err := orgauthz.New(f.st, orgauthz.Options{
 		Schemes: []*edition.Scheme{edition.Wherobots(), edition.AIEngine(), edition.UiPath(), edition.SoterAI()},
@@ -56,7 +66,7 @@ func newFixture(t testing.TB) *fixture {
 			mu.Lock()
 			defer mu.Unlock()
 			f.ids++
-			return fmt.Sprintf("id%03d", f.ids)
+			return fmt.Sprintf("%sid%03d", prefix, f.ids)
 		},
 	})
 	require.NoError(t, err)
