@@ -12,6 +12,10 @@ import (
 	"github.com/orgauthz/orgauthz/store"
 )
 
+// ListenerName is the application_name of the connection on which a Store
+// listens for changes, as pg_stat_activity shows it.
+const ListenerName = "orgauthz-listener"
+
 // notifyChannel is the channel the schema's triggers notify with the ID of
 // an organization whose record or members changed.
 const notifyChannel = "orgauthz"
@@ -149,6 +153,7 @@ func (c *cache) reset() {
 // keepAlive is how long it waits for a notification before checking that
 // the connection still works.
 func (s *Store) startListener(ctx context.Context, cfg *pgx.ConnConfig, keepAlive time.Duration) error {
+	cfg.RuntimeParams["application_name"] = ListenerName
 	conn, err := listen(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("pgstore: listening for changes: %w", translate(ctx, err))
