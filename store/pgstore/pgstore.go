@@ -62,6 +62,18 @@
 // KeyAccess and InvitationOrganization are not cached: a revoked key is
 // refused from the moment the revocation commits.
 //
+// # Connections and deadlocks
+//
+// An Update or a View holds one connection of the pool for the whole of its
+// function; Access (when it misses the cache), KeyAccess, TouchAPIKey,
+// InvitationOrganization and each page of Organizations take one for a
+// statement. Size the pool for the Updates that may wait on one
+// organization's lock at once, plus the reads beside them. The lock of an
+// organization is not reentrant: a function passed to Update or View must
+// not call Update on the same organization, which would wait for itself.
+// A listing of a Tx or Reader reads a page at a time and holds no rows
+// while it yields, so the function may use its Tx as it ranges.
+//
 // # Close
 //
 // Close stops the listener and, for a Store made by Open, closes its pool,

@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -34,10 +35,15 @@ var databases atomic.Int64
 //
 // On SIGINT or SIGTERM it stops every cluster of the process, then dies of
 // the signal.
+//
+// Examples cannot skip themselves: without server binaries (and CI not
+// "true"), Main skips the package's examples, adding ^Example to the
+// -test.skip flag, and says so.
 func Main(m *testing.M) {
 	shared.mu.Lock()
 	shared.main = true
 	shared.mu.Unlock()
+	skipExamplesWithoutServer()
 	stop := closeOnSignal()
 	code := m.Run()
 	stop()
@@ -48,6 +54,47 @@ func Main(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// skipExamplesWithoutServer adds ^Example to the -test.skip flag when the
+// examples could not run for want of a server.
+func skipExamplesWithoutServer() {
+	if _, err := findServer(); err == nil || os.Getenv("CI") == "true" {
+		return
+	}
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	f := flag.Lookup("test.skip")
+	if f == nil {
+		return
+	}
+	skip := "^Example"
+	if v := f.Value.String(); v != "" {
+		skip = v + "|" + skip
+	}
+	if err := f.Value.Set(skip); err == nil {
+		fmt.Fprintln(os.Stderr, "pgtest: no PostgreSQL server binaries: skipping the examples (apt-get install postgresql)")
+	}
+}
+
+// SharedCluster returns the package's shared cluster, as Shared does, for
+// code that has no testing.TB, such as an example; it starts the cluster
+// on first use. The package's TestMain must call Main.
+func SharedCluster() (*Cluster, error) {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	switch {
+	case !shared.main:
+		return nil, errors.New("pgtest: the shared cluster needs the package's TestMain to call pgtest.Main, which stops it after the tests")
+	case shared.closed:
+		return nil, errors.New("pgtest: the shared cluster is closed")
+	}
+	if !shared.started {
+		shared.started = true
+		shared.c, shared.err = Start(Options{})
+	}
+	return shared.c, shared.err
 }
 
 // closeShared closes the shared cluster, if started, and keeps Shared from
@@ -100,22 +147,11 @@ func closeOnSignal() (stop func()) {
 // crashes its server takes one of its own with StartPrivate.
 func Shared(t testing.TB) *Cluster {
 	t.Helper()
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	switch {
-	case !shared.main:
-		t.Fatal("pgtest: Shared needs the package's TestMain to call pgtest.Main, which stops the cluster after the tests")
-	case shared.closed:
-		t.Fatal("pgtest: Shared: the shared cluster is closed")
+	c, err := SharedCluster()
+	if err != nil {
+		skipOrFatal(t, err)
 	}
-	if !shared.started {
-		shared.started = true
-		shared.c, shared.err = Start(Options{})
-	}
-	if shared.err != nil {
-		skipOrFatal(t, shared.err)
-	}
-	return shared.c
+	return c
 }
 
 // NewDatabase creates a new database on the shared cluster (see Shared), a
