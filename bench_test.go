@@ -15,13 +15,22 @@ import (
 	"github.com/orgauthz/orgauthz/store/memstore"
 )
 
-// populate creates orgs organizations of members members each (the creator
-// an admin, the rest users) through the service, and returns the service
-// and the (organization, member) pairs.
+// populate creates orgs organizations of members members each through the
+// service, over a new memstore: see populateOn.
 func populate(b *testing.B, orgs, members int) (*orgauthz.Service, [][2]string) {
 	b.Helper()
 	st := memstore.New()
 	b.Cleanup(func() { st.Close() })
+	return populateOn(b, st, orgs, members)
+}
+
+// populateOn is populate over store st, which the caller closes: orgs
+// organizations of members members each (user-0 the creator and an admin,
+// user-1 onwards users), all in the Wherobots preset's enterprise edition,
+// written through the service. It returns the service and the
+// (organization, member) pairs.
+func populateOn(b *testing.B, st store.Store, orgs, members int) (*orgauthz.Service, [][2]string) {
+	b.Helper()
 	svc, err := orgauthz.New(st, orgauthz.Options{Schemes: []*edition.Scheme{edition.Wherobots()}})
 	if err != nil {
 		b.Fatal(err)
