@@ -16,6 +16,17 @@ import (
 // listens for changes, as pg_stat_activity shows it.
 const ListenerName = "orgauthz-listener"
 
+// The listener's connection is checked with a ping after keepAlive without
+// a notification, which must answer within pingTimeout. keepAlive is half
+// the cache's TTL, so that a connection that died silently is noticed
+// before the entries it should have dropped expire, within bounds that
+// spare the server.
+const (
+	minKeepAlive = time.Second
+	maxKeepAlive = 30 * time.Second
+	pingTimeout  = 10 * time.Second
+)
+
 // notifyChannel is the channel the schema's triggers notify with the ID of
 // an organization whose record or members changed.
 const notifyChannel = "orgauthz"
@@ -219,13 +230,15 @@ func (s *Store) receive(ctx context.Context, conn *pgx.Conn, keepAlive time.Dura
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		switch {
+		case err == nil && n.Payload == "":
+			s.cache.setLive(true) // a table was truncated: forget everything
 		case err == nil:
 			s.cache.invalidate(n.Payload)
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed():
 			// Quiet for a while: make sure the connection still works.
-			pctx, cancel := context.WithTimeout(ctx, keepAlive)
+			pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 			err = conn.Ping(pctx)
 			cancel()
 			if err != nil {

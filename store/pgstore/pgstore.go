@@ -50,7 +50,10 @@
 // than its own last write. Changes made elsewhere (another replica, or
 // anyone writing the tables) reach the cache through PostgreSQL's
 // LISTEN/NOTIFY: triggers on the organizations and members tables notify
-// channel "orgauthz" with the organization's ID at commit, and a dedicated
+// channel "orgauthz" with the organization's ID at commit (an empty
+// payload, which empties the cache, when a table is truncated; a write
+// made with session_replication_role = replica fires no trigger, and is
+// seen only when the entries expire), and a dedicated
 // connection of each Store listens and drops the entries. A read that raced
 // with a change is not kept: every entry carries the organization's
 // generation from before its read. While the listening connection is down
@@ -184,7 +187,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 		size = DefaultCacheSize
 	}
 	s.cache = newCache(ttl, size)
-	if err := s.startListener(ctx, pool.Config().ConnConfig.Copy(), ttl/2); err != nil {
+	if err := s.startListener(ctx, pool.Config().ConnConfig.Copy(), min(max(ttl/2, minKeepAlive), maxKeepAlive)); err != nil {
 		return nil, err
 	}
 	return s, nil

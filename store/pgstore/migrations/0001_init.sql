@@ -128,9 +128,10 @@ CREATE INDEX api_keys_owner ON orgauthz.api_keys (org_id, owner_id, id);
 -- transaction, however many rows changed).
 CREATE FUNCTION orgauthz.notify_organization() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	IF TG_OP = 'DELETE' THEN
+	IF TG_OP IN ('UPDATE', 'DELETE') THEN
 		PERFORM pg_notify('orgauthz', OLD.id);
-	ELSE
+	END IF;
+	IF TG_OP IN ('INSERT', 'UPDATE') THEN
 		PERFORM pg_notify('orgauthz', NEW.id);
 	END IF;
 	RETURN NULL;
@@ -139,11 +140,21 @@ $$;
 
 CREATE FUNCTION orgauthz.notify_member() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	IF TG_OP = 'DELETE' THEN
+	IF TG_OP IN ('UPDATE', 'DELETE') THEN
 		PERFORM pg_notify('orgauthz', OLD.org_id);
-	ELSE
+	END IF;
+	IF TG_OP IN ('INSERT', 'UPDATE') THEN
 		PERFORM pg_notify('orgauthz', NEW.org_id);
 	END IF;
+	RETURN NULL;
+END
+$$;
+
+-- TRUNCATE fires no row trigger: it notifies an empty payload, which
+-- empties every cache (no organization has an empty ID).
+CREATE FUNCTION orgauthz.notify_all() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_notify('orgauthz', '');
 	RETURN NULL;
 END
 $$;
@@ -152,3 +163,7 @@ CREATE TRIGGER organizations_notify AFTER INSERT OR UPDATE OR DELETE ON orgauthz
 	FOR EACH ROW EXECUTE FUNCTION orgauthz.notify_organization();
 CREATE TRIGGER members_notify AFTER INSERT OR UPDATE OR DELETE ON orgauthz.members
 	FOR EACH ROW EXECUTE FUNCTION orgauthz.notify_member();
+CREATE TRIGGER organizations_truncate_notify AFTER TRUNCATE ON orgauthz.organizations
+	FOR EACH STATEMENT EXECUTE FUNCTION orgauthz.notify_all();
+CREATE TRIGGER members_truncate_notify AFTER TRUNCATE ON orgauthz.members
+	FOR EACH STATEMENT EXECUTE FUNCTION orgauthz.notify_all();
