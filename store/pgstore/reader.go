@@ -228,7 +228,8 @@ func (r *reader) Counts(ctx context.Context) (store.Counts, error) {
 	if err := r.check(ctx); err != nil {
 		return store.Counts{}, err
 	}
-	rows, _ := r.q.Query(ctx, `SELECT role, external, count(*) FROM orgauthz.members WHERE org_id = $1 GROUP BY role, external`, r.orgID)
+	// Triggers keep the counts as members change (migration 2).
+	rows, _ := r.q.Query(ctx, `SELECT role, external, n FROM orgauthz.member_counts WHERE org_id = $1 AND n > 0`, r.orgID)
 	c := store.Counts{Roles: map[string]int{}}
 	var roleID string
 	var external bool
