@@ -38,45 +38,14 @@ func BenchmarkCheckPostgres(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		check := func(p [2]string) bool { return svc.Check(ctx, p[0], p[1], "cloud:use").Allowed }
-		for _, p := range pairs { // fills the cache, and warms the pool
-			if !check(p) {
-				b.Fatalf("%s in %s: %v", p[1], p[0], svc.Check(ctx, p[0], p[1], "cloud:use"))
+		order := make([]int, len(pairs))
+		for i, p := range pairs { // fills the cache, and warms the pool
+			if d := svc.Check(ctx, p[0], p[1], "cloud:use"); !d.Allowed {
+				b.Fatalf("%s in %s: %v", p[1], p[0], d)
 			}
+			order[i] = i
 		}
-		b.Run(variant.name+"/serial", func(b *testing.B) {
-			b.ReportAllocs()
-			denied, i := 0, 0
-			for b.Loop() {
-				if !check(pairs[i]) {
-					denied++
-				}
-				if i++; i == len(pairs) {
-					i = 0
-				}
-			}
-			if denied > 0 {
-				b.Fatalf("%d checks denied", denied)
-			}
-		})
-		b.Run(variant.name+"/parallel", func(b *testing.B) {
-			b.ReportAllocs()
-			var next, denied atomic.Int64
-			b.RunParallel(func(pb *testing.PB) {
-				i := int(next.Add(1)*499) % len(pairs)
-				for pb.Next() {
-					if !check(pairs[i]) {
-						denied.Add(1)
-					}
-					if i++; i == len(pairs) {
-						i = 0
-					}
-				}
-			})
-			if denied.Load() > 0 {
-				b.Fatalf("%d checks denied", denied.Load())
-			}
-		})
+		benchChecks(b, variant.name, svc, pairs, order)
 	}
 }
 

@@ -75,47 +75,49 @@ func BenchmarkCheck(b *testing.B) {
 	for i := range pairs {
 		cold[i] = (i * 7919) % len(pairs)
 	}
-	for _, pattern := range []struct {
-		name  string
-		order []int
-	}{{"hot", hot}, {"cold", cold}} {
-		order := pattern.order
-		b.Run(pattern.name+"/serial", func(b *testing.B) {
-			b.ReportAllocs()
-			denied, i := 0, 0
-			for b.Loop() {
+	benchChecks(b, "hot", svc, pairs, hot)
+	benchChecks(b, "cold", svc, pairs, cold)
+}
+
+// benchChecks runs the sub-benchmarks name/serial and name/parallel of
+// Service.Check: each operation checks the next pair of pairs in the given
+// order, round and round, and every check must be allowed.
+func benchChecks(b *testing.B, name string, svc *orgauthz.Service, pairs [][2]string, order []int) {
+	b.Run(name+"/serial", func(b *testing.B) {
+		b.ReportAllocs()
+		denied, i := 0, 0
+		for b.Loop() {
+			p := pairs[order[i]]
+			if !svc.Check(ctx, p[0], p[1], "cloud:use").Allowed {
+				denied++
+			}
+			if i++; i == len(order) {
+				i = 0
+			}
+		}
+		if denied > 0 {
+			b.Fatalf("%d checks denied", denied)
+		}
+	})
+	b.Run(name+"/parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		var next, denied atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			i := int(next.Add(1)*49999) % len(order) // each goroutine starts elsewhere
+			for pb.Next() {
 				p := pairs[order[i]]
 				if !svc.Check(ctx, p[0], p[1], "cloud:use").Allowed {
-					denied++
+					denied.Add(1)
 				}
 				if i++; i == len(order) {
 					i = 0
 				}
 			}
-			if denied > 0 {
-				b.Fatalf("%d checks denied", denied)
-			}
 		})
-		b.Run(pattern.name+"/parallel", func(b *testing.B) {
-			b.ReportAllocs()
-			var next, denied atomic.Int64
-			b.RunParallel(func(pb *testing.PB) {
-				i := int(next.Add(1)*49999) % len(order)
-				for pb.Next() {
-					p := pairs[order[i]]
-					if !svc.Check(ctx, p[0], p[1], "cloud:use").Allowed {
-						denied.Add(1)
-					}
-					if i++; i == len(order) {
-						i = 0
-					}
-				}
-			})
-			if denied.Load() > 0 {
-				b.Fatalf("%d checks denied", denied.Load())
-			}
-		})
-	}
+		if denied.Load() > 0 {
+			b.Fatalf("%d checks denied", denied.Load())
+		}
+	})
 }
 
 // BenchmarkMemoryPerMember reports the heap a million members take: 100,000
