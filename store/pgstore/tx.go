@@ -76,6 +76,21 @@ func (t *tx) drop(ctx context.Context, space, query string) error {
 
 var _ store.Tx = (*tx)(nil)
 
+// existsErr returns the ErrExists error of a record of this organization.
+func (t *tx) existsErr(what string, args ...any) error {
+	return fmt.Errorf("pgstore: %s of organization %q: %w", fmt.Sprintf(what, args...), t.orgID, store.ErrExists)
+}
+
+// execOne runs a write that must change a row: none's error if it changed
+// none (the row was missing, or ON CONFLICT DO NOTHING found it there).
+func (t *tx) execOne(ctx context.Context, what string, none func() error, query string, args ...any) error {
+	n, err := t.exec(ctx, what, query, args...)
+	if err == nil && n == 0 {
+		err = none()
+	}
+	return err
+}
+
 // exec runs a write and returns the number of rows it changed.
 func (t *tx) exec(ctx context.Context, what string, query string, args ...any) (int64, error) {
 	tag, err := t.q.Exec(ctx, query, args...)
@@ -138,50 +153,38 @@ func (t *tx) AddMember(ctx context.Context, m org.Member) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, "adding member", `INSERT INTO orgauthz.members (org_id, `+memberColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
+	return t.execOne(ctx, "adding member", func() error { return t.existsErr("member %q", m.PrincipalID) },
+		`INSERT INTO orgauthz.members (org_id, `+memberColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT DO NOTHING`,
 		t.orgID, m.PrincipalID, int16(m.Kind), m.Name, m.Role, m.External, tsIn(m.JoinedAt))
-	if err == nil && n == 0 {
-		err = fmt.Errorf("pgstore: member %q of organization %q: %w", m.PrincipalID, t.orgID, store.ErrExists)
-	}
-	return err
 }
 
 func (t *tx) UpdateMember(ctx context.Context, m org.Member) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, "updating member", `UPDATE orgauthz.members SET kind = $3, name = $4, role = $5, external = $6, joined_at = $7
+	return t.execOne(ctx, "updating member", func() error { return memberNotFound(t.orgID, m.PrincipalID) },
+		`UPDATE orgauthz.members SET kind = $3, name = $4, role = $5, external = $6, joined_at = $7
 		WHERE org_id = $1 AND principal_id = $2`,
 		t.orgID, m.PrincipalID, int16(m.Kind), m.Name, m.Role, m.External, tsIn(m.JoinedAt))
-	if err == nil && n == 0 {
-		err = memberNotFound(t.orgID, m.PrincipalID)
-	}
-	return err
 }
 
 func (t *tx) RemoveMember(ctx context.Context, principalID string) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, "removing member", `DELETE FROM orgauthz.members WHERE org_id = $1 AND principal_id = $2`, t.orgID, principalID)
-	if err == nil && n == 0 {
-		err = memberNotFound(t.orgID, principalID)
-	}
-	return err
+	return t.execOne(ctx, "removing member", func() error { return memberNotFound(t.orgID, principalID) },
+		`DELETE FROM orgauthz.members WHERE org_id = $1 AND principal_id = $2`, t.orgID, principalID)
 }
 
 func (t *tx) CreateScope(ctx context.Context, s org.Scope) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, "creating scope", `INSERT INTO orgauthz.scopes (org_id, `+scopeColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
+	return t.execOne(ctx, "creating scope", func() error { return t.existsErr("scope %s/%s", s.Kind, s.ID) },
+		`INSERT INTO orgauthz.scopes (org_id, `+scopeColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT DO NOTHING`,
 		t.orgID, s.Kind, s.ID, s.Name, s.CreatedBy, tsIn(s.CreatedAt))
-	if err == nil && n == 0 {
-		err = fmt.Errorf("pgstore: scope %s/%s of organization %q: %w", s.Kind, s.ID, t.orgID, store.ErrExists)
-	}
-	return err
 }
 
 func (t *tx) DeleteScope(ctx context.Context, kind, id string) error {
@@ -189,11 +192,8 @@ func (t *tx) DeleteScope(ctx context.Context, kind, id string) error {
 		return err
 	}
 	// Its members and custom roles go with it: ON DELETE CASCADE.
-	n, err := t.exec(ctx, "deleting scope", `DELETE FROM orgauthz.scopes WHERE org_id = $1 AND kind = $2 AND id = $3`, t.orgID, kind, id)
-	if err == nil && n == 0 {
-		err = t.scopeNotFound(kind, id)
-	}
-	return err
+	return t.execOne(ctx, "deleting scope", func() error { return t.scopeNotFound(kind, id) },
+		`DELETE FROM orgauthz.scopes WHERE org_id = $1 AND kind = $2 AND id = $3`, t.orgID, kind, id)
 }
 
 // scopeExists is the condition of an INSERT ... SELECT that writes only
@@ -204,53 +204,41 @@ func (t *tx) PutScopeMember(ctx context.Context, m org.ScopeMember) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, "putting scope member", `INSERT INTO orgauthz.scope_members (org_id, `+scopeMemberColumns+`)
+	return t.execOne(ctx, "putting scope member", func() error { return t.scopeNotFound(m.Kind, m.ScopeID) },
+		`INSERT INTO orgauthz.scope_members (org_id, `+scopeMemberColumns+`)
 		SELECT $1, $2, $3, $4, $5, $6 WHERE `+scopeExists+`
 		ON CONFLICT (org_id, kind, scope_id, principal_id) DO UPDATE SET role = excluded.role, added_at = excluded.added_at`,
 		t.orgID, m.Kind, m.ScopeID, m.PrincipalID, m.Role, tsIn(m.AddedAt))
-	if err == nil && n == 0 {
-		err = t.scopeNotFound(m.Kind, m.ScopeID)
-	}
-	return err
 }
 
 func (t *tx) RemoveScopeMember(ctx context.Context, kind, scopeID, principalID string) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, "removing scope member", `DELETE FROM orgauthz.scope_members WHERE org_id = $1 AND kind = $2 AND scope_id = $3 AND principal_id = $4`,
+	return t.execOne(ctx, "removing scope member", func() error { return t.notFound("member %q of scope %s/%s", principalID, kind, scopeID) },
+		`DELETE FROM orgauthz.scope_members WHERE org_id = $1 AND kind = $2 AND scope_id = $3 AND principal_id = $4`,
 		t.orgID, kind, scopeID, principalID)
-	if err == nil && n == 0 {
-		err = t.notFound("member %q of scope %s/%s", principalID, kind, scopeID)
-	}
-	return err
 }
 
 func (t *tx) PutScopeRole(ctx context.Context, r org.ScopeRole) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, "putting scope role", `INSERT INTO orgauthz.scope_roles (org_id, `+scopeRoleColumns+`)
+	return t.execOne(ctx, "putting scope role", func() error { return t.scopeNotFound(r.Kind, r.ScopeID) },
+		`INSERT INTO orgauthz.scope_roles (org_id, `+scopeRoleColumns+`)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE `+scopeExists+`
 		ON CONFLICT (org_id, kind, scope_id, id) DO UPDATE
 		SET name = excluded.name, capabilities = excluded.capabilities, created_by = excluded.created_by, created_at = excluded.created_at`,
 		t.orgID, r.Kind, r.ScopeID, r.ID, r.Name, capsIn(r.Capabilities), r.CreatedBy, tsIn(r.CreatedAt))
-	if err == nil && n == 0 {
-		err = t.scopeNotFound(r.Kind, r.ScopeID)
-	}
-	return err
 }
 
 func (t *tx) DeleteScopeRole(ctx context.Context, kind, scopeID, roleID string) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, "deleting scope role", `DELETE FROM orgauthz.scope_roles WHERE org_id = $1 AND kind = $2 AND scope_id = $3 AND id = $4`,
+	return t.execOne(ctx, "deleting scope role", func() error { return t.notFound("role %q of scope %s/%s", roleID, kind, scopeID) },
+		`DELETE FROM orgauthz.scope_roles WHERE org_id = $1 AND kind = $2 AND scope_id = $3 AND id = $4`,
 		t.orgID, kind, scopeID, roleID)
-	if err == nil && n == 0 {
-		err = t.notFound("role %q of scope %s/%s", roleID, kind, scopeID)
-	}
-	return err
 }
 
 func (t *tx) AppendAudit(ctx context.Context, e org.AuditEvent) (int64, error) {
@@ -330,15 +318,12 @@ func (t *tx) UpdateInvitation(ctx context.Context, inv invite.Invitation) error 
 			return err
 		}
 	}
-	n, err := t.exec(ctx, "updating invitation", `UPDATE orgauthz.invitations
+	return t.execOne(ctx, "updating invitation", func() error { return t.invitationNotFound(inv.ID) },
+		`UPDATE orgauthz.invitations
 		SET email = $3, role = $4, status = $5, token_hash = $6, invited_by = $7, created_at = $8, expires_at = $9, updated_at = $10, accepted_by = $11, sends = $12
 		WHERE org_id = $1 AND id = $2`,
 		t.orgID, inv.ID, inv.Email, inv.Role, int16(inv.Status), inv.TokenHash, inv.InvitedBy,
 		tsIn(inv.CreatedAt), tsIn(inv.ExpiresAt), tsIn(inv.UpdatedAt), inv.AcceptedBy, inv.Sends)
-	if err == nil && n == 0 {
-		err = t.invitationNotFound(inv.ID)
-	}
-	return err
 }
 
 func (t *tx) CreateAPIKey(ctx context.Context, k apikey.Key) error {
@@ -367,13 +352,10 @@ func (t *tx) UpdateAPIKey(ctx context.Context, k apikey.Key) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, "updating API key", `UPDATE orgauthz.api_keys
+	return t.execOne(ctx, "updating API key", func() error { return t.keyNotFound(k.ID) },
+		`UPDATE orgauthz.api_keys
 		SET name = $3, owner_id = $4, scope = $5, hash = $6, display = $7, created_by = $8, created_at = $9, expires_at = $10, revoked_at = $11, last_used_at = $12
 		WHERE org_id = $1 AND id = $2`,
 		t.orgID, k.ID, k.Name, k.OwnerID, capsIn(k.Scope), k.Hash, k.Display, k.CreatedBy,
 		tsIn(k.CreatedAt), tsIn(k.ExpiresAt), tsIn(k.RevokedAt), tsIn(k.LastUsedAt))
-	if err == nil && n == 0 {
-		err = t.keyNotFound(k.ID)
-	}
-	return err
 }
