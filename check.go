@@ -104,7 +104,7 @@ func (s *Service) CheckScope(ctx context.Context, orgID, principalID, kind, id s
 			}
 			return err
 		}
-		d, err = scopeDecision(ctx, r, sch, sc, id, m, c)
+		d, err = scopeDecision(ctx, r, sch, o.Edition, sc, id, m, c)
 		return err
 	})
 	switch {
@@ -121,12 +121,17 @@ func (s *Service) CheckScope(ctx context.Context, orgID, principalID, kind, id s
 // scopeDecision decides c for member m on resource (kind, id) by the role
 // that grants it, so the decision names that role: its explicit role there,
 // else the role its organization role gives it on every resource of the
-// kind; a custom role decides by its capability set.
-func scopeDecision(ctx context.Context, r store.Reader, sch *edition.Scheme, sc *edition.Scope, id string, m org.Member, c role.Capability) (policy.Decision, error) {
+// kind; a custom role decides by its capability set. An explicit role that
+// m's organization role (in edition ed) is no longer eligible for grants
+// nothing: the decision fails closed with ReasonNotEligible.
+func scopeDecision(ctx context.Context, r store.Reader, sch *edition.Scheme, ed string, sc *edition.Scope, id string, m org.Member, c role.Capability) (policy.Decision, error) {
 	var explicit policy.Decision
 	found := false
 	sm, err := r.ScopeMember(ctx, sc.Kind(), id, m.PrincipalID)
 	switch {
+	case err == nil && !eligible(sch, ed, sc, m, sm.Role):
+		found = true
+		explicit = policy.Eligible(sch, ed, sc.Kind(), m.Role, eligibleAs(sc, sm.Role))
 	case err == nil:
 		found = true
 		if _, builtin := sc.Matrix().RoleIndex(sm.Role); builtin {

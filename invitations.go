@@ -99,10 +99,12 @@ func (s *Service) invite(ctx context.Context, tx store.Tx, st *state, addr, r st
 	prev, err := tx.PendingInvitation(ctx, addr)
 	switch {
 	case err == nil:
+		// Superseding revokes the old invitation, which takes the authority
+		// to revoke it, pending or expired alike.
+		if err := policy.CanInvite(st.sch, st.o.Edition, st.actor.Role, prev.Role).Err(); err != nil {
+			return invite.Invitation{}, invite.Token{}, fmt.Errorf("replace the %s invitation of %q as %q: %w", prev.StatusAt(now), addr, prev.Role, err)
+		}
 		if prev.StatusAt(now) == invite.Pending {
-			if err := policy.CanInvite(st.sch, st.o.Edition, st.actor.Role, prev.Role).Err(); err != nil {
-				return invite.Invitation{}, invite.Token{}, fmt.Errorf("replace the pending invitation of %q as %q: %w", addr, prev.Role, err)
-			}
 			seats = 0 // the new invitation takes over the old one's seat
 		}
 		prev.Status, prev.UpdatedAt = invite.Revoked, now
@@ -168,7 +170,9 @@ func (s *Service) BulkInvite(ctx context.Context, actor, orgID string, emails []
 // ResendInvitation sends a pending (or expired) invitation again: it
 // rotates the token, so the old one stops working, and moves the expiry to
 // a full period from now. The actor must be allowed to invite as its role;
-// an expired invitation needs a free seat again.
+// an expired invitation needs a free seat again. The actor becomes the
+// invitation's sender (InvitedBy): from now on the invitation holds on the
+// actor's authority.
 func (s *Service) ResendInvitation(ctx context.Context, actor, orgID, id string) (invite.Invitation, invite.Token, error) {
 	var out invite.Invitation
 	var tok invite.Token
@@ -194,6 +198,7 @@ func (s *Service) ResendInvitation(ctx context.Context, actor, orgID, id string)
 			return err
 		}
 		inv.TokenHash, inv.ExpiresAt, inv.UpdatedAt = tok.Hash(), now.Add(s.ttl), now
+		inv.InvitedBy = actor
 		inv.Sends++
 		if err := tx.UpdateInvitation(ctx, inv); err != nil {
 			return err
@@ -328,6 +333,15 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, p org.Prin
 			if err != nil || addr != inv.Email {
 				return fmt.Errorf("%w: the invitation is for another address", ErrEmailMismatch)
 			}
+		}
+		// The invitation holds on its sender's authority: revoked at every
+		// change that ends it, and checked again here.
+		inviter, err := inviterOf(ctx, tx, inv)
+		if err != nil {
+			return err
+		}
+		if err := mayStillSend(sch, o.Edition, inv, inviter); err != nil {
+			return err
 		}
 		st := &state{o: o, sch: sch}
 		out, err = s.addMember(ctx, tx, st, p, inv.Role, org.AuditEvent{Actor: p.ID, Detail: "invitation " + inv.ID}, membersOnly)

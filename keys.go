@@ -107,14 +107,22 @@ func uniqueSPName(ctx context.Context, r store.Reader, name, except string) erro
 	return nil
 }
 
-// servicePrincipal reads a member that must be a service principal.
-func (s *Service) servicePrincipal(ctx context.Context, r store.Reader, orgID, id string) (org.Member, error) {
-	m, err := s.member(ctx, r, orgID, id)
+// servicePrincipal reads a member that must be a service principal, within
+// the reach of st's actor by the rank rule and the scheme's rules: the
+// actor may act on a service principal only where it could manage a member
+// of the same role.
+func (s *Service) servicePrincipal(ctx context.Context, r store.Reader, st *state, id string) (org.Member, error) {
+	m, err := s.member(ctx, r, st.o.ID, id)
 	if err != nil {
 		return org.Member{}, err
 	}
 	if m.Kind != org.ServicePrincipal {
 		return org.Member{}, fmt.Errorf("%w: %q is not a service principal", ErrInvalidArgument, id)
+	}
+	ai, _ := st.sch.RoleIndex(st.actor.Role)
+	ti, ok := st.sch.RoleIndex(m.Role)
+	if !ok || st.sch.IsExternal(ai) || !st.sch.MayManage(ai, ti) {
+		return org.Member{}, fmt.Errorf("%w: service principal %q holds %q, beyond the reach of %q (role %q)", ErrPermissionDenied, id, m.Role, st.actor.PrincipalID, st.actor.Role)
 	}
 	return m, nil
 }
@@ -130,7 +138,7 @@ func (s *Service) RenameServicePrincipal(ctx context.Context, actor, orgID, id, 
 		if err := st.decide(st.sch.KeyCapabilities().ServicePrincipals); err != nil {
 			return fmt.Errorf("rename service principal %q: %w", id, err)
 		}
-		m, err := s.servicePrincipal(ctx, tx, orgID, id)
+		m, err := s.servicePrincipal(ctx, tx, st, id)
 		if err != nil {
 			return err
 		}
@@ -155,7 +163,7 @@ func (s *Service) DeleteServicePrincipal(ctx context.Context, actor, orgID, id s
 		if err := st.decide(st.sch.KeyCapabilities().ServicePrincipals); err != nil {
 			return fmt.Errorf("delete service principal %q: %w", id, err)
 		}
-		m, err := s.servicePrincipal(ctx, tx, orgID, id)
+		m, err := s.servicePrincipal(ctx, tx, st, id)
 		if err != nil {
 			return err
 		}
@@ -198,16 +206,18 @@ func (s *Service) CreateAPIKey(ctx context.Context, actor, orgID string, nk NewK
 	var secret apikey.Secret
 	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
 		kc := st.sch.KeyCapabilities()
+		owner := st.actor
 		if nk.Owner == actor {
 			if err := st.decide(kc.Own); err != nil {
 				return fmt.Errorf("create an API key in %q: %w", orgID, err)
 			}
 		} else {
-			if _, err := s.servicePrincipal(ctx, tx, orgID, nk.Owner); err != nil {
-				return fmt.Errorf("create an API key for %q: %w (keys belong to their maker or to a service principal)", nk.Owner, err)
-			}
 			if err := st.decide(kc.ServicePrincipalKeys); err != nil {
 				return fmt.Errorf("create an API key for %q: %w", nk.Owner, err)
+			}
+			var err error
+			if owner, err = s.servicePrincipal(ctx, tx, st, nk.Owner); err != nil {
+				return fmt.Errorf("create an API key for %q: %w (keys belong to their maker or to a service principal)", nk.Owner, err)
 			}
 		}
 		now := s.now()
@@ -222,6 +232,15 @@ func (s *Service) CreateAPIKey(ctx context.Context, actor, orgID string, nk NewK
 		held := policy.Capabilities(st.sch, st.o.Edition, st.actor.Role)
 		if extra := scope.Minus(held); !extra.Empty() {
 			return fmt.Errorf("%w: the key's scope holds %q, which %q lacks", ErrPermissionDenied, st.sch.Catalog().IDs(extra), actor)
+		}
+		// What the key could do now: its owner's capabilities, within its
+		// scope. Nobody makes a key that can do more than it can itself.
+		effective := policy.Capabilities(st.sch, st.o.Edition, owner.Role)
+		if len(nk.Scope) > 0 {
+			effective = effective.Intersect(scope)
+		}
+		if extra := effective.Minus(held); !extra.Empty() {
+			return fmt.Errorf("%w: a key of %q (role %q) would hold %q, which %q lacks: give the key a scope within your own capabilities", ErrPermissionDenied, nk.Owner, owner.Role, st.sch.Catalog().IDs(extra), actor)
 		}
 		if secret, err = apikey.NewSecret(s.keyPrefix); err != nil {
 			return err

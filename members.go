@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/policy"
 	"github.com/orgauthz/orgauthz/store"
@@ -69,7 +70,16 @@ func (s *Service) addMember(ctx context.Context, tx store.Tx, st *state, p org.P
 	if err != nil {
 		return org.Member{}, err
 	}
-	return m, s.audit(ctx, tx, ev)
+	if err := s.audit(ctx, tx, ev); err != nil {
+		return org.Member{}, err
+	}
+	if external {
+		// Its scope roles were given to an external; it now holds them as r.
+		if err := s.reestablishScopes(ctx, tx, st, ev.Actor, m, fmt.Sprintf("%s joined as %s", p.ID, r)); err != nil {
+			return org.Member{}, fmt.Errorf("add %q to %q: %w", p.ID, st.o.ID, err)
+		}
+	}
+	return m, nil
 }
 
 // checkChange applies the invariants to a change of head counts, inside the
@@ -113,7 +123,14 @@ func (s *Service) ChangeRole(ctx context.Context, actor, orgID, principalID, r s
 		if err := tx.UpdateMember(ctx, out); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditMemberRole, Target: principalID, RoleBefore: target.Role, RoleAfter: r})
+		if err := s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditMemberRole, Target: principalID, RoleBefore: target.Role, RoleAfter: r}); err != nil {
+			return err
+		}
+		why := fmt.Sprintf("%s became %s", principalID, r)
+		if err := s.reestablishScopes(ctx, tx, st, actor, out, why); err != nil {
+			return fmt.Errorf("change role of %q in %q to %q: %w", principalID, orgID, r, err)
+		}
+		return s.revokeUnsendable(ctx, tx, st, actor, principalID, why)
 	})
 	return out, err
 }
@@ -127,11 +144,17 @@ func (s *Service) member(ctx context.Context, r store.Reader, orgID, principalID
 	return m, err
 }
 
-// RemoveMember removes member principalID from the organization, with its
-// scope memberships, and revokes its API keys; its access ends at once. The management rules decide
-// whether the actor may, and the invariants must hold afterwards: the last
-// admin or owner stays, and so does the last owner of a scope resource. An
-// actor removing itself leaves (see Leave).
+// RemoveMember removes member principalID from the organization in one
+// transaction: its scope memberships go (each audited), its API keys are
+// revoked, and the invitations it sent are revoked; its access ends at once.
+// The management rules decide whether the actor may: any member within its
+// reach, and any external member (one who belongs only to scope
+// resources), whatever the resource roles it holds. The invariants hold
+// afterwards: the last admin or owner stays, and where the member is the
+// last holder of a role its resource must keep (AI Engine: a project's last
+// owner), the actor takes that role over, audited, so that whoever manages
+// the organization's members can always offboard. An actor removing itself
+// leaves (see Leave).
 func (s *Service) RemoveMember(ctx context.Context, actor, orgID, principalID string) error {
 	if actor == principalID {
 		return s.Leave(ctx, principalID, orgID)
@@ -141,7 +164,11 @@ func (s *Service) RemoveMember(ctx context.Context, actor, orgID, principalID st
 		if err != nil {
 			return err
 		}
-		if err := policy.CanRemove(st.sch, st.o.Edition, st.actor.Role, target.Role).Err(); err != nil {
+		d := policy.CanRemove(st.sch, st.o.Edition, st.actor.Role, target.Role)
+		if target.External {
+			d = canRemoveExternalTmp(st.sch, st.o.Edition, st.actor.Role)
+		}
+		if err := d.Err(); err != nil {
 			return fmt.Errorf("remove %q from %q: %w", principalID, orgID, err)
 		}
 		return s.removeMember(ctx, tx, st, target, AuditMemberRemove)
@@ -161,20 +188,28 @@ func (s *Service) Leave(ctx context.Context, principalID, orgID string) error {
 	})
 }
 
+// removeMember takes member m out of the organization by st's actor (m
+// itself when it leaves): its scope memberships, with the actor taking over
+// the roles a resource must keep unless m leaves of its own accord; its
+// keys; the invitations it sent; then the membership, audited as action.
 func (s *Service) removeMember(ctx context.Context, tx store.Tx, st *state, m org.Member, action string) error {
 	if err := s.checkChange(ctx, tx, st, policy.Change{Seats: -1, Lose: m.Role}); err != nil {
 		return fmt.Errorf("remove %q from %q: %w", m.PrincipalID, st.o.ID, err)
 	}
-	if err := s.dropScopeMemberships(ctx, tx, st, m.PrincipalID); err != nil {
+	actor := st.actor.PrincipalID
+	if err := s.dropScopeMemberships(ctx, tx, st, m, actor != m.PrincipalID); err != nil {
 		return fmt.Errorf("remove %q from %q: %w", m.PrincipalID, st.o.ID, err)
 	}
-	if err := s.revokeKeysOf(ctx, tx, st.actor.PrincipalID, m.PrincipalID); err != nil {
+	if err := s.revokeKeysOf(ctx, tx, actor, m.PrincipalID); err != nil {
 		return err
 	}
 	if err := tx.RemoveMember(ctx, m.PrincipalID); err != nil {
 		return err
 	}
-	return s.audit(ctx, tx, org.AuditEvent{Actor: st.actor.PrincipalID, Action: action, Target: m.PrincipalID, RoleBefore: m.Role})
+	if err := s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: action, Target: m.PrincipalID, RoleBefore: m.Role}); err != nil {
+		return err
+	}
+	return s.revokeUnsendable(ctx, tx, st, actor, m.PrincipalID, m.PrincipalID+" left the organization")
 }
 
 // Member returns member principalID to an actor who is a member (not an
@@ -298,4 +333,16 @@ func (s *Service) Provision(ctx context.Context, orgID string, p org.Principal, 
 		return err
 	})
 	return out, err
+}
+
+// canRemoveExternalTmp stands in for policy.CanRemoveExternal until it lands.
+func canRemoveExternalTmp(sch *edition.Scheme, ed, actor string) policy.Decision {
+	ci, ok := sch.ActionCapability(edition.ActionRemove)
+	if !ok {
+		return policy.Decision{Reason: policy.ReasonActionNotOffered}
+	}
+	if ai, ok := sch.RoleIndex(actor); ok && sch.IsExternal(ai) {
+		return policy.Decision{Reason: policy.ReasonExternalRole}
+	}
+	return policy.Decide(sch, ed, actor, sch.Catalog().Def(ci).ID)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 
+	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/policy"
 	"github.com/orgauthz/orgauthz/store"
@@ -173,17 +174,55 @@ func (s *Service) ChangeEdition(ctx context.Context, actor, orgID, ed string) er
 		if err := policy.CheckEdition(st.sch, ed, st.o.SeatOverride, c); err != nil {
 			return fmt.Errorf("change edition of %q to %q: %w", orgID, ed, err)
 		}
+		e, _ := st.sch.Edition(ed)
+		if err := s.keepServicePrincipals(ctx, tx, st.sch, e); err != nil {
+			return fmt.Errorf("change edition of %q to %q: %w", orgID, ed, err)
+		}
 		o := st.o
 		detail := fmt.Sprintf("%s -> %s", o.Edition, ed)
 		o.Edition, o.UpdatedAt = ed, s.now()
-		if e, _ := st.sch.Edition(ed); !e.Seats().Overridable {
+		if !e.Seats().Overridable {
 			o.SeatOverride = 0 // an override means nothing in a fixed edition
 		}
 		if err := tx.UpdateOrganization(ctx, o); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditOrganizationEdition, Detail: detail})
+		if err := s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditOrganizationEdition, Detail: detail}); err != nil {
+			return err
+		}
+		changed := &state{o: o, sch: st.sch, ed: e, actor: st.actor}
+		if err := s.reestablishAll(ctx, tx, changed, actor, "edition "+detail); err != nil {
+			return fmt.Errorf("change edition of %q to %q: %w", orgID, ed, err)
+		}
+		return nil
 	})
+}
+
+// keepServicePrincipals refuses a move to edition e while the organization
+// has service principals and e does not offer the scheme's service
+// principal capability: their keys would authenticate with capabilities of
+// an edition the organization no longer has. The error says how many.
+func (s *Service) keepServicePrincipals(ctx context.Context, r store.Reader, sch *edition.Scheme, e *edition.Edition) error {
+	c := sch.KeyCapabilities().ServicePrincipals
+	if c == "" {
+		return nil
+	}
+	if ci, ok := sch.Catalog().Index(c); ok && e.OffersCapability(ci) {
+		return nil
+	}
+	n := 0
+	for m, err := range r.Members(ctx, "") {
+		if err != nil {
+			return err
+		}
+		if m.Kind == org.ServicePrincipal {
+			n++
+		}
+	}
+	if n > 0 {
+		return fmt.Errorf("%w: %w: edition %q offers no service principals (%q), and %d exist; delete them first", ErrInvariant, ErrEditionGated, e.ID(), c, n)
+	}
+	return nil
 }
 
 // SetSeatOverride gives the organization its own seat limit n, where its
@@ -202,8 +241,12 @@ func (s *Service) SetSeatOverride(ctx context.Context, actor, orgID string, n in
 		if err != nil {
 			return err
 		}
-		if n > 0 && c.Seats > n {
-			return fmt.Errorf("%w: %w: a limit of %d seats, but %d are in use", ErrInvariant, ErrSeatLimit, n, c.Seats)
+		if limit := st.ed.Seats().Limit(n); limit > 0 && c.Seats > limit {
+			what := fmt.Sprintf("a limit of %d seats", n)
+			if n == 0 {
+				what = fmt.Sprintf("edition %q's default of %d seats", st.o.Edition, limit)
+			}
+			return fmt.Errorf("%w: %w: %s, but %d are in use (members and pending invitations)", ErrInvariant, ErrSeatLimit, what, c.Seats)
 		}
 		if n == st.o.SeatOverride {
 			return nil

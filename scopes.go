@@ -48,14 +48,19 @@ func roleCaps(ctx context.Context, r store.Reader, sc *edition.Scope, id, roleID
 	return m.Catalog().Set(custom.Capabilities...)
 }
 
-// held returns what member m holds on resource (kind, id): the union of its
-// explicit role there and the role its organization role gives it on every
-// resource of the kind; and whether it holds any role there at all.
-func held(ctx context.Context, r store.Reader, sch *edition.Scheme, sc *edition.Scope, id string, m org.Member) (role.Set, bool, error) {
+// held returns what member m holds on resource (kind, id) in an
+// organization of edition ed: the union of its explicit role there, if it is
+// still eligible for it, and the role its organization role gives it on
+// every resource of the kind; and whether it holds any role there at all.
+// An explicit role it is no longer eligible for grants nothing (fail closed:
+// changes of role and edition re-establish eligibility, so this guards
+// against state written otherwise).
+func held(ctx context.Context, r store.Reader, sch *edition.Scheme, ed string, sc *edition.Scope, id string, m org.Member) (role.Set, bool, error) {
 	var caps role.Set
 	found := false
 	sm, err := r.ScopeMember(ctx, sc.Kind(), id, m.PrincipalID)
 	switch {
+	case err == nil && !eligible(sch, ed, sc, m, sm.Role):
 	case err == nil:
 		if caps, err = roleCaps(ctx, r, sc, id, sm.Role); err != nil {
 			return role.Set{}, false, err
@@ -89,7 +94,7 @@ func (s *Service) scopeAuthority(ctx context.Context, r store.Reader, st *state,
 	if c := sc.ManageMembersCapability(); c != "" && st.actorDecision(c).Allowed {
 		return authority{full: true}, nil
 	}
-	caps, _, err := held(ctx, r, st.sch, sc, id, st.actor)
+	caps, _, err := held(ctx, r, st.sch, st.o.Edition, sc, id, st.actor)
 	if err != nil {
 		return authority{}, err
 	}
@@ -128,7 +133,7 @@ func (s *Service) CreateScope(ctx context.Context, actor, orgID, kind, name stri
 		if err := tx.PutScopeMember(ctx, org.ScopeMember{Kind: kind, ScopeID: out.ID, PrincipalID: actor, Role: sc.CreatorRole(), AddedAt: now}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditScopeCreate, Target: kind + "/" + out.ID, RoleAfter: sc.CreatorRole(), Detail: name})
+		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditScopeCreate, Target: kind + "/" + out.ID, RoleAfter: sc.CreatorRole(), Detail: fmt.Sprintf("name %q", name)})
 	})
 	return out, err
 }
@@ -148,7 +153,7 @@ func (s *Service) DeleteScope(ctx context.Context, actor, orgID, kind, id string
 		}
 		allowed := sc.DeleteCapability() != "" && st.actorDecision(sc.DeleteCapability()).Allowed
 		if !allowed && sc.DeleteInScopeCapability() != "" {
-			caps, _, err := held(ctx, tx, st.sch, sc, id, st.actor)
+			caps, _, err := held(ctx, tx, st.sch, st.o.Edition, sc, id, st.actor)
 			if err != nil {
 				return err
 			}
@@ -168,12 +173,15 @@ func (s *Service) DeleteScope(ctx context.Context, actor, orgID, kind, id string
 		if err := tx.DeleteScope(ctx, kind, id); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditScopeDelete, Target: kind + "/" + id}); err != nil {
+			return err
+		}
 		for _, p := range left {
-			if err := s.dropExternalIfUnscoped(ctx, tx, st, p); err != nil {
+			if err := s.dropExternalIfUnscoped(ctx, tx, st, actor, p, "deleted "+kind+" "+id); err != nil {
 				return err
 			}
 		}
-		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditScopeDelete, Target: kind + "/" + id})
+		return nil
 	})
 }
 
@@ -287,6 +295,9 @@ func (s *Service) putScopeMember(ctx context.Context, tx store.Tx, st *state, ki
 		if err := tx.AddMember(ctx, target); err != nil {
 			return org.ScopeMember{}, err
 		}
+		if err := s.audit(ctx, tx, org.AuditEvent{Actor: st.actor.PrincipalID, Action: AuditMemberAdd, Target: p.ID, RoleAfter: target.Role, Detail: "external; added to " + kind + " " + id}); err != nil {
+			return org.ScopeMember{}, err
+		}
 	}
 	out := org.ScopeMember{Kind: kind, ScopeID: id, PrincipalID: p.ID, Role: r, AddedAt: s.now()}
 	ev := org.AuditEvent{Actor: st.actor.PrincipalID, Action: AuditScopeMemberAdd, Target: kind + "/" + id, RoleAfter: r, Detail: "principal " + p.ID}
@@ -362,41 +373,81 @@ func (s *Service) RemoveScopeMember(ctx context.Context, actor, orgID, kind, id,
 		if err := tx.RemoveScopeMember(ctx, kind, id, principalID); err != nil {
 			return err
 		}
-		if err := s.dropExternalIfUnscoped(ctx, tx, st, principalID); err != nil {
+		if err := s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditScopeMemberRemove, Target: kind + "/" + id, RoleBefore: prev.Role, Detail: "principal " + principalID}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditScopeMemberRemove, Target: kind + "/" + id, RoleBefore: prev.Role, Detail: "principal " + principalID})
+		return s.dropExternalIfUnscoped(ctx, tx, st, actor, principalID, "removed from "+kind+" "+id)
 	})
 }
 
-// dropScopeMemberships takes a leaving member off every scope resource,
-// refusing if it is the last holder of a role that must keep a minimum.
-func (s *Service) dropScopeMemberships(ctx context.Context, tx store.Tx, st *state, principalID string) error {
+// dropScopeMemberships takes member m, leaving the organization, off every
+// scope resource, each step audited as done by st's actor. Where m is the
+// last holder of a role its resource must keep (AI Engine: a project's last
+// owner), the actor takes the role over when takeover is set (a removal by
+// someone who manages members: the organization must always be able to
+// offboard), provided it is eligible for it; otherwise the removal is
+// refused.
+func (s *Service) dropScopeMemberships(ctx context.Context, tx store.Tx, st *state, m org.Member, takeover bool) error {
 	var all []org.ScopeMember
-	for m, err := range tx.PrincipalScopes(ctx, principalID) {
+	for sm, err := range tx.PrincipalScopes(ctx, m.PrincipalID) {
 		if err != nil {
 			return err
 		}
-		all = append(all, m)
+		all = append(all, sm)
 	}
-	for _, m := range all {
-		sc, err := st.scopeKind(m.Kind)
+	actor := st.actor.PrincipalID
+	for _, sm := range all {
+		sc, err := st.scopeKind(sm.Kind)
 		if err != nil {
 			return err
 		}
-		if err := keepScopeMinimum(ctx, tx, sc, m.ScopeID, m.Role); err != nil {
-			return fmt.Errorf("%w (hand the role to someone else first)", err)
+		target := sm.Kind + "/" + sm.ScopeID
+		if err := keepScopeMinimum(ctx, tx, sc, sm.ScopeID, sm.Role); err != nil {
+			if !takeover || actor == m.PrincipalID {
+				return fmt.Errorf("%w (hand the role to someone else first)", err)
+			}
+			if err := s.takeOver(ctx, tx, st, sc, sm); err != nil {
+				return err
+			}
 		}
-		if err := tx.RemoveScopeMember(ctx, m.Kind, m.ScopeID, principalID); err != nil {
+		if err := tx.RemoveScopeMember(ctx, sm.Kind, sm.ScopeID, m.PrincipalID); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditScopeMemberRemove, Target: target, RoleBefore: sm.Role, Detail: "principal " + m.PrincipalID + "; left the organization"}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// takeOver gives st's actor scope role sm.Role on sm's resource, which sm's
+// principal, leaving, holds as the last holder the resource must keep.
+func (s *Service) takeOver(ctx context.Context, tx store.Tx, st *state, sc *edition.Scope, sm org.ScopeMember) error {
+	actor := st.actor
+	if d := policy.Eligible(st.sch, st.o.Edition, sc.Kind(), actor.Role, eligibleAs(sc, sm.Role)); !d.Allowed {
+		return fmt.Errorf("%w: %s %q must keep a %q, and %q, who would take it over from %q, may not hold it: %w", ErrInvariant, sc.Kind(), sm.ScopeID, sm.Role, actor.PrincipalID, sm.PrincipalID, d.Err())
+	}
+	ev := org.AuditEvent{Actor: actor.PrincipalID, Action: AuditScopeMemberAdd, Target: sm.Kind + "/" + sm.ScopeID, RoleAfter: sm.Role,
+		Detail: fmt.Sprintf("principal %s; took over from %s, who left the organization", actor.PrincipalID, sm.PrincipalID)}
+	next := org.ScopeMember{Kind: sm.Kind, ScopeID: sm.ScopeID, PrincipalID: actor.PrincipalID, Role: sm.Role, AddedAt: s.now()}
+	prev, err := tx.ScopeMember(ctx, sm.Kind, sm.ScopeID, actor.PrincipalID)
+	switch {
+	case err == nil:
+		next.AddedAt = prev.AddedAt
+		ev.Action, ev.RoleBefore = AuditScopeMemberRole, prev.Role
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if err := tx.PutScopeMember(ctx, next); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, ev)
+}
+
 // dropExternalIfUnscoped removes an external member that belongs to no
-// scope resource any more.
-func (s *Service) dropExternalIfUnscoped(ctx context.Context, tx store.Tx, st *state, principalID string) error {
+// scope resource any more, audited as a removal by actor for the reason
+// why.
+func (s *Service) dropExternalIfUnscoped(ctx context.Context, tx store.Tx, st *state, actor, principalID, why string) error {
 	m, err := tx.Member(ctx, principalID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -410,7 +461,10 @@ func (s *Service) dropExternalIfUnscoped(ctx context.Context, tx store.Tx, st *s
 		}
 		return nil // still in a resource
 	}
-	return tx.RemoveMember(ctx, principalID)
+	if err := tx.RemoveMember(ctx, principalID); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditMemberRemove, Target: principalID, RoleBefore: m.Role, Detail: "external; in no resource after: " + why})
 }
 
 // ScopeRoleDef defines a custom scope role.
@@ -457,7 +511,7 @@ func (s *Service) DefineScopeRole(ctx context.Context, actor, orgID, kind, id st
 		if err != nil {
 			return fmt.Errorf("custom %s role %q: %w", kind, def.ID, err)
 		}
-		mine, _, err := held(ctx, tx, st.sch, sc, id, st.actor)
+		mine, _, err := held(ctx, tx, st.sch, st.o.Edition, sc, id, st.actor)
 		if err != nil {
 			return err
 		}
@@ -468,6 +522,9 @@ func (s *Service) DefineScopeRole(ctx context.Context, actor, orgID, kind, id st
 		if extra := caps.Minus(mine); !extra.Empty() {
 			return fmt.Errorf("%w: custom role %q would hold %q, which principal %q lacks on %s %q", ErrPermissionDenied, def.ID, sc.Matrix().Catalog().IDs(extra), actor, kind, id)
 		}
+		if err := s.mayWiden(ctx, tx, st, sc, id, def.ID, caps); err != nil {
+			return err
+		}
 		out = org.ScopeRole{Kind: kind, ScopeID: id, ID: def.ID, Name: def.Name, Capabilities: slices.Clone(def.Capabilities), CreatedBy: actor, CreatedAt: s.now()}
 		if err := tx.PutScopeRole(ctx, out); err != nil {
 			return err
@@ -475,6 +532,50 @@ func (s *Service) DefineScopeRole(ctx context.Context, actor, orgID, kind, id st
 		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditScopeRoleDefine, Target: kind + "/" + id, RoleAfter: def.ID, Detail: fmt.Sprint(sc.Matrix().Catalog().IDs(caps))})
 	})
 	return out, err
+}
+
+// mayWiden refuses to redefine custom role roleID of resource (sc, id) as
+// caps when that adds capabilities to principals who hold it, unless the
+// actor could grant them those capabilities itself (by the kind's
+// organization capability to manage access, or by managing the resource's
+// members while holding every capability of caps there). Narrowing, and
+// defining a role nobody holds, need no more than the right to define.
+func (s *Service) mayWiden(ctx context.Context, tx store.Tx, st *state, sc *edition.Scope, id, roleID string, caps role.Set) error {
+	prev, err := tx.ScopeRole(ctx, sc.Kind(), id, roleID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	old, err := sc.Matrix().Catalog().Set(prev.Capabilities...)
+	if err != nil {
+		return err
+	}
+	added := caps.Minus(old)
+	if added.Empty() {
+		return nil
+	}
+	holders := 0
+	for m, err := range tx.ScopeMembers(ctx, sc.Kind(), id, "") {
+		if err != nil {
+			return err
+		}
+		if m.Role == roleID {
+			holders++
+		}
+	}
+	if holders == 0 {
+		return nil
+	}
+	auth, err := s.scopeAuthority(ctx, tx, st, sc, id)
+	if err == nil && !auth.covers(caps) {
+		err = fmt.Errorf("%w: principal %q lacks there what it would grant", ErrPermissionDenied, st.actor.PrincipalID)
+	}
+	if err != nil {
+		return fmt.Errorf("widen custom %s role %q, held by %d principal(s), by %q: %w (only narrowing is allowed without the authority to grant)", sc.Kind(), roleID, holders, sc.Matrix().Catalog().IDs(added), err)
+	}
+	return nil
 }
 
 // ScopeMemberPage is one page of a resource's members, ordered by principal
@@ -501,7 +602,7 @@ func (s *Service) ScopeMembers(ctx context.Context, actor, orgID, kind, id strin
 			return err
 		}
 		if st.actor.External {
-			if _, in, err := held(ctx, r, st.sch, sc, id, st.actor); err != nil || !in {
+			if _, in, err := held(ctx, r, st.sch, st.o.Edition, sc, id, st.actor); err != nil || !in {
 				return errors.Join(err, fmt.Errorf("%w: principal %q is not a member of %s %q", ErrNotMember, actor, kind, id))
 			}
 		}

@@ -44,8 +44,9 @@ func TestAIEngineProjects(t *testing.T) {
 	assert.True(t, f.svc.Check(ctx, id, "xena", "projects:be_member").Allowed)
 	_, err = f.svc.Members(ctx, "xena", id, orgauthz.Page{})
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "externals do not list the organization")
-	// External users take no seat, and are not organization members to remove.
-	assert.ErrorIs(t, f.svc.RemoveMember(ctx, "creator", id, "xena"), orgauthz.ErrPermissionDenied)
+	// External users take no seat; only who manages members removes them
+	// from the organization (see TestRegressionOwnerRemovesAnExternalUser).
+	assert.ErrorIs(t, f.svc.RemoveMember(ctx, "vic", id, "xena"), orgauthz.ErrPermissionDenied)
 
 	// Editors (of the project) do not manage its members.
 	_, err = f.svc.AddScopeMember(ctx, "xena", id, "project", p.ID, user("yan"), "viewer")
@@ -64,10 +65,11 @@ func TestAIEngineProjects(t *testing.T) {
 	assert.ErrorIs(t, err, orgauthz.ErrMinHolders)
 	_, err = f.svc.ChangeScopeRole(ctx, "ed", id, "project", p.ID, "ed", "viewer")
 	assert.ErrorIs(t, err, orgauthz.ErrMinHolders)
-	// ...so its last owner cannot leave the organization either.
-	err = f.svc.RemoveMember(ctx, "creator", id, "ed")
+	// ...so its last owner cannot leave the organization either (a removal
+	// by the organization's owner hands the project over instead).
+	err = f.svc.Leave(ctx, "ed", id)
 	assert.ErrorIs(t, err, orgauthz.ErrMinHolders)
-	assert.Equal(t, "editor", f.role(t, id, "ed"), "the refused removal changed nothing")
+	assert.Equal(t, "editor", f.role(t, id, "ed"), "the refused departure changed nothing")
 	assert.True(t, f.svc.CheckScope(ctx, id, "ed", "project", p.ID, "project:view").Allowed)
 
 	// The owner deletes the project.
@@ -185,8 +187,10 @@ func TestScopeChangesAreAudited(t *testing.T) {
 	}
 	assert.Equal(t, []string{
 		"scope.create project/" + p.ID + " >owner",
+		"member.add svc-bot >external", // joins the organization through the project
 		"scope.member.add project/" + p.ID + " >viewer",
 		"scope.member.role project/" + p.ID + " viewer>editor",
 		"scope.member.remove project/" + p.ID + " editor>",
+		"member.remove svc-bot external>", // leaves it with its last project
 	}, got)
 }
