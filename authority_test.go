@@ -10,6 +10,7 @@ import (
 	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/policy"
 	"github.com/orgauthz/orgauthz/role"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -430,4 +431,75 @@ func TestRegressionAuditQuotesNames(t *testing.T) {
 	assert.Equal(t, "project/"+p.ID, last.Target)
 	assert.Equal(t, `name "Q3 \"final\", really"`, last.Detail)
 	assert.False(t, strings.ContainsAny(last.Detail, "\n\r"))
+}
+
+// 9. UiPath: the owner "cannot be deleted", so only the owner archives or
+// deletes the organization, though administrators hold
+// organization_settings:delete.
+func TestRegressionUiPathOnlyTheOwnerDeletesTheOrganization(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, func(t *testing.T, env storeEnv) {
+		f := env.newFixture(t)
+		id := f.newOrg(t, "uipath", "", "ann", "administrator")
+		require.True(t, f.svc.Check(ctx, id, "ann", "organization_settings:delete").Allowed)
+		err := f.svc.ArchiveOrganization(ctx, "ann", id)
+		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
+		assert.Contains(t, err.Error(), "owner")
+		err = f.svc.DeleteOrganization(ctx, "ann", id)
+		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
+		o, err := f.svc.Organization(ctx, "ann", id)
+		require.NoError(t, err)
+		assert.False(t, o.Archived)
+		require.NoError(t, f.svc.ArchiveOrganization(ctx, "creator", id))
+		require.NoError(t, f.svc.DeleteOrganization(ctx, "creator", id))
+		// Elsewhere the delete capability alone decides.
+		so := f.newOrg(t, "soterai", "enterprise", "olga", "owner")
+		require.NoError(t, f.svc.DeleteOrganization(ctx, "olga", so))
+	})
+}
+
+// 11. Names with bidi and invisible characters are refused everywhere the
+// service takes a name, and nothing is written.
+func TestRegressionNamesRefuseFormatCharacters(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, func(t *testing.T, env storeEnv) {
+		f := env.newFixture(t)
+		id := f.newOrg(t, "uipath", "")
+		seq := lastSeq(t, f, "creator", id)
+		bad := "payroll\u202e\u2066gpj.exe\u200b"
+		_, err := f.svc.CreateScope(ctx, "creator", id, "service", bad)
+		require.ErrorIs(t, err, orgauthz.ErrInvalidName)
+		assert.Contains(t, err.Error(), "U+202E")
+		assert.NotContains(t, err.Error(), "\u202e", "the message never shows the character raw")
+		_, err = f.svc.CreateOrganization(ctx, user("creator"), orgauthz.NewOrganization{Name: bad, Scheme: "uipath"})
+		require.ErrorIs(t, err, orgauthz.ErrInvalidName)
+		name := bad
+		_, err = f.svc.UpdateOrganization(ctx, "creator", id, orgauthz.OrganizationUpdate{Name: &name})
+		require.ErrorIs(t, err, orgauthz.ErrInvalidName)
+		_, _, err = f.svc.CreateAPIKey(ctx, "creator", id, orgauthz.NewKey{Name: "deploy\u200b"})
+		require.ErrorIs(t, err, orgauthz.ErrInvalidName)
+		s, err := f.svc.CreateScope(ctx, "creator", id, "service", "Payroll")
+		require.NoError(t, err)
+		_, err = f.svc.DefineScopeRole(ctx, "creator", id, "service", s.ID, orgauthz.ScopeRoleDef{ID: "ops", Name: "Ops\u2066", Capabilities: []role.Capability{"service:access"}})
+		require.ErrorIs(t, err, orgauthz.ErrInvalidName)
+		events := auditTail(t, f, "creator", id, seq)
+		assert.Equal(t, []string{orgauthz.AuditScopeCreate}, actions(events), "only the good name was written")
+	})
+}
+
+// 11. A scope check of an organization member who holds nothing on the
+// resource says so, rather than "not a member of the organization".
+func TestRegressionScopeNonMemberHasItsOwnReason(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.newOrg(t, "aiengine", "", "vic", "viewer")
+	p, err := f.svc.CreateScope(ctx, "creator", id, "project", "P")
+	require.NoError(t, err)
+	d := f.svc.CheckScope(ctx, id, "vic", "project", p.ID, "project:view")
+	assert.Equal(t, policy.ReasonNotScopeMember, d.Reason)
+	assert.Contains(t, d.String(), "project")
+	assert.NotContains(t, d.String(), "not a member of the organization")
+	require.ErrorIs(t, d.Err(), orgauthz.ErrNotMember)
+	d = f.svc.CheckScope(ctx, id, "stranger", "project", p.ID, "project:view")
+	assert.Equal(t, policy.ReasonNotMember, d.Reason, "a stranger is no member of the organization")
 }

@@ -99,7 +99,7 @@ func (s *Service) CheckScope(ctx context.Context, orgID, principalID, kind, id s
 		}
 		if _, err := r.Scope(ctx, kind, id); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				d = policy.Decision{Reason: policy.ReasonNotMember}
+				d = policy.NotScopeMember(sch, kind) // no such resource: nothing held on it
 				return nil
 			}
 			return err
@@ -160,7 +160,7 @@ func scopeDecision(ctx context.Context, r store.Reader, sch *edition.Scheme, ed 
 		}
 	}
 	if !found {
-		return policy.Decision{Reason: policy.ReasonNotMember}, nil
+		return policy.NotScopeMember(sch, sc.Kind()), nil
 	}
 	return explicit, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 
-	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/policy"
 	"github.com/orgauthz/orgauthz/store"
@@ -166,7 +165,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor, orgID, principalID st
 		}
 		d := policy.CanRemove(st.sch, st.o.Edition, st.actor.Role, target.Role)
 		if target.External {
-			d = canRemoveExternalTmp(st.sch, st.o.Edition, st.actor.Role)
+			d = policy.CanRemoveExternal(st.sch, st.o.Edition, st.actor.Role)
 		}
 		if err := d.Err(); err != nil {
 			return fmt.Errorf("remove %q from %q: %w", principalID, orgID, err)
@@ -335,14 +334,3 @@ func (s *Service) Provision(ctx context.Context, orgID string, p org.Principal, 
 	return out, err
 }
 
-// canRemoveExternalTmp stands in for policy.CanRemoveExternal until it lands.
-func canRemoveExternalTmp(sch *edition.Scheme, ed, actor string) policy.Decision {
-	ci, ok := sch.ActionCapability(edition.ActionRemove)
-	if !ok {
-		return policy.Decision{Reason: policy.ReasonActionNotOffered}
-	}
-	if ai, ok := sch.RoleIndex(actor); ok && sch.IsExternal(ai) {
-		return policy.Decision{Reason: policy.ReasonExternalRole}
-	}
-	return policy.Decide(sch, ed, actor, sch.Catalog().Def(ci).ID)
-}

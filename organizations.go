@@ -264,10 +264,12 @@ func (s *Service) SetSeatOverride(ctx context.Context, actor, orgID string, n in
 // ArchiveOrganization archives the organization: from then on every check
 // in it is denied and every change refused, but its members can still read
 // it and its audit trail, and it can be deleted. The actor needs the
-// scheme's delete capability.
+// scheme's delete capability, and where the scheme has an immutable role
+// (UiPath's owner, who "cannot be deleted") must hold that role (see
+// policy.CanDeleteOrganization).
 func (s *Service) ArchiveOrganization(ctx context.Context, actor, orgID string) error {
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
-		if err := st.decide(st.sch.OrgCapabilities().Delete); err != nil {
+		if err := policy.CanDeleteOrganization(st.sch, st.o.Edition, st.actor.Role).Err(); err != nil {
 			return fmt.Errorf("archive organization %q: %w", orgID, err)
 		}
 		o := st.o
@@ -280,8 +282,8 @@ func (s *Service) ArchiveOrganization(ctx context.Context, actor, orgID string) 
 }
 
 // DeleteOrganization deletes the organization and everything in it, its
-// audit trail included; archived organizations too. The actor needs the
-// scheme's delete capability.
+// audit trail included; archived organizations too. The actor needs what
+// ArchiveOrganization needs.
 func (s *Service) DeleteOrganization(ctx context.Context, actor, orgID string) error {
 	if err := org.ValidateID("organization", orgID); err != nil {
 		return err
@@ -291,7 +293,7 @@ func (s *Service) DeleteOrganization(ctx context.Context, actor, orgID string) e
 		if err != nil {
 			return err
 		}
-		if err := st.decide(st.sch.OrgCapabilities().Delete); err != nil {
+		if err := policy.CanDeleteOrganization(st.sch, st.o.Edition, st.actor.Role).Err(); err != nil {
 			return fmt.Errorf("delete organization %q: %w", orgID, err)
 		}
 		return tx.DeleteOrganization(ctx)

@@ -52,7 +52,7 @@ func TestAIEngineProjects(t *testing.T) {
 	_, err = f.svc.AddScopeMember(ctx, "xena", id, "project", p.ID, user("yan"), "viewer")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 	// The org owner does not reach into projects it is not in.
-	assert.Equal(t, policy.ReasonNotMember, f.svc.CheckScope(ctx, id, "creator", "project", p.ID, "project:view").Reason)
+	assert.Equal(t, policy.ReasonNotScopeMember, f.svc.CheckScope(ctx, id, "creator", "project", p.ID, "project:view").Reason)
 
 	// Removing the external user from its last project ends its standing.
 	require.NoError(t, f.svc.RemoveScopeMember(ctx, "ed", id, "project", p.ID, "xena"))
@@ -74,7 +74,7 @@ func TestAIEngineProjects(t *testing.T) {
 
 	// The owner deletes the project.
 	require.NoError(t, f.svc.DeleteScope(ctx, "ed", id, "project", p.ID))
-	assert.Equal(t, policy.ReasonNotMember, f.svc.CheckScope(ctx, id, "ed", "project", p.ID, "project:view").Reason)
+	assert.Equal(t, policy.ReasonNotScopeMember, f.svc.CheckScope(ctx, id, "ed", "project", p.ID, "project:view").Reason)
 	assert.ErrorIs(t, f.svc.DeleteScope(ctx, "ed", id, "project", p.ID), orgauthz.ErrNotFound)
 }
 
@@ -88,8 +88,8 @@ func TestUiPathServices(t *testing.T) {
 	// The creator gets access, the owner reaches every service, others none.
 	assert.True(t, f.svc.CheckScope(ctx, id, "ann", "service", svc.ID, "service:access").Allowed)
 	assert.True(t, f.svc.CheckScope(ctx, id, "creator", "service", svc.ID, "service/robots:manage").Allowed)
-	assert.Equal(t, policy.ReasonNotMember, f.svc.CheckScope(ctx, id, "al", "service", svc.ID, "service:access").Reason)
-	assert.Equal(t, policy.ReasonNotMember, f.svc.CheckScope(ctx, id, "uma", "service", svc.ID, "service:access").Reason)
+	assert.Equal(t, policy.ReasonNotScopeMember, f.svc.CheckScope(ctx, id, "al", "service", svc.ID, "service:access").Reason)
+	assert.Equal(t, policy.ReasonNotScopeMember, f.svc.CheckScope(ctx, id, "uma", "service", svc.ID, "service:access").Reason)
 
 	// Users may not create services or grant access, not even to themselves.
 	_, err = f.svc.CreateScope(ctx, "uma", id, "service", "Mine")
@@ -158,7 +158,7 @@ func TestScopeAuthorityIsBoundedByWhatTheActorHolds(t *testing.T) {
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 	// Anyone may take itself off a resource.
 	require.NoError(t, f.svc.RemoveScopeMember(ctx, "meg", id, "workspace", ws.ID, "meg"))
-	assert.Equal(t, policy.ReasonNotMember, f.svc.CheckScope(ctx, id, "meg", "workspace", ws.ID, "workspace:use").Reason)
+	assert.Equal(t, policy.ReasonNotScopeMember, f.svc.CheckScope(ctx, id, "meg", "workspace", ws.ID, "workspace:use").Reason)
 	// Unknown kinds and resources.
 	_, err = f.svc.CreateScope(ctx, "max", id, "project", "X")
 	assert.ErrorIs(t, err, orgauthz.ErrUnknownScope)

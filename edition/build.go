@@ -54,6 +54,12 @@ func lookupCap(b *builder, cat *role.Catalog, what string, c role.Capability) (i
 // scheme that contradicts itself with an error matching ErrInvalidScheme
 // that names the fault, among them:
 //   - a malformed or duplicate ID (roles, capabilities, editions, scopes);
+//   - a display name (of the scheme, a role, an edition, a scope kind or a
+//     scope role) or a capability label holding a character
+//     role.ForbiddenInName refuses: a control or format character (a
+//     bidirectional override, a zero-width space or joiner, ...), a line
+//     or paragraph separator, a private-use or invisible character, or a
+//     noncharacter; the error also matches role.ErrInvalidName;
 //   - an unknown capability or role in a matrix, a gate, an invariant, a
 //     management setting or a scope;
 //   - a minimum on a role other than the creator role, or above 1, which a
@@ -76,6 +82,9 @@ func NewScheme(spec Spec) (*Scheme, error) {
 	}
 	if sp.Name == "" {
 		sp.Name = sp.ID
+	}
+	if err := role.ValidateDisplayName("name", sp.Name); err != nil {
+		return nil, b.fault(err, "scheme name")
 	}
 	cat, err := role.NewCatalog(sp.Capabilities...)
 	if err != nil {
@@ -181,6 +190,9 @@ func (s *Scheme) buildEditions(b *builder) error {
 		}
 		if e.Name == "" {
 			e.Name = e.ID
+		}
+		if err := role.ValidateDisplayName("name", e.Name); err != nil {
+			return b.fault(err, "edition %q", e.ID)
 		}
 		keys[i] = e.ID
 		s.editions = append(s.editions, &Edition{id: e.ID, name: e.Name, pos: i, seats: e.Seats, caps: all, roles: allRoles})
@@ -460,6 +472,9 @@ func (s *Scheme) buildScope(b *builder, sp ScopeSpec) (*Scope, error) {
 	if sp.Name == "" {
 		sp.Name = sp.Kind
 		s.spec.Scopes[len(s.scopes)].Name = sp.Kind
+	}
+	if err := role.ValidateDisplayName("name", sp.Name); err != nil {
+		return nil, b.fault(err, "%s", where)
 	}
 	cat, err := role.NewCatalog(sp.Capabilities...)
 	if err != nil {

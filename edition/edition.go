@@ -54,7 +54,8 @@ func (l SeatLimit) String() string {
 type EditionSpec struct {
 	// ID is the stable identifier stored with organizations.
 	ID string
-	// Name is the display name; it defaults to ID.
+	// Name is the display name; it defaults to ID. It may hold no
+	// character role.ForbiddenInName refuses.
 	Name string
 	// Seats is the edition's seat limit.
 	Seats SeatLimit

@@ -267,6 +267,11 @@ func AIEngine() *Scheme {
 //   - Settings need organization_settings:edit, archiving or deleting the
 //     organization organization_settings:delete, changing the edition
 //     licenses:edit, and reading the audit trail audit_logs:view.
+//   - Only the owner, or the host, archives or deletes the organization,
+//     although administrators hold organization_settings:delete (the seed:
+//     the owner cannot be deleted). Because owner is the immutable role,
+//     policy.CanDeleteOrganization denies every other role
+//     (policy.ReasonImmutableOwner).
 //   - Keys follow the Licenses > API Keys resource: making keys (one's own
 //     or a service principal's) and service principals needs
 //     licenses/api_keys:create, revoking another's licenses/api_keys:delete;

@@ -20,14 +20,17 @@ const (
 // ErrInvalidScheme is matched by every error NewScheme returns. The error
 // names the fault; where the fault is a malformed, duplicate or unknown ID
 // it also matches the role package's sentinel (role.ErrInvalidCapability,
-// role.ErrDuplicate, role.ErrUnknownRole, ...).
+// role.ErrDuplicate, role.ErrUnknownRole, ...), and where it is a display
+// name or label holding a forbidden character, role.ErrInvalidName.
 var ErrInvalidScheme = errors.New("invalid scheme")
 
 // Spec describes a scheme for NewScheme. Every ID it names must be defined
 // in it. NewScheme copies what it needs: changing a Spec after the call
 // changes nothing built from it.
 type Spec struct {
-	// ID identifies the scheme, e.g. "wherobots"; Name is its display name.
+	// ID identifies the scheme, e.g. "wherobots"; Name is its display name
+	// (default ID), which may hold no character role.ForbiddenInName
+	// refuses.
 	ID, Name string
 
 	// Roles are the organization roles, including ExternalRole if any.

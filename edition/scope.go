@@ -10,7 +10,9 @@ import (
 // ScopeSpec describes a kind of resource inside an organization that
 // carries roles of its own: a project, a service, a workspace.
 type ScopeSpec struct {
-	// Kind identifies the kind, e.g. "project"; Name is its display name.
+	// Kind identifies the kind, e.g. "project"; Name is its display name
+	// (default Kind), which may hold no character role.ForbiddenInName
+	// refuses.
 	Kind, Name string
 	// Roles, Capabilities and Matrix are the scope's own role model, as in
 	// Spec.

@@ -11,9 +11,12 @@ func ExampleValidateName() {
 	fmt.Println(org.ValidateName("organization", "Acme Robotics"))
 	err := org.ValidateName("organization", " Acme")
 	fmt.Println(errors.Is(err, org.ErrInvalidName), err)
+	// A right-to-left override would show this name as "payrollexe.jpg".
+	fmt.Println(org.ValidateName("project", "payroll\u202egpj.exe"))
 	// Output:
 	// <nil>
 	// true invalid name: organization name " Acme" has leading or trailing space
+	// invalid name: project name "payroll\u202egpj.exe" has format character U+202E
 }
 
 func ExamplePrincipal_Validate() {

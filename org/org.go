@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/orgauthz/orgauthz/role"
@@ -22,14 +21,15 @@ import (
 // Validation errors. Each error the Validate functions return matches one
 // of them and names the value and what is wrong with it.
 var (
-	// ErrInvalidName: an organization or scope name is empty, too long, or
-	// holds control characters.
+	// ErrInvalidName: an organization, scope or other record's name is
+	// empty, too long, has leading or trailing space, or holds a control,
+	// format or other invisible character (see ValidateName).
 	ErrInvalidName = errors.New("invalid name")
 	// ErrInvalidID: a principal, organization or scope ID is empty, too long
 	// or holds characters other than printable ASCII.
 	ErrInvalidID = errors.New("invalid ID")
-	// ErrInvalidSettings: too many settings, or a key or value out of
-	// bounds.
+	// ErrInvalidSettings: too many settings, a key or value out of bounds,
+	// or a key holding a control, format or other invisible character.
 	ErrInvalidSettings = errors.New("invalid settings")
 )
 
@@ -182,21 +182,34 @@ type AuditEvent struct {
 
 // ValidateName reports whether name is a valid name for the given kind of
 // thing ("organization", "project", ...): 1 to MaxNameLen characters of
-// valid UTF-8, no control characters, no leading or trailing space.
+// valid UTF-8, no leading or trailing space, and none of the characters
+// role.ForbiddenInName refuses: control characters, format characters
+// (bidirectional overrides and isolates, zero-width spaces and joiners, the
+// byte order mark, the soft hyphen, ...), line and paragraph separators,
+// private-use characters, noncharacters and the other invisible
+// (default-ignorable) characters such as the Hangul fillers. Emoji are
+// allowed, but not emoji sequences joined by the zero-width joiner U+200D
+// (family and profession emoji, the rainbow flag): refusing every format
+// character is the safer rule, and such a name can be written with the
+// single emoji instead.
+//
+// The error matches ErrInvalidName and names the first refused character
+// by its code point (U+202E); the name is quoted with its invisible
+// characters escaped, never shown raw.
 func ValidateName(kind, name string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
 		return fmt.Errorf("%w: %s name is empty", ErrInvalidName, kind)
 	case !utf8.ValidString(name):
-		return fmt.Errorf("%w: %s name %q is not valid UTF-8", ErrInvalidName, kind, name)
+		return fmt.Errorf("%w: %s name %s is not valid UTF-8", ErrInvalidName, kind, role.QuoteName(name))
 	case utf8.RuneCountInString(name) > MaxNameLen:
 		return fmt.Errorf("%w: %s name is %d characters long, at most %d", ErrInvalidName, kind, utf8.RuneCountInString(name), MaxNameLen)
 	case strings.TrimSpace(name) != name:
-		return fmt.Errorf("%w: %s name %q has leading or trailing space", ErrInvalidName, kind, name)
+		return fmt.Errorf("%w: %s name %s has leading or trailing space", ErrInvalidName, kind, role.QuoteName(name))
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("%w: %s name %q has control character %U", ErrInvalidName, kind, name, r)
+		if why := role.ForbiddenInName(r); why != "" {
+			return fmt.Errorf("%w: %s name %s has %s %U", ErrInvalidName, kind, role.QuoteName(name), why, r)
 		}
 	}
 	return nil
@@ -220,7 +233,13 @@ func ValidateID(kind, id string) error {
 	return nil
 }
 
-// ValidateSettings reports whether settings are within the limits.
+// ValidateSettings reports whether settings are within the limits: at
+// most MaxSettings entries; keys of 1 to MaxSettingKeyLen bytes of valid
+// UTF-8 holding none of the characters role.ForbiddenInName refuses (as in
+// names: a key is shown to people, and two keys that look the same must be
+// the same key); values of at most MaxSettingValueLen bytes of valid UTF-8,
+// otherwise free-form (the host's own data: they may hold line breaks and
+// any character).
 func ValidateSettings(settings map[string]string) error {
 	if len(settings) > MaxSettings {
 		return fmt.Errorf("%w: %d entries, at most %d", ErrInvalidSettings, len(settings), MaxSettings)
@@ -229,11 +248,16 @@ func ValidateSettings(settings map[string]string) error {
 		v := settings[k]
 		switch {
 		case k == "" || len(k) > MaxSettingKeyLen:
-			return fmt.Errorf("%w: key %q must be 1 to %d bytes", ErrInvalidSettings, k, MaxSettingKeyLen)
+			return fmt.Errorf("%w: key %s must be 1 to %d bytes", ErrInvalidSettings, role.QuoteName(k), MaxSettingKeyLen)
 		case len(v) > MaxSettingValueLen:
-			return fmt.Errorf("%w: value of %q is %d bytes, at most %d", ErrInvalidSettings, k, len(v), MaxSettingValueLen)
+			return fmt.Errorf("%w: value of %s is %d bytes, at most %d", ErrInvalidSettings, role.QuoteName(k), len(v), MaxSettingValueLen)
 		case !utf8.ValidString(k) || !utf8.ValidString(v):
-			return fmt.Errorf("%w: %q is not valid UTF-8", ErrInvalidSettings, k)
+			return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidSettings, role.QuoteName(k))
+		}
+		for _, r := range k {
+			if why := role.ForbiddenInName(r); why != "" {
+				return fmt.Errorf("%w: key %s has %s %U", ErrInvalidSettings, role.QuoteName(k), why, r)
+			}
 		}
 	}
 	return nil

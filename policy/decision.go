@@ -31,7 +31,9 @@ const (
 	// ReasonRoleNotInEdition: the edition does not offer the role (the
 	// actor's own, or the one to be given).
 	ReasonRoleNotInEdition
-	// ReasonActionNotOffered: the scheme offers no such management action.
+	// ReasonActionNotOffered: the scheme offers no such management action,
+	// or names no capability for the operation asked about (deleting the
+	// organization): nobody may.
 	ReasonActionNotOffered
 	// ReasonOutranked: the target member's role is beyond the actor's reach.
 	ReasonOutranked
@@ -39,8 +41,8 @@ const (
 	ReasonMayNotAssign
 	// ReasonEscalation: the role to give holds a capability the actor lacks.
 	ReasonEscalation
-	// ReasonImmutableRole: the role to give (or the leaving member's role)
-	// is immutable: never given, taken or removed, by anyone.
+	// ReasonImmutableRole: the role to give (or, for CanLeave, the leaving
+	// member's role) is immutable: never given, taken or removed, by anyone.
 	ReasonImmutableRole
 	// ReasonImmutableTarget: the target member's role is immutable, so the
 	// member can be neither removed nor re-roled, by anyone.
@@ -71,8 +73,9 @@ const (
 	ReasonNotOwner
 	// ReasonUnknownOrganization: there is no such organization.
 	ReasonUnknownOrganization
-	// ReasonNotMember: the principal is not a member of the organization
-	// (nor, where asked about a scope, of the scope).
+	// ReasonNotMember: the principal is not a member of the organization.
+	// A member of the organization who holds no role on a scope resource
+	// is ReasonNotScopeMember.
 	ReasonNotMember
 	// ReasonArchived: the organization is archived; nothing is allowed in
 	// it.
@@ -80,6 +83,18 @@ const (
 	// ReasonUnavailable: the decision could not be made (the store failed
 	// or the context ended); orgauthz fails closed.
 	ReasonUnavailable
+	// ReasonNotScopeMember: the principal is a member of the organization
+	// (or an external principal) but not of the scope resource asked about,
+	// and its organization role gives it no implicit role there: it holds
+	// no role on the resource. Its error matches ErrNotMember, as
+	// ReasonNotMember's does. See NotScopeMember.
+	ReasonNotScopeMember
+	// ReasonImmutableOwner: the scheme has an immutable role (UiPath's
+	// owner, who can be neither removed nor edited), and only its holder
+	// may archive or delete the organization; the actor holds another role,
+	// even one holding the capability that governs deletion. See
+	// CanDeleteOrganization.
+	ReasonImmutableOwner
 	numReasons
 )
 
@@ -111,6 +126,8 @@ var reasonNames = [numReasons]string{
 	ReasonNotMember:           "not-member",
 	ReasonArchived:            "archived",
 	ReasonUnavailable:         "unavailable",
+	ReasonNotScopeMember:      "not-scope-member",
+	ReasonImmutableOwner:      "immutable-owner",
 }
 
 // String returns the reason's stable kebab-case name, e.g. "edition-gated".
@@ -169,6 +186,7 @@ const (
 	kindManage            // org roles, org capability
 	kindScope             // scope role, scope capability
 	kindEligible          // org role, org capability, scope new role
+	kindExternal          // org roles, org capability; the target is the external standing (CanRemoveExternal)
 )
 
 func newDecision(s *edition.Scheme, kind uint64, a edition.Action) Decision {
@@ -256,11 +274,12 @@ func (d Decision) Role() string {
 }
 
 // Target returns the current role of the member acted on (remove and
-// change-role), or "".
+// change-role), the external standing for CanRemoveExternal (where the
+// scheme has one), or "".
 func (d Decision) Target() string { return d.name(posTarget, ReasonUnknownTarget, false) }
 
-// NewRole returns the role to be given (invite, add, change-role), or the
-// scope role asked about by Eligible, or "".
+// NewRole returns the role to be given (invite, add, change-role,
+// CanAssign), or the scope role asked about by Eligible, or "".
 func (d Decision) NewRole() string {
 	return d.name(posNewRole, ReasonUnknownNewRole, d.kind() == kindEligible)
 }
@@ -341,16 +360,11 @@ func (d Decision) explain() string {
 	case ReasonEditionGated:
 		return fmt.Sprintf("edition %s does not offer %s", q(d.Edition()), c)
 	case ReasonRoleNotInEdition:
-		r := d.Role()
-		if d.Action() != 0 && d.NewRole() != "" && d.Action() != edition.ActionRemove {
-			if i, ok := d.get(posRole); ok {
-				if e := d.edition(); e != nil && e.OffersRole(i) {
-					r = d.NewRole()
-				}
-			}
-		}
-		return fmt.Sprintf("edition %s does not offer role %s", q(d.Edition()), q(r))
+		return fmt.Sprintf("edition %s does not offer role %s", q(d.Edition()), q(d.notOffered()))
 	case ReasonActionNotOffered:
+		if d.Action() == 0 {
+			return "the scheme names no capability for this operation: nobody may"
+		}
 		return fmt.Sprintf("the scheme offers no %s action", d.Action())
 	case ReasonOutranked:
 		verb := "remove"
@@ -363,14 +377,20 @@ func (d Decision) explain() string {
 	case ReasonEscalation:
 		return fmt.Sprintf("role %s may not give role %s, which holds capabilities it lacks", q(d.Role()), q(d.NewRole()))
 	case ReasonImmutableRole:
-		r := d.NewRole()
-		if d.Action() == 0 {
-			r = d.Role() // leaving
-		}
-		return fmt.Sprintf("role %s is immutable: never given, taken or removed", q(r))
+		return fmt.Sprintf("role %s is immutable: never given, taken or removed", q(d.immutable()))
 	case ReasonImmutableTarget:
 		return fmt.Sprintf("role %s is immutable: its holder can be neither removed nor re-roled", q(d.Target()))
 	case ReasonExternalRole:
+		switch r, at := d.external(); {
+		case at == posRole && d.leaving():
+			return fmt.Sprintf("role %s is the external standing, not a member's role: there is no membership to leave", q(r))
+		case at == posRole:
+			return fmt.Sprintf("role %s is the external standing, which never manages the organization or its members", q(r))
+		case at == posTarget:
+			return fmt.Sprintf("role %s is the external standing, not a member's role: it is neither removed nor re-roled as one", q(r))
+		case at == posNewRole:
+			return fmt.Sprintf("role %s is the external standing, which is never given", q(r))
+		}
 		return "the external standing is never given, managed or managing"
 	case ReasonNotEligible:
 		if d.Capability() != "" {
@@ -404,6 +424,19 @@ func (d Decision) explain() string {
 		return "the organization is archived"
 	case ReasonUnavailable:
 		return "the decision could not be made (store unavailable or context ended); denied"
+	case ReasonNotScopeMember:
+		if k := d.Scope(); k != "" {
+			return fmt.Sprintf("the principal is not a member of the %s and holds no role on it", k)
+		}
+		return "the principal holds no role on the resource"
+	case ReasonImmutableOwner:
+		owner := ""
+		if s := d.scheme(); s != nil {
+			if i, ok := s.RoleIndex(s.CreatorRole()); ok && s.Immutable(i) {
+				owner = " " + q(s.CreatorRole())
+			}
+		}
+		return fmt.Sprintf("only the holder of the immutable role%s may archive or delete the organization; role %s may not", owner, q(d.Role()))
 	}
 	return "no rule decided"
 }
@@ -417,6 +450,62 @@ func (d Decision) scopeRoleName() string {
 	return "(custom)"
 }
 
+// notOffered names the role a ReasonRoleNotInEdition decision is about:
+// the actor's, or, when the edition offers that one, the role to give.
+func (d Decision) notOffered() string {
+	if d.kind() == kindManage {
+		if i, ok := d.get(posRole); ok {
+			if e := d.edition(); e != nil && e.OffersRole(i) {
+				if r := d.NewRole(); r != "" {
+					return r
+				}
+			}
+		}
+	}
+	return d.Role()
+}
+
+// immutable names the role a ReasonImmutableRole decision is about: the
+// role to give (CanManage, CanAssign), or the leaving member's (CanLeave,
+// which has no role to give).
+func (d Decision) immutable() string {
+	if i, ok := d.get(posNewRole); ok && d.kind() == kindManage {
+		if s := d.scheme(); s != nil && s.Immutable(i) {
+			return d.NewRole()
+		}
+	}
+	return d.Role()
+}
+
+// leaving reports whether d is a CanLeave decision: about the organization's
+// roles, with neither an action, a target nor a role to give.
+func (d Decision) leaving() bool {
+	_, target := d.get(posTarget)
+	_, newRole := d.get(posNewRole)
+	return d.kind() == kindManage && d.Action() == 0 && !target && !newRole
+}
+
+// external names the external standing a ReasonExternalRole decision is
+// about and where it is: the actor's role (posRole), the target's
+// (posTarget) or the role to give (posNewRole); at is 0 when no position
+// holds it.
+func (d Decision) external() (r string, at uint) {
+	s := d.scheme()
+	if s == nil || d.kind() == kindScope || d.kind() == kindEligible {
+		return "", 0
+	}
+	if i, ok := d.get(posRole); ok && s.IsExternal(i) {
+		return s.Matrix().Role(i).ID, posRole
+	}
+	if i, ok := d.get(posTarget); ok && s.IsExternal(i) {
+		return s.Matrix().Role(i).ID, posTarget
+	}
+	if i, ok := d.get(posNewRole); ok && d.kind() == kindManage && s.IsExternal(i) {
+		return s.Matrix().Role(i).ID, posNewRole
+	}
+	return "", 0
+}
+
 func (d Decision) edition() *edition.Edition {
 	s := d.scheme()
 	if i, ok := d.get(posEdition); ok && s != nil {
@@ -427,7 +516,14 @@ func (d Decision) edition() *edition.Edition {
 
 // what describes the management action asked about.
 func (d Decision) what() string {
+	if d.kind() == kindExternal {
+		return "remove an external principal from the organization"
+	}
 	switch d.Action() {
+	case 0:
+		if r := d.NewRole(); r != "" {
+			return fmt.Sprintf("give role %q", r) // CanAssign
+		}
 	case edition.ActionInvite:
 		return fmt.Sprintf("invite a member as %q", d.NewRole())
 	case edition.ActionAdd:
@@ -442,13 +538,14 @@ func (d Decision) what() string {
 
 // Err returns nil when the decision allows, and otherwise an error that
 // explains it and matches the sentinel for its reason: ErrPermissionDenied
-// for a refusal by role (and, with ErrEditionGated, by edition),
-// ErrInvariant and ErrImmutableRole for an immutable role, ErrNotAssignable
-// (with ErrPermissionDenied) for the external standing, and ErrUnknownRole,
-// ErrUnknownCapability, ErrUnknownEdition, ErrUnknownScope and
-// ErrUnknownScheme for unknown input; ErrNotMember, ErrNotOwner and
-// ErrArchived (with ErrPermissionDenied), ErrUnknownOrganization, and
-// ErrUnavailable for the service's own reasons.
+// for a refusal by role (and, with ErrEditionGated, by edition; alone for
+// ReasonImmutableOwner), ErrInvariant and ErrImmutableRole for an immutable
+// role, ErrNotAssignable (with ErrPermissionDenied) for the external
+// standing, and ErrUnknownRole, ErrUnknownCapability, ErrUnknownEdition,
+// ErrUnknownScope and ErrUnknownScheme for unknown input; ErrNotMember
+// (ReasonNotMember and ReasonNotScopeMember), ErrNotOwner and ErrArchived
+// (with ErrPermissionDenied), ErrUnknownOrganization, and ErrUnavailable
+// for the service's own reasons.
 func (d Decision) Err() error {
 	if d.Allowed {
 		return nil
@@ -475,7 +572,7 @@ func (d Decision) Err() error {
 		return fmt.Errorf("%w: %w: %s", ErrPermissionDenied, ErrNotOwner, msg)
 	case ReasonUnknownOrganization:
 		return fmt.Errorf("%w: %s", ErrUnknownOrganization, msg)
-	case ReasonNotMember:
+	case ReasonNotMember, ReasonNotScopeMember:
 		return fmt.Errorf("%w: %w: %s", ErrPermissionDenied, ErrNotMember, msg)
 	case ReasonArchived:
 		return fmt.Errorf("%w: %w: %s", ErrPermissionDenied, ErrArchived, msg)

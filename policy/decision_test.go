@@ -2,12 +2,14 @@ package policy_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/policy"
 	"github.com/orgauthz/orgauthz/role"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDecisionExplains(t *testing.T) {
@@ -50,7 +52,43 @@ func TestDecisionExplains(t *testing.T) {
 		{"immutable leaver", policy.CanLeave(up, "standard", "owner"),
 			`denied (immutable-role): role "owner" is immutable: never given, taken or removed`, []error{policy.ErrInvariant, policy.ErrImmutableRole}},
 		{"external", policy.CanInvite(ai, "standard", "owner", "external"),
+			`denied (external-role): role "external" is the external standing, which is never given`, []error{policy.ErrPermissionDenied, policy.ErrNotAssignable}},
+		{"external actor", policy.CanInvite(ai, "standard", "external", "viewer"),
+			`denied (external-role): role "external" is the external standing, which never manages the organization or its members`, []error{policy.ErrPermissionDenied, policy.ErrNotAssignable}},
+		{"external target", policy.CanRemove(ai, "standard", "owner", "external"),
+			`denied (external-role): role "external" is the external standing, not a member's role: it is neither removed nor re-roled as one`, []error{policy.ErrPermissionDenied, policy.ErrNotAssignable}},
+		{"external leaver", policy.CanLeave(ai, "standard", "external"),
+			`denied (external-role): role "external" is the external standing, not a member's role: there is no membership to leave`, []error{policy.ErrPermissionDenied, policy.ErrNotAssignable}},
+		{"external zero decision", policy.Decision{Reason: policy.ReasonExternalRole},
 			`denied (external-role): the external standing is never given, managed or managing`, []error{policy.ErrPermissionDenied, policy.ErrNotAssignable}},
+		{"assign allowed", policy.CanAssign(up, "standard", "administrator", "user"),
+			`allowed (may-manage): role "administrator" may give role "user"`, nil},
+		{"assign immutable", policy.CanAssign(up, "standard", "administrator", "owner"),
+			`denied (immutable-role): role "owner" is immutable: never given, taken or removed`, []error{policy.ErrInvariant, policy.ErrImmutableRole}},
+		{"assign immutable by itself", policy.CanAssign(up, "standard", "owner", "owner"),
+			`denied (immutable-role): role "owner" is immutable: never given, taken or removed`, []error{policy.ErrInvariant, policy.ErrImmutableRole}},
+		{"assign new role not in edition", policy.CanAssign(so, "starter", "owner", "member"),
+			`denied (role-not-in-edition): edition "starter" does not offer role "member"`, []error{policy.ErrPermissionDenied, policy.ErrEditionGated}},
+		{"assign actor not in edition", policy.CanAssign(so, "starter", "member", "manager"),
+			`denied (role-not-in-edition): edition "starter" does not offer role "member"`, []error{policy.ErrPermissionDenied, policy.ErrEditionGated}},
+		{"assign external", policy.CanAssign(ai, "standard", "owner", "external"),
+			`denied (external-role): role "external" is the external standing, which is never given`, []error{policy.ErrPermissionDenied, policy.ErrNotAssignable}},
+		{"remove external", policy.CanRemoveExternal(ai, "standard", "owner"),
+			`allowed (may-manage): role "owner" may remove an external principal from the organization`, nil},
+		{"remove external denied", policy.CanRemoveExternal(ai, "standard", "editor"),
+			`denied (role-lacks): role "editor" lacks "members:manage"`, []error{policy.ErrPermissionDenied}},
+		{"delete organization", policy.CanDeleteOrganization(up, "standard", "owner"),
+			`allowed (role-holds): role "owner" holds "organization_settings:delete" in edition "standard"`, nil},
+		{"delete organization immutable owner", policy.CanDeleteOrganization(up, "standard", "administrator"),
+			`denied (immutable-owner): only the holder of the immutable role "owner" may archive or delete the organization; role "administrator" may not`, []error{policy.ErrPermissionDenied}},
+		{"delete organization lacks", policy.CanDeleteOrganization(up, "standard", "user"),
+			`denied (role-lacks): role "user" lacks "organization_settings:delete"`, []error{policy.ErrPermissionDenied}},
+		{"not a scope member", policy.NotScopeMember(ai, "project"),
+			`denied (not-scope-member): the principal is not a member of the project and holds no role on it`, []error{policy.ErrPermissionDenied, policy.ErrNotMember}},
+		{"not a scope member, kind unnamed", policy.Decision{Reason: policy.ReasonNotScopeMember},
+			`denied (not-scope-member): the principal holds no role on the resource`, []error{policy.ErrPermissionDenied, policy.ErrNotMember}},
+		{"not a member", policy.Decision{Reason: policy.ReasonNotMember},
+			`denied (not-member): the principal is not a member of the organization`, []error{policy.ErrPermissionDenied, policy.ErrNotMember}},
 		{"action not offered", policy.CanAdd(w, "community", "admin", "user"),
 			`denied (action-not-offered): the scheme offers no add action`, []error{policy.ErrPermissionDenied}},
 		{"scope holds", policy.DecideScope(ai, "project", "editor", "project/assets:manage"),
@@ -168,7 +206,7 @@ func TestDecideAt(t *testing.T) {
 // promises never allocate: every decision that allows, and denials whose
 // inputs are all known.
 func TestNoAllocations(t *testing.T) {
-	w, so := edition.Wherobots(), edition.SoterAI()
+	w, so, up, ai := edition.Wherobots(), edition.SoterAI(), edition.UiPath(), edition.AIEngine()
 	e, _ := w.Edition("professional")
 	ri, _ := w.RoleIndex("user")
 	ci, _ := w.Catalog().Index("job_runs:create")
@@ -184,6 +222,22 @@ func TestNoAllocations(t *testing.T) {
 		"CanManageAt allow": func() bool { return policy.CanManageAt(so, se, mi, edition.ActionChangeRole, me, mi).Allowed },
 		"DecideScope allow": func() bool { return policy.DecideScope(so, "workspace", "member", "workspace:use").Allowed },
 		"Eligible allow":    func() bool { return policy.Eligible(so, "enterprise", "workspace", "manager", "manager").Allowed },
+		"Eligible deny":     func() bool { return !policy.Eligible(so, "enterprise", "workspace", "member", "manager").Allowed },
+		"CanAssign allow":   func() bool { return policy.CanAssign(so, "enterprise", "manager", "member").Allowed },
+		"CanAssign deny":    func() bool { return !policy.CanAssign(up, "standard", "administrator", "owner").Allowed },
+		"CanRemoveExternal allow": func() bool {
+			return policy.CanRemoveExternal(ai, "standard", "owner").Allowed
+		},
+		"CanRemoveExternal deny": func() bool {
+			return !policy.CanRemoveExternal(ai, "standard", "external").Allowed
+		},
+		"CanDeleteOrganization allow": func() bool {
+			return policy.CanDeleteOrganization(up, "standard", "owner").Allowed
+		},
+		"CanDeleteOrganization deny": func() bool {
+			return !policy.CanDeleteOrganization(up, "standard", "administrator").Allowed
+		},
+		"NotScopeMember": func() bool { return !policy.NotScopeMember(so, "workspace").Allowed },
 	}
 	for name, f := range paths {
 		if !f() {
@@ -199,8 +253,88 @@ func TestReasonString(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "role-holds", policy.ReasonRoleHolds.String())
 	assert.Equal(t, "edition-gated", policy.ReasonEditionGated.String())
+	assert.Equal(t, "not-scope-member", policy.ReasonNotScopeMember.String())
+	assert.Equal(t, "immutable-owner", policy.ReasonImmutableOwner.String())
 	assert.Equal(t, "Reason(0)", policy.Reason(0).String())
 	assert.Equal(t, "Reason(200)", policy.Reason(200).String())
+}
+
+// allReasons lists every reason a Decision can give, in order, with the
+// sentinels its Err matches. A new reason must be added here.
+var allReasons = []struct {
+	r    policy.Reason
+	name string
+	errs []error // nil for the allowing reasons
+}{
+	{policy.ReasonRoleHolds, "role-holds", nil},
+	{policy.ReasonMayManage, "may-manage", nil},
+	{policy.ReasonMayLeave, "may-leave", nil},
+	{policy.ReasonEligible, "eligible", nil},
+	{policy.ReasonRoleLacks, "role-lacks", []error{policy.ErrPermissionDenied}},
+	{policy.ReasonEditionGated, "edition-gated", []error{policy.ErrPermissionDenied, policy.ErrEditionGated}},
+	{policy.ReasonRoleNotInEdition, "role-not-in-edition", []error{policy.ErrPermissionDenied, policy.ErrEditionGated}},
+	{policy.ReasonActionNotOffered, "action-not-offered", []error{policy.ErrPermissionDenied}},
+	{policy.ReasonOutranked, "outranked", []error{policy.ErrPermissionDenied}},
+	{policy.ReasonMayNotAssign, "may-not-assign", []error{policy.ErrPermissionDenied}},
+	{policy.ReasonEscalation, "escalation", []error{policy.ErrPermissionDenied}},
+	{policy.ReasonImmutableRole, "immutable-role", []error{policy.ErrInvariant, policy.ErrImmutableRole}},
+	{policy.ReasonImmutableTarget, "immutable-target", []error{policy.ErrInvariant, policy.ErrImmutableRole}},
+	{policy.ReasonExternalRole, "external-role", []error{policy.ErrPermissionDenied, policy.ErrNotAssignable}},
+	{policy.ReasonNotEligible, "not-eligible", []error{policy.ErrPermissionDenied}},
+	{policy.ReasonUnknownCapability, "unknown-capability", []error{policy.ErrUnknownCapability}},
+	{policy.ReasonUnknownRole, "unknown-role", []error{policy.ErrUnknownRole}},
+	{policy.ReasonUnknownTarget, "unknown-target-role", []error{policy.ErrUnknownRole}},
+	{policy.ReasonUnknownNewRole, "unknown-new-role", []error{policy.ErrUnknownRole}},
+	{policy.ReasonUnknownEdition, "unknown-edition", []error{policy.ErrUnknownEdition}},
+	{policy.ReasonUnknownScope, "unknown-scope", []error{policy.ErrUnknownScope}},
+	{policy.ReasonUnknownScheme, "unknown-scheme", []error{policy.ErrUnknownScheme}},
+	{policy.ReasonNotOwner, "not-owner", []error{policy.ErrPermissionDenied, policy.ErrNotOwner}},
+	{policy.ReasonUnknownOrganization, "unknown-organization", []error{policy.ErrUnknownOrganization}},
+	{policy.ReasonNotMember, "not-member", []error{policy.ErrPermissionDenied, policy.ErrNotMember}},
+	{policy.ReasonArchived, "archived", []error{policy.ErrPermissionDenied, policy.ErrArchived}},
+	{policy.ReasonUnavailable, "unavailable", []error{policy.ErrUnavailable}},
+	{policy.ReasonNotScopeMember, "not-scope-member", []error{policy.ErrPermissionDenied, policy.ErrNotMember}},
+	{policy.ReasonImmutableOwner, "immutable-owner", []error{policy.ErrPermissionDenied}},
+}
+
+// TestEveryReason goes through every reason: values are dense, in order
+// and never shift (they are stored and logged by value); each has a
+// stable name and an explanation, and its Err matches its sentinels and
+// none of the others.
+func TestEveryReason(t *testing.T) {
+	t.Parallel()
+	// The values released before ReasonNotScopeMember keep their numbers.
+	assert.Equal(t, policy.Reason(1), policy.ReasonRoleHolds)
+	assert.Equal(t, policy.Reason(27), policy.ReasonUnavailable)
+	assert.Equal(t, policy.ReasonUnavailable+1, policy.ReasonNotScopeMember)
+	assert.Equal(t, policy.ReasonNotScopeMember+1, policy.ReasonImmutableOwner)
+
+	sentinels := []error{policy.ErrPermissionDenied, policy.ErrEditionGated, policy.ErrNotAssignable, policy.ErrInvariant,
+		policy.ErrImmutableRole, policy.ErrNotOwner, policy.ErrNotMember, policy.ErrArchived, policy.ErrUnknownOrganization,
+		policy.ErrUnavailable, policy.ErrUnknownRole, policy.ErrUnknownCapability, policy.ErrUnknownEdition,
+		policy.ErrUnknownScope, policy.ErrUnknownScheme}
+	names := map[string]bool{}
+	for i, want := range allReasons {
+		require.Equal(t, policy.Reason(i+1), want.r, "allReasons[%d]", i)
+		assert.Equal(t, want.name, want.r.String())
+		assert.False(t, names[want.name], "name %q given twice", want.name)
+		names[want.name] = true
+
+		d := policy.Decision{Reason: want.r}
+		assert.NotContains(t, d.String(), "no rule decided", want.name)
+		err := d.Err()
+		if want.errs == nil {
+			assert.NoError(t, policy.Decision{Allowed: true, Reason: want.r}.Err(), want.name)
+			continue
+		}
+		require.Error(t, err, want.name)
+		for _, e := range sentinels {
+			assert.Equal(t, contains(want.errs, e), errors.Is(err, e), "%s: %v matches %v", want.name, err, e)
+		}
+	}
+	// The next value is no reason.
+	next := allReasons[len(allReasons)-1].r + 1
+	assert.Equal(t, fmt.Sprintf("Reason(%d)", next), next.String())
 }
 
 func TestOutrankedExplainsTheAction(t *testing.T) {

@@ -108,3 +108,25 @@ func ExampleRows() {
 	// professional true
 	// enterprise true
 }
+
+// UiPath's administrators hold organization_settings:delete, but only the
+// immutable owner archives or deletes the organization.
+func ExampleCanDeleteOrganization() {
+	s := edition.UiPath()
+	fmt.Println(policy.CanDeleteOrganization(s, "standard", "owner"))
+	fmt.Println(policy.CanDeleteOrganization(s, "standard", "administrator"))
+	// Output:
+	// allowed (role-holds): role "owner" holds "organization_settings:delete" in edition "standard"
+	// denied (immutable-owner): only the holder of the immutable role "owner" may archive or delete the organization; role "administrator" may not
+}
+
+// An AI Engine owner may remove an External User from the organization;
+// an editor may not.
+func ExampleCanRemoveExternal() {
+	s := edition.AIEngine()
+	fmt.Println(policy.CanRemoveExternal(s, "standard", "owner"))
+	fmt.Println(policy.CanRemoveExternal(s, "standard", "editor"))
+	// Output:
+	// allowed (may-manage): role "owner" may remove an external principal from the organization
+	// denied (role-lacks): role "editor" lacks "members:manage"
+}

@@ -19,7 +19,8 @@ import (
 //     capability it needs in this edition (AI Engine: only owners manage);
 //     the external standing never manages;
 //  2. a target holding an immutable role is neither removed nor re-roled
-//     (UiPath's owner), and the external standing is no member to manage;
+//     (UiPath's owner), and the external standing is no member to manage
+//     (CanRemoveExternal answers for removing an external principal);
 //  3. the target's role must be within the actor's reach: the rank rule
 //     (rank at most the actor's own), narrowed by the scheme's rules
 //     (SoterAI: managers never touch owners);
@@ -205,6 +206,68 @@ func CanAssign(s *edition.Scheme, ed, actor, r string) Decision {
 		d.Reason = assignAt(s, e, ai, ni)
 	}
 	d.Allowed = d.Reason == ReasonMayManage
+	return d
+}
+
+// CanRemoveExternal answers whether a member holding role actor, in an
+// organization of edition ed, may remove an external principal from the
+// organization: one that belongs to it only through scope resources, with
+// the scheme's external standing (AI Engine's External User), so that it
+// loses every resource of the organization at once.
+//
+// The actor needs what removing a member needs, less the rank rule: the
+// scheme must offer ActionRemove and the actor's role must hold its
+// capability (s.ActionCapability(edition.ActionRemove)) in this edition
+// (ReasonActionNotOffered, ReasonRoleNotInEdition, ReasonRoleLacks,
+// ReasonEditionGated otherwise); the external standing itself never
+// manages (ReasonExternalRole). The rank rule and the scheme's management
+// rules do not apply: the external standing has rank 0, below every
+// assignable role, and is no role a rule can name, so whoever may remove
+// members may remove an external principal. Nor does CanManage's answer for
+// the external role as a target, ReasonExternalRole, which says that the
+// standing is never removed or re-roled as a member's role is; removing the
+// principal altogether is this question. Allowed decisions give
+// ReasonMayManage, with Action ActionRemove and Target the external role.
+//
+// The answer does not depend on whether s has an external standing: a
+// scheme without one has no external principals to ask about, and a host
+// that dropped its ExternalRole can still clean up the principals it had.
+// CanRemoveExternal does not allocate, but on an unknown input.
+func CanRemoveExternal(s *edition.Scheme, ed, actor string) Decision {
+	a := edition.ActionRemove
+	if s == nil {
+		return Decision{Reason: ReasonUnknownScheme, pos: uint64(a) << posAction}
+	}
+	d := newDecision(s, kindExternal, a)
+	e, ok := s.Edition(ed)
+	if !ok {
+		d.unknown(ReasonUnknownEdition, ed)
+		return d
+	}
+	d.set(posEdition, e.Pos())
+	ai, ok := s.RoleIndex(actor)
+	if !ok {
+		d.unknown(ReasonUnknownRole, actor)
+		return d
+	}
+	d.set(posRole, ai)
+	if x := s.ExternalRole(); x != "" {
+		xi, _ := s.RoleIndex(x)
+		d.set(posTarget, xi)
+	}
+	ci, ok := s.ActionCapability(a)
+	if !ok {
+		d.Reason = ReasonActionNotOffered
+		return d
+	}
+	d.set(posCap, ci)
+	if s.IsExternal(ai) {
+		d.Reason = ReasonExternalRole
+		return d
+	}
+	if d.Reason = decideAt(s.Matrix(), e, ai, ci); d.Reason == ReasonRoleHolds {
+		d.Allowed, d.Reason = true, ReasonMayManage
+	}
 	return d
 }
 

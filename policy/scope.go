@@ -69,6 +69,28 @@ func DecideScopeSet(s *edition.Scheme, kind string, held role.Set, c role.Capabi
 	return d
 }
 
+// NotScopeMember returns the decision for a principal who holds no role on
+// a scope resource of the given kind: not a member of the resource, and
+// given no implicit role there by its organization role. It denies with
+// ReasonNotScopeMember, whose message names the kind ("not a member of the
+// project") and whose error matches ErrNotMember. A nil scheme or an
+// unknown kind is denied as DecideScope denies them. NotScopeMember does
+// not allocate for a known kind.
+func NotScopeMember(s *edition.Scheme, kind string) Decision {
+	if s == nil {
+		return Decision{Reason: ReasonUnknownScheme}
+	}
+	d := newDecision(s, kindScope, 0)
+	si, ok := s.ScopeIndex(kind)
+	if !ok {
+		d.unknown(ReasonUnknownScope, kind)
+		return d
+	}
+	d.set(posScope, si)
+	d.Reason = ReasonNotScopeMember
+	return d
+}
+
 // Eligible answers whether a principal whose organization role is orgRole
 // may hold scope role scopeRole on a resource of the given kind, in an
 // organization of edition ed. A principal who is not a member of the

@@ -33,7 +33,7 @@ type Capability string
 // matches ErrInvalidCapability and names the ID and what is wrong with it.
 func (c Capability) Validate() error {
 	if why := c.problem(); why != "" {
-		return fmt.Errorf("%w %q: %s", ErrInvalidCapability, string(c), why)
+		return fmt.Errorf("%w %s: %s", ErrInvalidCapability, QuoteName(string(c)), why)
 	}
 	return nil
 }
@@ -87,6 +87,9 @@ func segmentProblem(seg string) string {
 			return fmt.Sprintf("segment %q must start with a letter a-z", seg)
 		default:
 			r, _ := utf8.DecodeRuneInString(seg[i:])
+			if why := ForbiddenInName(r); why != "" {
+				return fmt.Sprintf("segment %s has %s %U (allowed: a-z, 0-9, _)", QuoteName(seg), why, r)
+			}
 			return fmt.Sprintf("segment %q has %q (allowed: a-z, 0-9, _)", seg, r)
 		}
 	}
@@ -108,7 +111,9 @@ func (c Capability) Action() string {
 // Def is a capability in a catalog: its ID and a human label, such as the
 // row title a product's documentation gives it.
 type Def struct {
-	ID    Capability
+	ID Capability
+	// Label may hold no character ForbiddenInName refuses (NewCatalog
+	// checks); empty means none.
 	Label string
 }
 
@@ -118,7 +123,8 @@ type Role struct {
 	// It follows the segment rule of capability IDs: a lower-case letter,
 	// then lower-case letters, digits or underscores.
 	ID string
-	// Name is the display name, e.g. "Admin". It defaults to ID.
+	// Name is the display name, e.g. "Admin". It defaults to ID. It may hold
+	// no character ForbiddenInName refuses (NewMatrix checks).
 	Name string
 	// Rank orders roles: a higher rank outranks a lower one. Management rules
 	// compare ranks; ranks need not be distinct.
@@ -147,7 +153,7 @@ func ValidateName(kind, id string) error {
 		why = segmentProblem(id)
 	}
 	if why != "" {
-		return fmt.Errorf("%w: %s %q: %s", ErrInvalidID, kind, id, why)
+		return fmt.Errorf("%w: %s %s: %s", ErrInvalidID, kind, QuoteName(id), why)
 	}
 	return nil
 }
@@ -162,7 +168,7 @@ func ValidateID(id string) error {
 		return fmt.Errorf("%w %q: longer than %d bytes", ErrInvalidRole, id, MaxIDLen)
 	}
 	if why := segmentProblem(id); why != "" {
-		return fmt.Errorf("%w %q: %s", ErrInvalidRole, id, why)
+		return fmt.Errorf("%w %s: %s", ErrInvalidRole, QuoteName(id), why)
 	}
 	return nil
 }

@@ -34,7 +34,8 @@ type Catalog struct {
 }
 
 // NewCatalog returns a catalog of defs, in the given order. It refuses a
-// malformed or duplicate ID, and more than MaxCapabilities entries.
+// malformed or duplicate ID, a label ValidateDisplayName refuses (the error
+// matches ErrInvalidName), and more than MaxCapabilities entries.
 func NewCatalog(defs ...Def) (*Catalog, error) {
 	if len(defs) > MaxCapabilities {
 		return nil, fmt.Errorf("%w capabilities: %d, at most %d", ErrTooMany, len(defs), MaxCapabilities)
@@ -47,6 +48,9 @@ func NewCatalog(defs ...Def) (*Catalog, error) {
 		}
 		if seen[d.ID] {
 			return nil, fmt.Errorf("%w: capability %q is listed twice", ErrDuplicate, d.ID)
+		}
+		if err := ValidateDisplayName("label", d.Label); err != nil {
+			return nil, fmt.Errorf("capability %q: %w", d.ID, err)
 		}
 		seen[d.ID] = true
 		keys[i] = string(d.ID)

@@ -26,8 +26,10 @@ type Matrix struct {
 
 // NewMatrix returns the matrix over caps and roles in which each role holds
 // exactly the capabilities grants lists for its ID. It refuses a malformed
-// or duplicate role ID, a grant to a role not in roles, a capability not in
-// caps, and more than MaxRoles roles; the error names the fault. A role with
+// or duplicate role ID, a role name ValidateDisplayName refuses (the error
+// matches ErrInvalidRole and ErrInvalidName), a grant to a role not in
+// roles, a capability not in caps, and more than MaxRoles roles; the error
+// names the fault. A role with
 // no entry in grants holds nothing. A nil catalog is refused as
 // ErrUnknownCapability: it knows no capability.
 func NewMatrix(caps *Catalog, roles []Role, grants map[string][]Capability) (*Matrix, error) {
@@ -49,6 +51,9 @@ func NewMatrix(caps *Catalog, roles []Role, grants map[string][]Capability) (*Ma
 		}
 		if r.Rank < 0 {
 			return nil, fmt.Errorf("%w %q: negative rank %d", ErrInvalidRole, r.ID, r.Rank)
+		}
+		if err := ValidateDisplayName("name", r.Name); err != nil {
+			return nil, fmt.Errorf("%w %q: %w", ErrInvalidRole, r.ID, err)
 		}
 		pos[r.ID] = i
 		keys[i] = r.ID

@@ -476,16 +476,18 @@ func TestRenderMalformedCapabilityInOrder(t *testing.T) {
 
 func TestRenderEscapesCells(t *testing.T) {
 	t.Parallel()
-	cat := mustCatalog(t, role.Def{ID: "a:b", Label: "read | write\nboth"})
+	// Labels and role names hold no line breaks (NewCatalog and NewMatrix
+	// refuse control characters), but headers and extra cells may.
+	cat := mustCatalog(t, role.Def{ID: "a:b", Label: "read | write"})
 	m, err := role.NewMatrix(cat, []role.Role{{ID: "r", Name: "R|S", Rank: 1}}, map[string][]role.Capability{"r": {"a:b"}})
 	require.NoError(t, err)
 	var out bytes.Buffer
 	require.NoError(t, m.Render(&out, role.RenderOptions{
-		Header: "What|",
-		Extra:  []role.Column{{Title: "Note", Cell: func(role.Def) string { return "x|y" }}, {Title: "Empty"}},
+		Header: "What|\nnow",
+		Extra:  []role.Column{{Title: "Note", Cell: func(role.Def) string { return "x|y\r\nz" }}, {Title: "Empty"}},
 	}))
-	want := "| What\\| | R\\|S | Note | Empty |\n" +
+	want := "| What\\| now | R\\|S | Note | Empty |\n" +
 		"|---|:-:|---|---|\n" +
-		"| read \\| write both | ✅ | x\\|y |  |\n"
+		"| read \\| write | ✅ | x\\|y z |  |\n"
 	assert.Equal(t, want, out.String())
 }
