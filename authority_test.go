@@ -135,7 +135,7 @@ func TestRegressionInvitationsDieWithTheirInvitersAuthority(t *testing.T) {
 	forEachStore(t, func(t *testing.T, env storeEnv) {
 		cases := []struct {
 			scheme, ed, inviter, inviterRole, invRole string
-			change                                     func(f *fixture, orgID string) error
+			change                                    func(f *fixture, orgID string) error
 		}{
 			{"wherobots", "professional", "al", "admin", "admin", func(f *fixture, id string) error {
 				_, err := f.svc.ChangeRole(ctx, "creator", id, "al", "user")

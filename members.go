@@ -333,4 +333,3 @@ func (s *Service) Provision(ctx context.Context, orgID string, p org.Principal, 
 	})
 	return out, err
 }
-
