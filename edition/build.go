@@ -73,7 +73,12 @@ func lookupCap(b *builder, cat *role.Catalog, what string, c role.Capability) (i
 //   - a management, organization or scope-creation capability that no role
 //     holds, or an unknown one among them or in Own;
 //   - a scope eligibility rule naming an unknown organization role or
-//     capability, or one that the creator of a resource could not pass.
+//     capability, or one that the creator of a resource could not pass, or
+//     that a role able to remove members could not pass for a scope role
+//     each resource must keep (it takes that role over from the members it
+//     removes);
+//   - a service principal, service principal key or revoke-others
+//     capability held by the external role.
 func NewScheme(spec Spec) (*Scheme, error) {
 	sp := cloneSpec(spec)
 	b := &builder{id: sp.ID}
@@ -432,6 +437,10 @@ func (s *Scheme) buildOrgCapabilities(b *builder) error {
 		if !s.heldByAnyRole(ci) {
 			return b.fault(nil, "%s is %q, which no role holds", x.what, x.c)
 		}
+		governsOthers := x.c == kc.ServicePrincipals || x.c == kc.ServicePrincipalKeys || x.c == kc.RevokeOthers
+		if governsOthers && s.external >= 0 && s.m.Grants(s.external).Has(ci) {
+			return b.fault(nil, "%s is %q, which the external role %q holds: the external standing never acts on the organization's principals or their keys", x.what, x.c, s.m.Role(s.external).ID)
+		}
 	}
 	for _, c := range s.spec.Own {
 		ci, err := b.capability("Own", c)
@@ -617,6 +626,21 @@ func (s *Scheme) buildScope(b *builder, sp ScopeSpec) (*Scope, error) {
 		}
 		if !sc.eligible(s, sc.creator, r) {
 			return nil, b.fault(nil, "%s: organization role %q may create one but is not eligible for its creator role %q", where, s.m.Role(r).ID, sp.CreatorRole)
+		}
+	}
+	// Whoever may remove members must be able to take over a role that a
+	// resource must keep, when it removes the role's last holder: otherwise
+	// a resource could lock its organization out of offboarding.
+	if remove, ok := s.ActionCapability(ActionRemove); ok {
+		for ri, min := range sc.min {
+			if min == 0 {
+				continue
+			}
+			for r := range s.m.NumRoles() {
+				if r != s.external && s.m.Grants(r).Has(remove) && !sc.eligible(s, ri, r) {
+					return nil, b.fault(nil, "%s: organization role %q may remove members but is not eligible for scope role %q, which each resource must keep: it could not take the role over from a member it removes", where, s.m.Role(r).ID, sc.m.Role(ri).ID)
+				}
+			}
 		}
 	}
 	return sc, nil

@@ -215,7 +215,9 @@ func TestNewSchemeValidVariants(t *testing.T) {
 		}},
 		{"a role that may only remove cannot escalate", func(sp *edition.Spec) {
 			sp.Roles = append(sp.Roles, role.Role{ID: "clerk", Rank: 2})
-			sp.Matrix["clerk"] = []role.Capability{"members:remove"}
+			// It may take over a project's lead from a member it removes.
+			sp.Matrix["clerk"] = []role.Capability{"members:remove", "projects:create"}
+			sp.Scopes[0].Eligibility[0].OrgRoles = append(sp.Scopes[0].Eligibility[0].OrgRoles, "clerk")
 		}},
 		{"external role not offered by every edition", func(sp *edition.Spec) {
 			sp.RoleEditions["guest"] = []string{"ent"}
@@ -542,6 +544,14 @@ func TestNewSchemeRefuses(t *testing.T) {
 		}, names: []string{"project", "contributor", "lead"}},
 		{name: "scope minimum above 1", mut: func(sp *edition.Spec) { sp.Scopes[0].MinHolders["lead"] = 2 },
 			names: []string{"project", "lead"}},
+		{name: "a remover who could not take over a resource's required role", mut: func(sp *edition.Spec) {
+			sp.Roles = append(sp.Roles, role.Role{ID: "clerk", Rank: 2})
+			sp.Matrix["clerk"] = []role.Capability{"members:remove"}
+		}, names: []string{"project", "clerk", "lead"}},
+		{name: "the external role governing service principals", mut: func(sp *edition.Spec) {
+			sp.Keys.ServicePrincipals = "projects:create"
+			sp.Matrix["guest"] = append(sp.Matrix["guest"], "projects:create")
+		}, names: []string{"guest", "projects:create"}},
 		{name: "scope without Create", mut: func(sp *edition.Spec) { sp.Scopes[0].Create = "" },
 			names: []string{"project"}, text: []string{"Create"}},
 		{name: "scope Create unknown", mut: func(sp *edition.Spec) { sp.Scopes[0].Create = "projects:spawn" },
