@@ -36,19 +36,10 @@ func CanManage(s *edition.Scheme, ed, actor string, a edition.Action, target, ne
 	if s == nil {
 		return Decision{Reason: ReasonUnknownScheme, pos: uint64(a) << posAction}
 	}
-	d := newDecision(s, kindManage, a)
-	e, ok := s.Edition(ed)
+	d, e, ai, ok := resolve(s, kindManage, a, ed, actor)
 	if !ok {
-		d.unknown(ReasonUnknownEdition, ed)
 		return d
 	}
-	d.set(posEdition, e.Pos())
-	ai, ok := s.RoleIndex(actor)
-	if !ok {
-		d.unknown(ReasonUnknownRole, actor)
-		return d
-	}
-	d.set(posRole, ai)
 	ti, ni := -1, -1
 	if a == edition.ActionRemove || a == edition.ActionChangeRole {
 		if ti, ok = s.RoleIndex(target); !ok {
@@ -178,19 +169,10 @@ func CanAssign(s *edition.Scheme, ed, actor, r string) Decision {
 	if s == nil {
 		return Decision{Reason: ReasonUnknownScheme}
 	}
-	d := newDecision(s, kindManage, 0)
-	e, ok := s.Edition(ed)
+	d, e, ai, ok := resolve(s, kindManage, 0, ed, actor)
 	if !ok {
-		d.unknown(ReasonUnknownEdition, ed)
 		return d
 	}
-	d.set(posEdition, e.Pos())
-	ai, ok := s.RoleIndex(actor)
-	if !ok {
-		d.unknown(ReasonUnknownRole, actor)
-		return d
-	}
-	d.set(posRole, ai)
 	ni, ok := s.RoleIndex(r)
 	if !ok {
 		d.unknown(ReasonUnknownNewRole, r)
@@ -238,19 +220,10 @@ func CanRemoveExternal(s *edition.Scheme, ed, actor string) Decision {
 	if s == nil {
 		return Decision{Reason: ReasonUnknownScheme, pos: uint64(a) << posAction}
 	}
-	d := newDecision(s, kindExternal, a)
-	e, ok := s.Edition(ed)
+	d, e, ai, ok := resolve(s, kindExternal, a, ed, actor)
 	if !ok {
-		d.unknown(ReasonUnknownEdition, ed)
 		return d
 	}
-	d.set(posEdition, e.Pos())
-	ai, ok := s.RoleIndex(actor)
-	if !ok {
-		d.unknown(ReasonUnknownRole, actor)
-		return d
-	}
-	d.set(posRole, ai)
 	if x := s.ExternalRole(); x != "" {
 		xi, _ := s.RoleIndex(x)
 		d.set(posTarget, xi)
@@ -299,19 +272,10 @@ func CanLeave(s *edition.Scheme, ed, r string) Decision {
 	if s == nil {
 		return Decision{Reason: ReasonUnknownScheme}
 	}
-	d := newDecision(s, kindManage, 0)
-	e, ok := s.Edition(ed)
+	d, _, ri, ok := resolve(s, kindManage, 0, ed, r)
 	if !ok {
-		d.unknown(ReasonUnknownEdition, ed)
 		return d
 	}
-	d.set(posEdition, e.Pos())
-	ri, ok := s.RoleIndex(r)
-	if !ok {
-		d.unknown(ReasonUnknownRole, r)
-		return d
-	}
-	d.set(posRole, ri)
 	switch {
 	case s.IsExternal(ri):
 		d.Reason = ReasonExternalRole
@@ -341,4 +305,22 @@ func InviteRole(s *edition.Scheme, ed string) (string, error) {
 		return "", fmt.Errorf("%w: edition %q does not offer the default invitation role %q: name the role to invite as", ErrEditionGated, ed, r)
 	}
 	return r, nil
+}
+
+// resolve starts a decision of the given kind about action a by a member
+// holding role r in edition ed, with both looked up in s. When either is
+// unknown, ok is false and the decision names it.
+func resolve(s *edition.Scheme, kind uint64, a edition.Action, ed, r string) (d Decision, e *edition.Edition, ri int, ok bool) {
+	d = newDecision(s, kind, a)
+	if e, ok = s.Edition(ed); !ok {
+		d.unknown(ReasonUnknownEdition, ed)
+		return d, nil, 0, false
+	}
+	d.set(posEdition, e.Pos())
+	if ri, ok = s.RoleIndex(r); !ok {
+		d.unknown(ReasonUnknownRole, r)
+		return d, e, 0, false
+	}
+	d.set(posRole, ri)
+	return d, e, ri, true
 }

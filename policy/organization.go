@@ -28,19 +28,10 @@ func CanDeleteOrganization(s *edition.Scheme, ed, actor string) Decision {
 	if s == nil {
 		return Decision{Reason: ReasonUnknownScheme}
 	}
-	d := newDecision(s, kindCapability, 0)
-	e, ok := s.Edition(ed)
+	d, e, ai, ok := resolve(s, kindCapability, 0, ed, actor)
 	if !ok {
-		d.unknown(ReasonUnknownEdition, ed)
 		return d
 	}
-	d.set(posEdition, e.Pos())
-	ai, ok := s.RoleIndex(actor)
-	if !ok {
-		d.unknown(ReasonUnknownRole, actor)
-		return d
-	}
-	d.set(posRole, ai)
 	c := s.OrgCapabilities().Delete
 	ci, ok := s.Catalog().Index(c)
 	if c == "" || !ok {
