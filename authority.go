@@ -169,3 +169,20 @@ func (s *Service) reestablishAll(ctx context.Context, tx store.Tx, st *state, ac
 	}
 	return s.revokeUnsendable(ctx, tx, st, actor, "", why)
 }
+
+// mayHoldServicePrincipal refuses a service principal where the
+// organization's edition does not offer the scheme's service principal
+// capability (or the scheme has none): service principals join only where
+// they may exist, whichever way they join (created, provisioned, added to a
+// scope resource).
+func (st *state) mayHoldServicePrincipal(p org.Principal) error {
+	if p.Kind != org.ServicePrincipal {
+		return nil
+	}
+	c := st.sch.KeyCapabilities().ServicePrincipals
+	e, ok := st.sch.Edition(st.o.Edition)
+	if ci, known := st.sch.Catalog().Index(c); ok && known && c != "" && e.OffersCapability(ci) {
+		return nil
+	}
+	return fmt.Errorf("%w: %w: edition %q of scheme %q offers no service principals, and %q is one", ErrInvariant, ErrEditionGated, st.o.Edition, st.sch.ID(), p.ID)
+}

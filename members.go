@@ -51,6 +51,9 @@ func (s *Service) addMember(ctx context.Context, tx store.Tx, st *state, p org.P
 		return org.Member{}, err
 	}
 	external := err == nil
+	if err := st.mayHoldServicePrincipal(p); err != nil {
+		return org.Member{}, fmt.Errorf("add %q to %q: %w", p.ID, st.o.ID, err)
+	}
 	ch := policy.Change{Seats: 1, Gain: r}
 	if external {
 		ch.Lose = prev.Role

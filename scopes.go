@@ -260,6 +260,9 @@ func (s *Service) putScopeMember(ctx context.Context, tx store.Tx, st *state, ki
 		if !sc.AllowsExternal() {
 			return org.ScopeMember{}, fmt.Errorf("%w: principal %q is not a member of organization %q, and %s resources admit members only", ErrNotMember, p.ID, st.o.ID, kind)
 		}
+		if err := st.mayHoldServicePrincipal(p); err != nil {
+			return org.ScopeMember{}, err
+		}
 		target = org.Member{PrincipalID: p.ID, Kind: p.Kind, Role: st.sch.ExternalRole(), External: true, JoinedAt: s.now()}
 	case err != nil:
 		return org.ScopeMember{}, err

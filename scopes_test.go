@@ -174,7 +174,7 @@ func TestScopeChangesAreAudited(t *testing.T) {
 	id := f.newOrg(t, "aiengine", "", "ed", "editor")
 	p, err := f.svc.CreateScope(ctx, "ed", id, "project", "P")
 	require.NoError(t, err)
-	_, err = f.svc.AddScopeMember(ctx, "ed", id, "project", p.ID, org.Principal{ID: "svc-bot", Kind: org.ServicePrincipal}, "viewer")
+	_, err = f.svc.AddScopeMember(ctx, "ed", id, "project", p.ID, org.Principal{ID: "svc-bot", Kind: org.User}, "viewer")
 	require.NoError(t, err)
 	_, err = f.svc.ChangeScopeRole(ctx, "ed", id, "project", p.ID, "svc-bot", "editor")
 	require.NoError(t, err)
