@@ -258,23 +258,39 @@ func settled(st invite.Status) error {
 	return nil
 }
 
-// open finds the invitation a token names and checks its secret, in
-// constant time. Every failure is ErrInvalidToken, so a caller cannot tell
-// an unknown invitation from a wrong secret.
+// open finds the invitation a token names and checks its secret against
+// the hash last committed, in constant time, before anything takes the
+// organization's lock: a forged token never waits for a running change of
+// the organization. Every failure is ErrInvalidToken itself, and an
+// unknown invitation costs what a wrong secret does (its secret is
+// compared with a dummy hash, and the store answers it without an
+// allocation, as it answers a known one), so a caller can tell them apart
+// neither by the answer nor by its time. It returns the token and the
+// organization that holds its invitation.
 func (s *Service) open(ctx context.Context, token string) (invite.Token, string, error) {
 	tok, err := invite.ParseToken(token)
 	if err != nil {
 		return invite.Token{}, "", ErrInvalidToken
 	}
-	orgID, err := s.st.InvitationOrganization(ctx, tok.ID())
-	if errors.Is(err, store.ErrNotFound) {
+	it, err := s.st.InvitationToken(ctx, tok.ID())
+	var dummy [len(it.Hash)]byte
+	stored := &it.Hash
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			return invite.Token{}, "", err
+		}
+		stored = &dummy
+	}
+	if !tok.Matches(stored[:]) || !it.HashOK || err != nil {
 		return invite.Token{}, "", ErrInvalidToken
 	}
-	return tok, orgID, err
+	return tok, it.OrgID, nil
 }
 
 // pending loads, inside a transaction, the invitation a token names, and
-// checks that it can be answered: its secret, then its state.
+// checks that it can be answered: its secret, then its state. The secret
+// is checked again, against the hash as the transaction sees it: a resend
+// may have rotated the token since open compared it.
 func (s *Service) pending(ctx context.Context, tx store.Tx, orgID string, tok invite.Token) (invite.Invitation, *edition.Scheme, org.Organization, error) {
 	o, err := tx.Organization(ctx)
 	if err != nil {

@@ -15,9 +15,11 @@
 //
 //   - Errors: a missing record is ErrNotFound, a duplicate ErrExists, a
 //     closed store ErrClosed, all matched with errors.Is and wrapped with
-//     what was missing. A context that is done fails the call with an error
-//     that matches ctx.Err(). Backend errors are translated: no caller needs
-//     the backend's packages to read one.
+//     what was missing (except where a method allows the not-found
+//     sentinel itself, unwrapped: Access, InvitationToken, KeyAccess). A
+//     context that is done fails the call with an error that matches
+//     ctx.Err(). Backend errors are translated: no caller needs the
+//     backend's packages to read one.
 //   - Copies: records go in and come out by value, with their slices and
 //     maps (an invitation's TokenHash, a key's Scope and Hash) copied; changing a record after passing it in, or one returned,
 //     changes nothing stored.
@@ -92,16 +94,30 @@ type Store interface {
 	// the given ID ("" for the first).
 	Organizations(ctx context.Context, after string) iter.Seq2[org.Organization, error]
 
-	// InvitationOrganization returns the ID of the organization that holds
-	// invitation id, as last committed, or an error matching ErrNotFound.
-	// Invitation IDs are unique across the store, so a token alone finds
-	// its organization.
-	InvitationOrganization(ctx context.Context, id string) (string, error)
+	// InvitationToken returns, for invitation id, the organization that
+	// holds it and the hash of its token's secret (its TokenHash), both as
+	// last committed, in one lookup, or an error matching ErrNotFound: an
+	// invitation created by an Update still running, or by one that
+	// failed, is not found; one whose token a running Update rotates
+	// answers with the hash it had before; one deleted with its
+	// organization is found until that Update commits. Invitation IDs are
+	// unique across the store, so a token alone finds its organization.
+	//
+	// It lets the service check a token's secret before it takes the
+	// organization's lock, so it must not wait for a running Update of
+	// the organization, and it should cost alike whether the invitation
+	// is found or not: a store may return ErrNotFound itself, unwrapped,
+	// so that an unknown ID allocates no error, as a known one allocates
+	// no copy of its hash (ErrClosed and a done context are wrapped as
+	// usual).
+	InvitationToken(ctx context.Context, id string) (InvitationToken, error)
 
 	// KeyAccess returns what authenticating API key id needs, as last
 	// committed, without a transaction: the key, its organization, and its
 	// owner's membership. It fails with an error matching ErrNotFound when
-	// no organization holds the key. It is a hot path, like Access.
+	// no organization holds the key; it may return ErrNotFound itself,
+	// unwrapped, so that an unknown key ID costs no allocation, as a wrong
+	// secret for a known one costs none. It is a hot path, like Access.
 	KeyAccess(ctx context.Context, id string) (KeyAccess, error)
 
 	// TouchAPIKey records that key id was used at time t: its LastUsedAt
@@ -156,6 +172,21 @@ type KeyAccess struct {
 	// owner is no longer a member.
 	Owner      Access
 	OwnerFound bool
+}
+
+// InvitationToken is what checking an invitation token needs before its
+// organization is locked: where the invitation is, and the hash its
+// token's secret must match. It holds the hash by value, so that reading
+// it allocates nothing.
+type InvitationToken struct {
+	// OrgID is the organization that holds the invitation.
+	OrgID string
+	// Hash is the invitation's TokenHash, which invite.Token.Hash makes
+	// 32 bytes long (a SHA-256), and HashOK reports that it is. A stored
+	// TokenHash of any other length, or none, which no token can match,
+	// gives HashOK false and a zero Hash: it is never truncated or padded.
+	Hash   [32]byte
+	HashOK bool
 }
 
 // Counts are an organization's head counts.

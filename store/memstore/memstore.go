@@ -31,8 +31,8 @@
 // The organization's lock is not reentrant: a function passed to Update
 // or View must not call Update, View, Access, KeyAccess or TouchAPIKey on
 // the same organization (for the last two: with the ID of one of its API
-// keys). It may call Organizations and InvitationOrganization, which take
-// no organization's lock, and any method on other organizations.
+// keys). It may call Organizations and InvitationToken, which take no
+// organization's lock, and any method on other organizations.
 //
 // # Listings and memory
 //
@@ -63,7 +63,7 @@
 // space of its own: an invitation and an API key may share an ID. The
 // store keeps, for each space, one store-wide map from ID to
 // organization, behind a small lock of its own, for
-// Store.InvitationOrganization and Store.KeyAccess and for the uniqueness
+// Store.InvitationToken and Store.KeyAccess and for the uniqueness
 // of IDs. Tx.CreateInvitation and Tx.CreateAPIKey reserve the ID in their
 // space's map, atomically with checking that no one has it: an ID held by
 // a committed record, or reserved by the running Update of another
@@ -71,12 +71,15 @@
 // different organizations creating one ID at the same time, the second to
 // call the create fails at once, even if the first one's Update fails
 // later; at most one commits. A reservation names its transaction and is
-// no answer of InvitationOrganization, KeyAccess or TouchAPIKey, which see
+// no answer of InvitationToken, KeyAccess or TouchAPIKey, which see
 // committed records only. When the Update ends the maps are settled under
 // the organization's lock, before anyone else may take it: a commit turns
-// its reservations into entries and removes the entries of the records
-// the Update's DeleteOrganization dropped (a cost proportional to those);
-// a rollback drops its reservations and leaves every entry as it was.
+// its reservations into entries, removes the entries of the records the
+// Update's DeleteOrganization dropped and, for invitations, puts in their
+// entries the token hashes it created or changed (a cost proportional to
+// those); a rollback drops its reservations and leaves every entry as it
+// was. So InvitationToken answers from the invitation space alone: it
+// takes no organization's lock and never waits for a running Update.
 //
 // Until that commit, the ID of a record dropped by DeleteOrganization is
 // still held by a committed record: creating it again in the same Update,
@@ -155,21 +158,32 @@ type idSpace struct {
 // once it committed). The organization's entry stays in the store for as
 // long as it holds committed IDs: a commit that leaves it without a record
 // first removes them.
+//
+// In the space of invitation IDs, a committed entry also holds the
+// invitation's TokenHash as last committed, in a copy of its own that is
+// never changed: a commit that changes the hash puts a new entry.
 type idHolder struct {
-	st *orgState
-	tx *tx
+	st   *orgState
+	tx   *tx
+	hash []byte
 }
 
 // committed returns the entry of the organization holding id as last
 // committed, or nil: a reservation is no answer.
 func (sp *idSpace) committed(id string) *orgState {
+	return sp.entry(id).st
+}
+
+// entry returns the committed entry of id, or the zero idHolder: a
+// reservation is no answer.
+func (sp *idSpace) entry(id string) idHolder {
 	sp.mu.RLock()
 	h := sp.ids[id]
 	sp.mu.RUnlock()
 	if h.tx != nil {
-		return nil
+		return idHolder{}
 	}
-	return h.st
+	return h
 }
 
 // close drops every entry. The store is closed already.
@@ -426,23 +440,31 @@ func (s *Store) Organizations(ctx context.Context, after string) iter.Seq2[org.O
 	})
 }
 
-// InvitationOrganization returns the ID of the organization that holds
-// invitation id, as last committed: an invitation created by an Update
-// still running, or by one that failed, is not found, and one deleted with
-// its organization is found until that Update commits. It takes no
-// organization's lock.
-func (s *Store) InvitationOrganization(ctx context.Context, id string) (string, error) {
+// InvitationToken returns the organization that holds invitation id and
+// the invitation's TokenHash, as last committed: an invitation created by
+// an Update still running, or by one that failed, is not found, one whose
+// hash a running Update changes has the hash it had, and one deleted with
+// its organization is found until that Update commits. It reads the
+// store-wide map of invitation IDs only, taking no organization's lock, so
+// it never waits for an Update. It allocates nothing: an unknown ID is
+// store.ErrNotFound itself, unwrapped, and a known one's hash is copied
+// into the answer.
+func (s *Store) InvitationToken(ctx context.Context, id string) (store.InvitationToken, error) {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return store.InvitationToken{}, err
 	}
-	st := s.invites.committed(id)
+	h := s.invites.entry(id)
 	if s.closed.Load() {
-		return "", closedError("invitation %q", id)
+		return store.InvitationToken{}, closedError("invitation %q", id)
 	}
-	if st == nil {
-		return "", fmt.Errorf("memstore: invitation %q: %w", id, store.ErrNotFound)
+	if h.st == nil {
+		return store.InvitationToken{}, store.ErrNotFound
 	}
-	return st.id, nil
+	it := store.InvitationToken{OrgID: h.st.id}
+	if len(h.hash) == len(it.Hash) {
+		it.Hash, it.HashOK = [len(it.Hash)]byte(h.hash), true
+	}
+	return it, nil
 }
 
 // KeyAccess returns what authenticating API key id needs, as last
@@ -452,9 +474,10 @@ func (s *Store) InvitationOrganization(ctx context.Context, id string) (string, 
 // Update of that organization, and never sees a key before the Update
 // that created it commits, nor after the one that deleted its
 // organization does. It allocates nothing but the copy of the key's Scope
-// (none when the key has no scope). A key whose stored Hash is not 32
-// bytes long fails with an error of its own, matching no sentinel of
-// package store: it is never truncated or padded.
+// (none when the key has no scope); an unknown key is store.ErrNotFound
+// itself, unwrapped, so that it allocates nothing either. A key whose
+// stored Hash is not 32 bytes long fails with an error of its own,
+// matching no sentinel of package store: it is never truncated or padded.
 func (s *Store) KeyAccess(ctx context.Context, id string) (a store.KeyAccess, err error) {
 	if err := ctx.Err(); err != nil {
 		return store.KeyAccess{}, err
@@ -466,7 +489,7 @@ func (s *Store) KeyAccess(ctx context.Context, id string) (a store.KeyAccess, er
 			return store.KeyAccess{}, closedError("API key %q", id)
 		}
 		if st == nil || st == removed {
-			return store.KeyAccess{}, keyNotFound(id)
+			return store.KeyAccess{}, store.ErrNotFound
 		}
 		st.mu.RLock()
 		if st.dead {
@@ -480,7 +503,7 @@ func (s *Store) KeyAccess(ctx context.Context, id string) (a store.KeyAccess, er
 		o := st.d.rec
 		if sk == nil || o == nil {
 			st.mu.RUnlock()
-			return store.KeyAccess{}, keyNotFound(id)
+			return store.KeyAccess{}, store.ErrNotFound
 		}
 		if !sk.hashOK {
 			n := len(sk.rec.Hash)

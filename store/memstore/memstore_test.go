@@ -124,8 +124,8 @@ func TestCloseDuringUpdateWithInvitations(t *testing.T) {
 	if !errors.Is(err, store.ErrClosed) {
 		t.Errorf("Update during which the store was closed returned %v, want ErrClosed", err)
 	}
-	if _, err := s.InvitationOrganization(t.Context(), "i1"); !errors.Is(err, store.ErrClosed) {
-		t.Errorf("InvitationOrganization after Close: %v, want ErrClosed", err)
+	if _, err := s.InvitationToken(t.Context(), "i1"); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("InvitationToken after Close: %v, want ErrClosed", err)
 	}
 }
 
@@ -324,7 +324,7 @@ func TestKeyAccessAllocations(t *testing.T) {
 
 // CreateInvitation reserves its ID store-wide: an Update of another
 // organization creating the same ID meanwhile fails at once with
-// ErrExists, even though InvitationOrganization does not report the
+// ErrExists, even though InvitationToken does not report the
 // reservation, and even if the reserving Update then fails. Once it has
 // failed, the ID is free.
 func TestInvitationIDReservedUntilTheUpdateEnds(t *testing.T) {
@@ -344,8 +344,8 @@ func TestInvitationIDReservedUntilTheUpdateEnds(t *testing.T) {
 		if err := create("b", "x"); !errors.Is(err, store.ErrExists) {
 			t.Errorf("creating an ID another organization's running Update reserved: %v, want ErrExists", err)
 		}
-		if _, err := s.InvitationOrganization(ctx, "x"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("InvitationOrganization of a reserved ID: %v, want ErrNotFound", err)
+		if _, err := s.InvitationToken(ctx, "x"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("InvitationToken of a reserved ID: %v, want ErrNotFound", err)
 		}
 		return boom
 	})
@@ -355,8 +355,8 @@ func TestInvitationIDReservedUntilTheUpdateEnds(t *testing.T) {
 	if err := create("b", "x"); err != nil {
 		t.Errorf("creating an ID whose reserving Update failed: %v", err)
 	}
-	if got, err := s.InvitationOrganization(t.Context(), "x"); got != "b" || err != nil {
-		t.Errorf("InvitationOrganization: %q, %v; want b", got, err)
+	if got, err := s.InvitationToken(t.Context(), "x"); got.OrgID != "b" || err != nil {
+		t.Errorf("InvitationToken: %+v, %v; want b", got, err)
 	}
 }
 
@@ -721,6 +721,47 @@ func TestAccessDenialsDoNotAllocate(t *testing.T) {
 		})
 		if n != 0 {
 			t.Errorf("%s: %v allocations per Access, want 0", name, n)
+		}
+	}
+}
+
+// TestLookupsBeforeTheSecretDoNotAllocate: KeyAccess of an unknown key and
+// InvitationToken of a known or an unknown invitation allocate nothing, as
+// KeyAccess of a known key without a scope does, so that the time a
+// refusal of a forged credential takes does not tell whether its ID
+// exists.
+func TestLookupsBeforeTheSecretDoNotAllocate(t *testing.T) {
+	s := memstore.New()
+	defer s.Close()
+	seed(t, s, "acme", 1)
+	seedKeys(t, s, "acme", 1)
+	ctx := context.Background()
+	hash := sha256.Sum256([]byte("a secret"))
+	if err := s.Update(ctx, "acme", func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateInvitation(ctx, invite.Invitation{ID: "inv-1", Email: "a@example.com", Status: invite.Pending, TokenHash: hash[:]})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if it, err := s.InvitationToken(ctx, "inv-1"); err != nil || it != (store.InvitationToken{OrgID: "acme", Hash: hash, HashOK: true}) {
+		t.Fatalf("InvitationToken: %+v, %v", it, err)
+	}
+	for _, c := range []struct {
+		name  string
+		found bool
+		call  func() error
+	}{
+		{"KeyAccess of a known key", true, func() error { _, err := s.KeyAccess(ctx, "acme-key-0"); return err }},
+		{"KeyAccess of an unknown key", false, func() error { _, err := s.KeyAccess(ctx, "nope"); return err }},
+		{"InvitationToken of a known invitation", true, func() error { _, err := s.InvitationToken(ctx, "inv-1"); return err }},
+		{"InvitationToken of an unknown invitation", false, func() error { _, err := s.InvitationToken(ctx, "nope"); return err }},
+	} {
+		n := testing.AllocsPerRun(100, func() {
+			if err := c.call(); c.found && err != nil || !c.found && err != store.ErrNotFound {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+		})
+		if n != 0 {
+			t.Errorf("%s: %v allocations per call, want 0", c.name, n)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -392,12 +393,14 @@ type tx struct {
 }
 
 // claims are what a transaction did to one store-wide ID space: the IDs
-// it reserved there, and the records of the organization data its
+// it reserved there, the records of the organization data its
 // DeleteOrganization calls dropped (whose IDs are still held by committed
-// records until it commits).
+// records until it commits), and the IDs of committed records whose
+// published part (an invitation's token hash) it changed.
 type claims[V any] struct {
 	reserved []string
 	dropped  []map[string]V
+	changed  []string
 }
 
 // changed records a change and how to undo it.
@@ -665,6 +668,10 @@ func (t *tx) UpdateInvitation(ctx context.Context, inv invite.Invitation) error 
 	}
 	d.putInvitation(invitationIn(inv))
 	t.changed(func() { d.putInvitation(old) })
+	if !bytes.Equal(old.TokenHash, inv.TokenHash) {
+		// Its entry in the store-wide space gets the new hash at commit.
+		t.invites.changed = append(t.invites.changed, inv.ID)
+	}
 	return nil
 }
 
@@ -732,18 +739,23 @@ func (t *tx) reserve(sp *idSpace, reserved *[]string, what, id string) error {
 // ended, while the organization is still locked (and before an
 // organization left without a record is removed from the store).
 func (t *tx) settle(committed bool) {
-	settleSpace(t, &t.s.invites, &t.invites, t.st.d.invites, committed)
-	settleSpace(t, &t.s.keys, &t.keys, t.st.d.keys, committed)
+	settleSpace(t, &t.s.invites, &t.invites, t.st.d.invites, committed, tokenHash)
+	settleSpace(t, &t.s.keys, &t.keys, t.st.d.keys, committed, nil)
 }
+
+// tokenHash is what the space of invitation IDs publishes of an
+// invitation: a copy of its TokenHash.
+func tokenHash(inv invite.Invitation) []byte { return bytes.Clone(inv.TokenHash) }
 
 // settleSpace settles space sp, given the transaction's claims c on it
 // and the records the organization now holds in it. On commit, every ID
-// it reserved or dropped is held by the organization if the organization
-// now has that record, and by no one otherwise; on rollback, its
-// reservations are released and committed entries are left as they were.
-// The cost is proportional to the claims, not to the space.
-func settleSpace[V any](t *tx, sp *idSpace, c *claims[V], have map[string]V, committed bool) {
-	if len(c.reserved) == 0 && len(c.dropped) == 0 {
+// it reserved, dropped or changed is held by the organization if the
+// organization now has that record (with what publish, if not nil, makes
+// of the record), and by no one otherwise; on rollback, its reservations
+// are released and committed entries are left as they were. The cost is
+// proportional to the claims, not to the space.
+func settleSpace[V any](t *tx, sp *idSpace, c *claims[V], have map[string]V, committed bool, publish func(V) []byte) {
+	if len(c.reserved) == 0 && len(c.dropped) == 0 && len(c.changed) == 0 {
 		return
 	}
 	defer func() { *c = claims[V]{} }()
@@ -761,13 +773,20 @@ func settleSpace[V any](t *tx, sp *idSpace, c *claims[V], have map[string]V, com
 		return
 	}
 	settle := func(id string) {
-		if _, ok := have[id]; ok {
-			sp.ids[id] = idHolder{st: t.st}
+		if v, ok := have[id]; ok {
+			h := idHolder{st: t.st}
+			if publish != nil {
+				h.hash = publish(v)
+			}
+			sp.ids[id] = h
 		} else if h, ok := sp.ids[id]; ok && h.st == t.st {
 			delete(sp.ids, id)
 		}
 	}
 	for _, id := range c.reserved {
+		settle(id)
+	}
+	for _, id := range c.changed {
 		settle(id)
 	}
 	for _, dropped := range c.dropped {

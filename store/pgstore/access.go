@@ -88,21 +88,28 @@ func (s *Store) Organizations(ctx context.Context, after string) iter.Seq2[org.O
 		})
 }
 
-// InvitationOrganization returns the ID of the organization that holds
-// invitation id; see store.Store.
-func (s *Store) InvitationOrganization(ctx context.Context, id string) (string, error) {
+// InvitationToken returns the organization that holds invitation id and
+// the invitation's token hash, as last committed; see store.Store. It is
+// one statement, which reads the committed row without waiting for a
+// running Update of the organization, and it is not cached. An unknown ID
+// is store.ErrNotFound itself, unwrapped.
+func (s *Store) InvitationToken(ctx context.Context, id string) (store.InvitationToken, error) {
 	if s.closed.Load() {
-		return "", errClosed("invitation %q", id)
+		return store.InvitationToken{}, errClosed("invitation %q", id)
 	}
-	var orgID string
-	err := s.pool.QueryRow(ctx, `SELECT org_id FROM orgauthz.invitations WHERE id = $1`, id).Scan(&orgID)
+	var it store.InvitationToken
+	var hash []byte
+	err := s.pool.QueryRow(ctx, `SELECT org_id, token_hash FROM orgauthz.invitations WHERE id = $1`, id).Scan(&it.OrgID, &hash)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return "", fmt.Errorf("pgstore: invitation %q: %w", id, store.ErrNotFound)
+		return store.InvitationToken{}, store.ErrNotFound
 	case err != nil:
-		return "", s.fail(ctx, err, "invitation %q", id)
+		return store.InvitationToken{}, s.fail(ctx, err, "invitation %q", id)
 	}
-	return orgID, nil
+	if len(hash) == len(it.Hash) {
+		it.Hash, it.HashOK = [len(it.Hash)]byte(hash), true
+	}
+	return it, nil
 }
 
 // keyAccessQuery reads what KeyAccess needs in one statement.
@@ -114,7 +121,8 @@ const keyAccessQuery = `SELECT k.org_id, k.owner_id, k.hash, k.scope, k.expires_
 	WHERE k.id = $1`
 
 // KeyAccess returns what authenticating API key id needs, as last
-// committed; see store.Store. It is not cached.
+// committed; see store.Store. It is not cached. An unknown key is
+// store.ErrNotFound itself, unwrapped.
 func (s *Store) KeyAccess(ctx context.Context, id string) (store.KeyAccess, error) {
 	if s.closed.Load() {
 		return store.KeyAccess{}, errClosed("API key %q", id)
@@ -131,7 +139,7 @@ func (s *Store) KeyAccess(ctx context.Context, id string) (store.KeyAccess, erro
 		&o.Scheme, &o.Edition, &o.Archived, &roleID, &kind, &external)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return store.KeyAccess{}, fmt.Errorf("pgstore: API key %q: %w", id, store.ErrNotFound)
+		return store.KeyAccess{}, store.ErrNotFound
 	case err != nil:
 		return store.KeyAccess{}, s.fail(ctx, err, "API key %q", id)
 	case len(hash) != len(ka.Hash):

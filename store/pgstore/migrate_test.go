@@ -424,8 +424,8 @@ func TestErrorsServerGone(t *testing.T) {
 	}))
 	_, err = direct.KeyAccess(ctx, "some-key")
 	wantDatabaseErr("KeyAccess", err)
-	_, err = direct.InvitationOrganization(ctx, "some-invitation")
-	wantDatabaseErr("InvitationOrganization", err)
+	_, err = direct.InvitationToken(ctx, "some-invitation")
+	wantDatabaseErr("InvitationToken", err)
 
 	// The Store with a cache stops answering from it once its listener
 	// fails.

@@ -62,14 +62,14 @@
 // were lost without the connection failing. Options.DisableCache turns the
 // cache off: every Access then reads the database.
 //
-// KeyAccess and InvitationOrganization are not cached: a revoked key is
+// KeyAccess and InvitationToken are not cached: a revoked key is
 // refused from the moment the revocation commits.
 //
 // # Connections and deadlocks
 //
 // An Update or a View holds one connection of the pool for the whole of its
 // function; Access (when it misses the cache), KeyAccess, TouchAPIKey,
-// InvitationOrganization and each page of Organizations take one for a
+// InvitationToken and each page of Organizations take one for a
 // statement. Size the pool for the Updates that may wait on one
 // organization's lock at once, plus the reads beside them. The lock of an
 // organization is not reentrant: a function passed to Update or View must

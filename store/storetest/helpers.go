@@ -180,14 +180,15 @@ func newEvent(actor, action string, i int) org.AuditEvent {
 }
 
 // newInvitation returns an invitation of the given ID, address and stored
-// status, with a token hash of its own.
+// status, with a token hash of its own: 32 bytes, as invite.Token.Hash
+// makes them and InvitationToken returns them.
 func newInvitation(id, email string, status invite.Status) invite.Invitation {
 	inv := invite.Invitation{
 		ID:        id,
 		Email:     email,
 		Role:      "member",
 		Status:    status,
-		TokenHash: []byte("sha256 of the secret of " + id),
+		TokenHash: tokenHash("the secret of invitation " + id),
 		InvitedBy: "alice",
 		CreatedAt: at(6),
 		ExpiresAt: at(6).Add(7 * 24 * time.Hour),
@@ -311,9 +312,9 @@ type orgSnapshot struct {
 	Pending         []invite.Invitation // Invitations(ctx, "", true)
 	InvitationByID  map[string]string   // ID -> Invitation or the error
 	PendingTo       map[string]string   // address -> PendingInvitation or the error
-	// InvitationOrgs is the store-wide InvitationOrganization of every
-	// invitation ID probed, listed or not.
-	InvitationOrgs map[string]string
+	// TokensByInvite is the store-wide InvitationToken (organization and
+	// token hash) of every invitation ID probed, listed or not.
+	TokensByInvite map[string]string
 	Keys           []apikey.Key            // APIKeys(ctx, "", "")
 	KeysByOwner    map[string][]apikey.Key // APIKeys(ctx, owner, "")
 	KeyByID        map[string]string       // ID -> APIKey or the error
@@ -343,7 +344,7 @@ func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 		Access:         map[string]string{},
 		InvitationByID: map[string]string{},
 		PendingTo:      map[string]string{},
-		InvitationOrgs: map[string]string{},
+		TokensByInvite: map[string]string{},
 		KeyByID:        map[string]string{},
 		KeyAccess:      map[string]string{},
 	}
@@ -421,8 +422,8 @@ func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 		t.Fatalf("View(%q): %v", id, err)
 	}
 	for _, i := range snapInvites {
-		orgID, err := s.InvitationOrganization(ctx, i)
-		snap.InvitationOrgs[i] = describe(orgID, err)
+		it, err := s.InvitationToken(ctx, i)
+		snap.TokensByInvite[i] = describe(it, err)
 	}
 	for _, k := range snapKeys {
 		a, err := s.KeyAccess(ctx, k)

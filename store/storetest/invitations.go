@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,8 +23,8 @@ func invitationTests() []test {
 		{"CreateOfASecondPendingToAnAddressFailsWithErrExists", testInvitationSecondPending},
 		{"UpdateGivingAnAddressASecondPendingFailsWithErrExists", testInvitationUpdateSecondPending},
 		{"UpdateMissingFailsWithErrNotFound", testInvitationMissing},
-		{"OrganizationIsFoundForCommittedInvitationsOnly", testInvitationOrganization},
-		{"OrganizationIsTheCommittedOneWhileAnUpdateRuns", testInvitationOrganizationDuringUpdate},
+		{"TokenIsFoundForCommittedInvitationsOnly", testInvitationToken},
+		{"TokenIsTheCommittedOneWhileAnUpdateRunsWithoutWaiting", testInvitationTokenDuringUpdate},
 		{"RollbackFreesTheIDsAndAddressesItTook", testInvitationRollbackFrees},
 		{"TokenHashIsCopiedInAndOut", testInvitationCopy},
 		{"TimesTruncatedToMicrosecondsInUTC", testInvitationTimes},
@@ -59,18 +60,50 @@ func readInvitations(t *testing.T, what string, ctx context.Context, r store.Rea
 	diff(t, what+": pending Invitations", pending, collect(t, "Invitations", r.Invitations(ctx, "", true)))
 }
 
-// wantOrganization checks InvitationOrganization(id): orgID, or
-// ErrNotFound when orgID is "".
+// wantOrganization checks InvitationToken(id) for an invitation made by
+// newInvitation: organization orgID with the token hash newInvitation
+// gives id, or ErrNotFound when orgID is "".
 func wantOrganization(t *testing.T, what string, s store.Store, id, orgID string) {
 	t.Helper()
-	got, err := s.InvitationOrganization(t.Context(), id)
 	if orgID == "" {
-		wantErr(t, what+": InvitationOrganization("+id+")", err, is(store.ErrNotFound), store.ErrClosed)
+		wantToken(t, what, s, id, nil)
 		return
 	}
-	if err != nil || got != orgID {
-		t.Errorf("%s: InvitationOrganization(%s) = %q, %v; want %q", what, id, got, err, orgID)
+	wantToken(t, what, s, id, tokenOf(orgID, newInvitation(id, "", invite.Pending)))
+}
+
+// wantToken checks InvitationToken(id): want, or ErrNotFound when want is
+// nil.
+func wantToken(t *testing.T, what string, s store.Store, id string, want *store.InvitationToken) {
+	t.Helper()
+	got, err := s.InvitationToken(t.Context(), id)
+	if want == nil {
+		wantErr(t, what+": InvitationToken("+id+")", err, is(store.ErrNotFound), store.ErrClosed)
+		return
 	}
+	if err != nil {
+		t.Errorf("%s: InvitationToken(%s): %v", what, id, err)
+		return
+	}
+	diff(t, what+": InvitationToken("+id+")", *want, got)
+}
+
+// tokenHash returns the SHA-256 of secret: 32 bytes, as invite.Token.Hash
+// makes them.
+func tokenHash(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// tokenOf is what InvitationToken answers for invitation inv of
+// organization orgID: its hash when that is 32 bytes long, and HashOK
+// false with a zero hash otherwise.
+func tokenOf(orgID string, inv invite.Invitation) *store.InvitationToken {
+	it := &store.InvitationToken{OrgID: orgID}
+	if len(inv.TokenHash) == len(it.Hash) {
+		it.Hash, it.HashOK = [len(it.Hash)]byte(inv.TokenHash), true
+	}
+	return it
 }
 
 func testInvitationCRUD(t *testing.T, s store.Store) {
@@ -105,7 +138,7 @@ func testInvitationCRUD(t *testing.T, s store.Store) {
 		wantErr(t, "PendingInvitation to an address whose invitation was revoked", err, is(store.ErrNotFound), store.ErrOrganizationNotFound)
 		return nil
 	})
-	wantOrganization(t, "after update", s, "i1", "acme")
+	wantToken(t, "after update", s, "i1", tokenOf("acme", changed))
 
 	// Another organization does not see them.
 	update(t, s, "other", func(ctx context.Context, tx store.Tx) error { return tx.CreateOrganization(ctx, newOrg("other")) })
@@ -424,7 +457,12 @@ func testInvitationMissing(t *testing.T, s store.Store) {
 	})
 }
 
-func testInvitationOrganization(t *testing.T, s store.Store) {
+// testInvitationToken checks that InvitationToken answers with an
+// invitation's organization and token hash as last committed: an
+// invitation no Update committed is not found, a hash is the one the last
+// committed Update wrote, and a deleted organization's invitations are
+// gone once the deletion commits. Its Hash is a copy.
+func testInvitationToken(t *testing.T, s store.Store) {
 	seed(t, s, "acme")
 	seed(t, s, "other")
 	wantOrganization(t, "committed", s, "acme-inv-1", "acme")
@@ -450,10 +488,42 @@ func testInvitationOrganization(t *testing.T, s store.Store) {
 	}
 	wantOrganization(t, "created with its organization by a failed Update", s, "inv-new", "")
 
+	// A resend rotates the token: the hash is the new one once, and only
+	// once, its Update commits.
+	rotated := seedInvitations("acme")[0]
+	rotated.TokenHash, rotated.Sends = tokenHash("a resent token"), 2
+	if err := s.Update(t.Context(), "acme", func(ctx context.Context, tx store.Tx) error {
+		must(t, tx.UpdateInvitation(ctx, rotated))
+		return boom
+	}); err != boom {
+		t.Fatalf("Update returned %v, want its function's error", err)
+	}
+	wantOrganization(t, "after a failed Update that changed its hash", s, "acme-inv-1", "acme")
 	changed := seedInvitations("acme")[0]
 	changed.Status = invite.Revoked
 	update(t, s, "acme", func(ctx context.Context, tx store.Tx) error { return tx.UpdateInvitation(ctx, changed) })
-	wantOrganization(t, "after an update", s, "acme-inv-1", "acme")
+	wantOrganization(t, "after an update that kept its hash", s, "acme-inv-1", "acme")
+	update(t, s, "acme", func(ctx context.Context, tx store.Tx) error { return tx.UpdateInvitation(ctx, rotated) })
+	wantToken(t, "after an update of its hash", s, "acme-inv-1", tokenOf("acme", rotated))
+	twice := rotated
+	twice.TokenHash = tokenHash("a token resent twice in one Update")
+	update(t, s, "acme", func(ctx context.Context, tx store.Tx) error {
+		must(t, tx.UpdateInvitation(ctx, changed))
+		return tx.UpdateInvitation(ctx, twice)
+	})
+	wantToken(t, "after two updates of its hash in one Update", s, "acme-inv-1", tokenOf("acme", twice))
+	wantOrganization(t, "another invitation after an update of one's hash", s, "acme-inv-3", "acme")
+
+	// A hash of another length than 32 bytes, or none, is no hash: it is
+	// neither truncated nor padded.
+	for _, h := range [][]byte{nil, tokenHash("short")[:31], append(tokenHash("long"), 0)} {
+		odd := twice
+		odd.TokenHash = h
+		update(t, s, "acme", func(ctx context.Context, tx store.Tx) error { return tx.UpdateInvitation(ctx, odd) })
+		wantToken(t, fmt.Sprintf("after an update to a hash of %d bytes", len(h)), s, "acme-inv-1", &store.InvitationToken{OrgID: "acme"})
+	}
+	update(t, s, "acme", func(ctx context.Context, tx store.Tx) error { return tx.UpdateInvitation(ctx, twice) })
+	wantToken(t, "after an update back to a hash of 32 bytes", s, "acme-inv-1", tokenOf("acme", twice))
 
 	if err := s.Update(t.Context(), "acme", func(ctx context.Context, tx store.Tx) error {
 		must(t, tx.DeleteOrganization(ctx))
@@ -461,7 +531,7 @@ func testInvitationOrganization(t *testing.T, s store.Store) {
 	}); err != boom {
 		t.Fatalf("Update returned %v, want its function's error", err)
 	}
-	wantOrganization(t, "after a failed DeleteOrganization", s, "acme-inv-1", "acme")
+	wantToken(t, "after a failed DeleteOrganization", s, "acme-inv-1", tokenOf("acme", twice))
 
 	update(t, s, "acme", func(ctx context.Context, tx store.Tx) error { return tx.DeleteOrganization(ctx) })
 	for _, id := range []string{"acme-inv-1", "acme-inv-2", "acme-inv-3"} {
@@ -500,29 +570,48 @@ func duringUpdate[V any](t *testing.T, s store.Store, orgID string, changes func
 	return got, answered
 }
 
-func testInvitationOrganizationDuringUpdate(t *testing.T, s store.Store) {
+// testInvitationTokenDuringUpdate checks that InvitationToken answers
+// while an Update of the invitation's organization runs, without waiting
+// for it (the service checks a token's secret with it before it takes the
+// organization's lock, so that a forged token waits for no one), and
+// answers from the committed state: not an invitation the Update creates,
+// the hash from before the Update rotates it, and a deleted
+// organization's invitations until the deletion commits.
+func testInvitationTokenDuringUpdate(t *testing.T, s store.Store) {
 	seed(t, s, "acme")
-	probe := func() string {
-		var out string
+	probe := func() map[string]string {
+		out := map[string]string{}
 		for _, id := range []string{"inv-new", "acme-inv-1"} {
-			got, err := s.InvitationOrganization(t.Context(), id)
-			out += fmt.Sprintf("%s: %s; ", id, describe(got, err))
+			got, err := s.InvitationToken(t.Context(), id)
+			out[id] = describe(got, err)
 		}
 		return out
 	}
+	found := func(inv invite.Invitation) string { return describe(*tokenOf("acme", inv), nil) }
+	seeded := seedInvitations("acme")[0]
+	fresh := newInvitation("inv-new", "gina@example.com", invite.Pending)
+	rotated := seeded
+	rotated.TokenHash, rotated.Sends = tokenHash("a resent token"), 2
 	got, ok := duringUpdate(t, s, "acme", func(ctx context.Context, tx store.Tx) {
-		must(t, tx.CreateInvitation(ctx, newInvitation("inv-new", "gina@example.com", invite.Pending)))
+		must(t, tx.CreateInvitation(ctx, fresh))
+		must(t, tx.UpdateInvitation(ctx, rotated))
 	}, probe)
 	if !ok {
-		t.Skip("InvitationOrganization waits for a running Update: what it sees during one cannot be checked")
+		t.Fatal("InvitationToken waited for a running Update of the invitation's organization")
 	}
-	diff(t, "InvitationOrganization during the Update that creates inv-new", "inv-new: not found; acme-inv-1: acme; ", got)
-	wantOrganization(t, "after the Update that creates it", s, "inv-new", "acme")
+	diff(t, "InvitationToken during the Update that creates inv-new and rotates the token of acme-inv-1",
+		map[string]string{"inv-new": "not found", "acme-inv-1": found(seeded)}, got)
+	wantToken(t, "after the Update that creates it", s, "inv-new", tokenOf("acme", fresh))
+	wantToken(t, "after the Update that rotates its token", s, "acme-inv-1", tokenOf("acme", rotated))
 
-	got, _ = duringUpdate(t, s, "acme", func(ctx context.Context, tx store.Tx) {
+	got, ok = duringUpdate(t, s, "acme", func(ctx context.Context, tx store.Tx) {
 		must(t, tx.DeleteOrganization(ctx))
 	}, probe)
-	diff(t, "InvitationOrganization during the Update that deletes the organization", "inv-new: acme; acme-inv-1: acme; ", got)
+	if !ok {
+		t.Fatal("InvitationToken waited for a running Update that deletes the invitation's organization")
+	}
+	diff(t, "InvitationToken during the Update that deletes the organization",
+		map[string]string{"inv-new": found(fresh), "acme-inv-1": found(rotated)}, got)
 	wantOrganization(t, "after the Update that deletes the organization", s, "inv-new", "")
 	wantOrganization(t, "after the Update that deletes the organization", s, "acme-inv-1", "")
 }

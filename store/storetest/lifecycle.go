@@ -38,7 +38,7 @@ func contextTests() []test {
 }
 
 // testDoneContext checks that Update, View, Access, Organizations,
-// InvitationOrganization, KeyAccess and TouchAPIKey fail with ctx's error,
+// InvitationToken, KeyAccess and TouchAPIKey fail with ctx's error,
 // without calling their function or changing anything.
 func testDoneContext(t *testing.T, s store.Store, ctx context.Context, want error) {
 	seed(t, s, "acme")
@@ -63,10 +63,10 @@ func testDoneContext(t *testing.T, s store.Store, ctx context.Context, want erro
 	_, err = s.Access(ctx, "missing", "alice")
 	wantErr(t, "Access to a missing organization", err, is(want))
 	wantErr(t, "Organizations", listingErr(t, "Organizations", s.Organizations(ctx, "")), is(want))
-	_, err = s.InvitationOrganization(ctx, "acme-inv-1")
-	wantErr(t, "InvitationOrganization", err, is(want), store.ErrNotFound)
-	_, err = s.InvitationOrganization(ctx, "unknown")
-	wantErr(t, "InvitationOrganization of an unknown ID", err, is(want), store.ErrNotFound)
+	_, err = s.InvitationToken(ctx, "acme-inv-1")
+	wantErr(t, "InvitationToken", err, is(want), store.ErrNotFound)
+	_, err = s.InvitationToken(ctx, "unknown")
+	wantErr(t, "InvitationToken of an unknown ID", err, is(want), store.ErrNotFound)
 	_, err = s.KeyAccess(ctx, "acme-key-1")
 	wantErr(t, "KeyAccess", err, is(want), store.ErrNotFound)
 	_, err = s.KeyAccess(ctx, "unknown")
@@ -195,10 +195,10 @@ func testClosed(t *testing.T, s store.Store) {
 	_, err = s.Access(ctx, "missing", "alice")
 	wantErr(t, "Access to a missing organization after Close", err, is(store.ErrClosed), store.ErrNotFound)
 	wantErr(t, "Organizations after Close", listingErr(t, "Organizations", s.Organizations(ctx, "")), is(store.ErrClosed))
-	_, err = s.InvitationOrganization(ctx, "acme-inv-1")
-	wantErr(t, "InvitationOrganization after Close", err, is(store.ErrClosed), store.ErrNotFound)
-	_, err = s.InvitationOrganization(ctx, "unknown")
-	wantErr(t, "InvitationOrganization of an unknown ID after Close", err, is(store.ErrClosed), store.ErrNotFound)
+	_, err = s.InvitationToken(ctx, "acme-inv-1")
+	wantErr(t, "InvitationToken after Close", err, is(store.ErrClosed), store.ErrNotFound)
+	_, err = s.InvitationToken(ctx, "unknown")
+	wantErr(t, "InvitationToken of an unknown ID after Close", err, is(store.ErrClosed), store.ErrNotFound)
 	_, err = s.KeyAccess(ctx, "acme-key-1")
 	wantErr(t, "KeyAccess after Close", err, is(store.ErrClosed), store.ErrNotFound)
 	_, err = s.KeyAccess(ctx, "unknown")
@@ -456,8 +456,9 @@ func testMixed(t *testing.T, s store.Store) {
 					t.Errorf("Access: %v", err)
 				}
 				invID := fmt.Sprint(id, "-inv-", i)
-				if got, err := s.InvitationOrganization(t.Context(), invID); err == nil && got != id || err != nil && !errors.Is(err, store.ErrNotFound) {
-					t.Errorf("InvitationOrganization(%s): %q, %v; want %s or ErrNotFound", invID, got, err, id)
+				want := *tokenOf(id, newInvitation(invID, "", invite.Accepted))
+				if got, err := s.InvitationToken(t.Context(), invID); err == nil && got != want || err != nil && !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("InvitationToken(%s): %+v, %v; want %+v or ErrNotFound", invID, got, err, want)
 				}
 				// The key and its owner come in one Update: never one
 				// without the other.
@@ -519,9 +520,10 @@ func testMixed(t *testing.T, s store.Store) {
 			return nil
 		})
 		for i := range perOrg {
-			got, err := s.InvitationOrganization(t.Context(), fmt.Sprint(id, "-inv-", i))
-			if err != nil || got != id {
-				t.Errorf("InvitationOrganization of invitation %d of %s: %q, %v", i, id, got, err)
+			invID := fmt.Sprint(id, "-inv-", i)
+			want := *tokenOf(id, newInvitation(invID, "", invite.Accepted))
+			if got, err := s.InvitationToken(t.Context(), invID); err != nil || got != want {
+				t.Errorf("InvitationToken of invitation %d of %s: %+v, %v; want %+v", i, id, got, err, want)
 			}
 			a, err := s.KeyAccess(t.Context(), fmt.Sprint(id, "-key-", i))
 			if err != nil || a.OrgID != id || !a.OwnerFound || a.OwnerID != fmt.Sprint("m", i) {

@@ -213,8 +213,8 @@ func testOrganizationMissing(t *testing.T, s store.Store) {
 		wantErr(t, "UpdateAPIKey", tx.UpdateAPIKey(ctx, seedKeys("present")[0]), notFound)
 		return nil
 	})
-	_, err = s.InvitationOrganization(ctx, "inv-new")
-	wantErr(t, "InvitationOrganization of the invitation refused", err, is(store.ErrNotFound))
+	_, err = s.InvitationToken(ctx, "inv-new")
+	wantErr(t, "InvitationToken of the invitation refused", err, is(store.ErrNotFound))
 	_, err = s.KeyAccess(ctx, "key-new")
 	wantErr(t, "KeyAccess of the API key refused", err, is(store.ErrNotFound))
 	_, err = s.Access(ctx, "missing", "alice")

@@ -175,8 +175,8 @@ func testOwnWritesVisible(t *testing.T, s store.Store) {
 		wantErr(t, "APIKey after DeleteOrganization", err, is(store.ErrOrganizationNotFound))
 		return nil
 	})
-	_, err := s.InvitationOrganization(t.Context(), "inv-1")
-	wantErr(t, "InvitationOrganization of an invitation created and deleted in one Update", err, is(store.ErrNotFound))
+	_, err := s.InvitationToken(t.Context(), "inv-1")
+	wantErr(t, "InvitationToken of an invitation created and deleted in one Update", err, is(store.ErrNotFound))
 	_, err = s.KeyAccess(t.Context(), "key-1")
 	wantErr(t, "KeyAccess of an API key created and deleted in one Update", err, is(store.ErrNotFound))
 	if got := collect(t, "Organizations", s.Organizations(t.Context(), "")); len(got) != 0 {
