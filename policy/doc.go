@@ -55,9 +55,10 @@
 //     makes the re-sender the sender. Superseding an invitation, pending or
 //     expired, needs the authority to revoke it.
 //   - A service principal rests on the edition offering service principals
-//     and on the rank rule: a downgrade to an edition without them is
-//     refused while any exist (naming how many), and renaming, deleting or
-//     keying one needs the principal within the actor's reach.
+//     and on the rank rule: it joins only where the edition offers them
+//     (however it joins), a downgrade to an edition without them is refused
+//     while any exist (naming how many), and renaming, deleting or keying
+//     one needs the principal within the actor's reach.
 //   - An API key rests on its owner: it can do only what its scope and its
 //     owner's current role allow (re-checked at every authentication, so a
 //     demotion narrows it at once and a removal ends it, and the owner's
