@@ -93,10 +93,10 @@ func eligibleAs(sc *edition.Scope, r string) string {
 	return sc.DefaultRole()
 }
 
-// eligible reports whether member m may hold scope role r on a resource of
-// kind sc, by its current organization role in edition ed.
-func eligible(sch *edition.Scheme, ed string, sc *edition.Scope, m org.Member, r string) bool {
-	return policy.Eligible(sch, ed, sc.Kind(), m.Role, eligibleAs(sc, r)).Allowed
+// eligibility decides whether member m may hold scope role r on a resource
+// of kind sc, by its current organization role in edition ed.
+func eligibility(sch *edition.Scheme, ed string, sc *edition.Scope, m org.Member, r string) policy.Decision {
+	return policy.Eligible(sch, ed, sc.Kind(), m.Role, eligibleAs(sc, r))
 }
 
 // reestablishScopes brings member m's explicit scope roles back within its
@@ -119,7 +119,7 @@ func (s *Service) reestablishScopes(ctx context.Context, tx store.Tx, st *state,
 		if err != nil {
 			return err
 		}
-		if eligible(st.sch, st.o.Edition, sc, m, sm.Role) {
+		if eligibility(st.sch, st.o.Edition, sc, m, sm.Role).Allowed {
 			continue
 		}
 		if err := keepScopeMinimum(ctx, tx, sc, sm.ScopeID, sm.Role); err != nil {
@@ -127,7 +127,7 @@ func (s *Service) reestablishScopes(ctx context.Context, tx store.Tx, st *state,
 		}
 		target := sm.Kind + "/" + sm.ScopeID
 		detail := fmt.Sprintf("principal %s; %s: no longer eligible for %q", m.PrincipalID, why, sm.Role)
-		if def := sc.DefaultRole(); def != sm.Role && eligible(st.sch, st.o.Edition, sc, m, def) {
+		if def := sc.DefaultRole(); def != sm.Role && eligibility(st.sch, st.o.Edition, sc, m, def).Allowed {
 			next := sm
 			next.Role = def
 			if err := tx.PutScopeMember(ctx, next); err != nil {
@@ -179,10 +179,16 @@ func (st *state) mayHoldServicePrincipal(p org.Principal) error {
 	if p.Kind != org.ServicePrincipal {
 		return nil
 	}
-	c := st.sch.KeyCapabilities().ServicePrincipals
-	e, ok := st.sch.Edition(st.o.Edition)
-	if ci, known := st.sch.Catalog().Index(c); ok && known && c != "" && e.OffersCapability(ci) {
+	if e, ok := st.sch.Edition(st.o.Edition); ok && offersServicePrincipals(st.sch, e) {
 		return nil
 	}
 	return fmt.Errorf("%w: %w: edition %q of scheme %q offers no service principals, and %q is one", ErrInvariant, ErrEditionGated, st.o.Edition, st.sch.ID(), p.ID)
+}
+
+// offersServicePrincipals reports whether edition e of scheme sch offers
+// the scheme's service principal capability (false when it has none).
+func offersServicePrincipals(sch *edition.Scheme, e *edition.Edition) bool {
+	c := sch.KeyCapabilities().ServicePrincipals
+	ci, ok := sch.Catalog().Index(c)
+	return c != "" && ok && e.OffersCapability(ci)
 }

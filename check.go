@@ -129,11 +129,11 @@ func scopeDecision(ctx context.Context, r store.Reader, sch *edition.Scheme, ed 
 	found := false
 	sm, err := r.ScopeMember(ctx, sc.Kind(), id, m.PrincipalID)
 	switch {
-	case err == nil && !eligible(sch, ed, sc, m, sm.Role):
-		found = true
-		explicit = policy.Eligible(sch, ed, sc.Kind(), m.Role, eligibleAs(sc, sm.Role))
 	case err == nil:
 		found = true
+		if explicit = eligibility(sch, ed, sc, m, sm.Role); !explicit.Allowed {
+			break // an ineligible role grants nothing
+		}
 		if _, builtin := sc.Matrix().RoleIndex(sm.Role); builtin {
 			explicit = policy.DecideScope(sch, sc.Kind(), sm.Role, c)
 		} else {

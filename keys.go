@@ -167,7 +167,10 @@ func (s *Service) DeleteServicePrincipal(ctx context.Context, actor, orgID, id s
 		if err != nil {
 			return err
 		}
-		return s.removeMember(ctx, tx, st, m, AuditServicePrincipalDelete)
+		// A service principal's deletion needs only the service principal
+		// capability, not the authority over members that a takeover of
+		// its resource roles rests on: those are handed on first.
+		return s.removeMember(ctx, tx, st, m, AuditServicePrincipalDelete, false)
 	})
 }
 

@@ -173,7 +173,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor, orgID, principalID st
 		if err := d.Err(); err != nil {
 			return fmt.Errorf("remove %q from %q: %w", principalID, orgID, err)
 		}
-		return s.removeMember(ctx, tx, st, target, AuditMemberRemove)
+		return s.removeMember(ctx, tx, st, target, AuditMemberRemove, true)
 	})
 }
 
@@ -186,20 +186,21 @@ func (s *Service) Leave(ctx context.Context, principalID, orgID string) error {
 		if err := policy.CanLeave(st.sch, st.o.Edition, st.actor.Role).Err(); err != nil {
 			return fmt.Errorf("%q leave %q: %w", principalID, orgID, err)
 		}
-		return s.removeMember(ctx, tx, st, st.actor, AuditMemberLeave)
+		return s.removeMember(ctx, tx, st, st.actor, AuditMemberLeave, false)
 	})
 }
 
 // removeMember takes member m out of the organization by st's actor (m
 // itself when it leaves): its scope memberships, with the actor taking over
-// the roles a resource must keep unless m leaves of its own accord; its
+// the roles a resource must keep when takeover is set (a removal by who
+// manages members; otherwise such a role must be handed on first); its
 // keys; the invitations it sent; then the membership, audited as action.
-func (s *Service) removeMember(ctx context.Context, tx store.Tx, st *state, m org.Member, action string) error {
+func (s *Service) removeMember(ctx context.Context, tx store.Tx, st *state, m org.Member, action string, takeover bool) error {
 	if err := s.checkChange(ctx, tx, st, policy.Change{Seats: -1, Lose: m.Role}); err != nil {
 		return fmt.Errorf("remove %q from %q: %w", m.PrincipalID, st.o.ID, err)
 	}
 	actor := st.actor.PrincipalID
-	if err := s.dropScopeMemberships(ctx, tx, st, m, actor != m.PrincipalID); err != nil {
+	if err := s.dropScopeMemberships(ctx, tx, st, m, takeover); err != nil {
 		return fmt.Errorf("remove %q from %q: %w", m.PrincipalID, st.o.ID, err)
 	}
 	if err := s.revokeKeysOf(ctx, tx, actor, m.PrincipalID); err != nil {

@@ -204,11 +204,8 @@ func (s *Service) ChangeEdition(ctx context.Context, actor, orgID, ed string) er
 // an edition the organization no longer has. The error says how many.
 func (s *Service) keepServicePrincipals(ctx context.Context, r store.Reader, sch *edition.Scheme, e *edition.Edition) error {
 	c := sch.KeyCapabilities().ServicePrincipals
-	if c == "" {
-		return nil
-	}
-	if ci, ok := sch.Catalog().Index(c); ok && e.OffersCapability(ci) {
-		return nil
+	if c == "" || offersServicePrincipals(sch, e) {
+		return nil // none can exist, or they may stay
 	}
 	n := 0
 	for m, err := range r.Members(ctx, "") {

@@ -60,7 +60,7 @@ func held(ctx context.Context, r store.Reader, sch *edition.Scheme, ed string, s
 	found := false
 	sm, err := r.ScopeMember(ctx, sc.Kind(), id, m.PrincipalID)
 	switch {
-	case err == nil && !eligible(sch, ed, sc, m, sm.Role):
+	case err == nil && !eligibility(sch, ed, sc, m, sm.Role).Allowed:
 	case err == nil:
 		if caps, err = roleCaps(ctx, r, sc, id, sm.Role); err != nil {
 			return role.Set{}, false, err
@@ -406,7 +406,7 @@ func (s *Service) dropScopeMemberships(ctx context.Context, tx store.Tx, st *sta
 		}
 		target := sm.Kind + "/" + sm.ScopeID
 		if err := keepScopeMinimum(ctx, tx, sc, sm.ScopeID, sm.Role); err != nil {
-			if !takeover || actor == m.PrincipalID {
+			if !takeover {
 				return fmt.Errorf("%w (hand the role to someone else first)", err)
 			}
 			if err := s.takeOver(ctx, tx, st, sc, sm); err != nil {

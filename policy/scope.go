@@ -10,16 +10,10 @@ import (
 // capability c there. The decision names the rule as Decide's does;
 // Decision.Scope returns the kind.
 func DecideScope(s *edition.Scheme, kind, r string, c role.Capability) Decision {
-	if s == nil {
-		return Decision{Reason: ReasonUnknownScheme}
-	}
-	d := newDecision(s, kindScope, 0)
-	si, ok := s.ScopeIndex(kind)
+	d, si, ok := scopeStart(s, kind)
 	if !ok {
-		d.unknown(ReasonUnknownScope, kind)
 		return d
 	}
-	d.set(posScope, si)
 	m := s.ScopeAt(si).Matrix()
 	ri, ok := m.RoleIndex(r)
 	if !ok {
@@ -45,16 +39,10 @@ func DecideScope(s *edition.Scheme, kind, r string, c role.Capability) Decision 
 // the scheme but holds the set of capabilities held (positions in the
 // scope's catalog). Decision.Role returns "".
 func DecideScopeSet(s *edition.Scheme, kind string, held role.Set, c role.Capability) Decision {
-	if s == nil {
-		return Decision{Reason: ReasonUnknownScheme}
-	}
-	d := newDecision(s, kindScope, 0)
-	si, ok := s.ScopeIndex(kind)
+	d, si, ok := scopeStart(s, kind)
 	if !ok {
-		d.unknown(ReasonUnknownScope, kind)
 		return d
 	}
-	d.set(posScope, si)
 	ci, ok := s.ScopeAt(si).Matrix().Catalog().Index(c)
 	if !ok {
 		d.unknown(ReasonUnknownCapability, string(c))
@@ -77,16 +65,10 @@ func DecideScopeSet(s *edition.Scheme, kind string, held role.Set, c role.Capabi
 // unknown kind is denied as DecideScope denies them. NotScopeMember does
 // not allocate for a known kind.
 func NotScopeMember(s *edition.Scheme, kind string) Decision {
-	if s == nil {
-		return Decision{Reason: ReasonUnknownScheme}
-	}
-	d := newDecision(s, kindScope, 0)
-	si, ok := s.ScopeIndex(kind)
+	d, _, ok := scopeStart(s, kind)
 	if !ok {
-		d.unknown(ReasonUnknownScope, kind)
 		return d
 	}
-	d.set(posScope, si)
 	d.Reason = ReasonNotScopeMember
 	return d
 }
@@ -149,4 +131,19 @@ func Eligible(s *edition.Scheme, ed, kind, orgRole, scopeRole string) Decision {
 		d.Allowed, d.Reason = true, ReasonEligible
 	}
 	return d
+}
+
+// scopeStart starts a scope decision about kind, looked up in s. When s is
+// nil or the kind unknown, ok is false and the decision says which.
+func scopeStart(s *edition.Scheme, kind string) (d Decision, si int, ok bool) {
+	if s == nil {
+		return Decision{Reason: ReasonUnknownScheme}, 0, false
+	}
+	d = newDecision(s, kindScope, 0)
+	if si, ok = s.ScopeIndex(kind); !ok {
+		d.unknown(ReasonUnknownScope, kind)
+		return d, 0, false
+	}
+	d.set(posScope, si)
+	return d, si, true
 }
