@@ -421,16 +421,18 @@ func TestRegressionSupersedingAnExpiredInvitation(t *testing.T) {
 // detail.
 func TestRegressionAuditQuotesNames(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	id := f.newOrg(t, "aiengine", "")
-	p, err := f.svc.CreateScope(ctx, "creator", id, "project", `Q3 "final", really`)
-	require.NoError(t, err)
-	events := auditTail(t, f, "creator", id, 0)
-	last := events[len(events)-1]
-	assert.Equal(t, orgauthz.AuditScopeCreate, last.Action)
-	assert.Equal(t, "project/"+p.ID, last.Target)
-	assert.Equal(t, `name "Q3 \"final\", really"`, last.Detail)
-	assert.False(t, strings.ContainsAny(last.Detail, "\n\r"))
+	forEachStore(t, func(t *testing.T, env storeEnv) {
+		f := env.newFixture(t)
+		id := f.newOrg(t, "aiengine", "")
+		p, err := f.svc.CreateScope(ctx, "creator", id, "project", `Q3 "final", really`)
+		require.NoError(t, err)
+		events := auditTail(t, f, "creator", id, 0)
+		last := events[len(events)-1]
+		assert.Equal(t, orgauthz.AuditScopeCreate, last.Action)
+		assert.Equal(t, "project/"+p.ID, last.Target)
+		assert.Equal(t, `name "Q3 \"final\", really"`, last.Detail)
+		assert.False(t, strings.ContainsAny(last.Detail, "\n\r"))
+	})
 }
 
 // 9. UiPath: the owner "cannot be deleted", so only the owner archives or
@@ -491,15 +493,17 @@ func TestRegressionNamesRefuseFormatCharacters(t *testing.T) {
 // resource says so, rather than "not a member of the organization".
 func TestRegressionScopeNonMemberHasItsOwnReason(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	id := f.newOrg(t, "aiengine", "", "vic", "viewer")
-	p, err := f.svc.CreateScope(ctx, "creator", id, "project", "P")
-	require.NoError(t, err)
-	d := f.svc.CheckScope(ctx, id, "vic", "project", p.ID, "project:view")
-	assert.Equal(t, policy.ReasonNotScopeMember, d.Reason)
-	assert.Contains(t, d.String(), "project")
-	assert.NotContains(t, d.String(), "not a member of the organization")
-	require.ErrorIs(t, d.Err(), orgauthz.ErrNotMember)
-	d = f.svc.CheckScope(ctx, id, "stranger", "project", p.ID, "project:view")
-	assert.Equal(t, policy.ReasonNotMember, d.Reason, "a stranger is no member of the organization")
+	forEachStore(t, func(t *testing.T, env storeEnv) {
+		f := env.newFixture(t)
+		id := f.newOrg(t, "aiengine", "", "vic", "viewer")
+		p, err := f.svc.CreateScope(ctx, "creator", id, "project", "P")
+		require.NoError(t, err)
+		d := f.svc.CheckScope(ctx, id, "vic", "project", p.ID, "project:view")
+		assert.Equal(t, policy.ReasonNotScopeMember, d.Reason)
+		assert.Contains(t, d.String(), "project")
+		assert.NotContains(t, d.String(), "not a member of the organization")
+		require.ErrorIs(t, d.Err(), orgauthz.ErrNotMember)
+		d = f.svc.CheckScope(ctx, id, "stranger", "project", p.ID, "project:view")
+		assert.Equal(t, policy.ReasonNotMember, d.Reason, "a stranger is no member of the organization")
+	})
 }
