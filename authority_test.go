@@ -23,7 +23,7 @@ import (
 // sequence number after, each with its target and detail.
 func auditTail(t *testing.T, f *fixture, actor, orgID string, after int64) []org.AuditEvent {
 	t.Helper()
-	events, err := f.svc.Audit(ctx, actor, orgID, orgauthz.AuditQuery{AfterSeq: after})
+	events, err := f.svc.Audit(ctx, orgID, actor, orgauthz.AuditQuery{AfterSeq: after})
 	require.NoError(t, err)
 	return events
 }
@@ -51,20 +51,20 @@ func TestRegressionOffboardTheLastProjectOwner(t *testing.T) {
 		for _, demoteFirst := range []bool{false, true} {
 			f := env.newFixture(t)
 			id := f.newOrg(t, "aiengine", "", "ed", "editor", "vic", "viewer")
-			p, err := f.svc.CreateScope(ctx, "ed", id, "project", "Churn")
+			p, err := f.svc.CreateScope(ctx, id, "ed", "project", "Churn")
 			require.NoError(t, err)
-			_, err = f.svc.AddScopeMember(ctx, "ed", id, "project", p.ID, user("vic"), "editor")
+			_, err = f.svc.AddScopeMember(ctx, id, "ed", "project", p.ID, user("vic"), "editor")
 			require.NoError(t, err)
 			// Leaving is still refused: one hands the project on first.
-			err = f.svc.Leave(ctx, "ed", id)
+			err = f.svc.Leave(ctx, id, "ed")
 			require.ErrorIs(t, err, orgauthz.ErrMinHolders)
 			if demoteFirst {
-				_, err = f.svc.ChangeRole(ctx, "creator", id, "ed", "viewer")
+				_, err = f.svc.ChangeRole(ctx, id, "creator", "ed", "viewer")
 				require.NoError(t, err)
 				assert.True(t, f.svc.CheckScope(ctx, id, "ed", "project", p.ID, "project:delete").Allowed, "viewers may own projects")
 			}
 			seq := lastSeq(t, f, "creator", id)
-			require.NoError(t, f.svc.RemoveMember(ctx, "creator", id, "ed"))
+			require.NoError(t, f.svc.RemoveMember(ctx, id, "creator", "ed"))
 
 			assert.False(t, f.svc.Check(ctx, id, "ed", "projects:be_member").Allowed)
 			assert.False(t, f.svc.CheckScope(ctx, id, "ed", "project", p.ID, "project:view").Allowed)
@@ -79,7 +79,7 @@ func TestRegressionOffboardTheLastProjectOwner(t *testing.T) {
 			assert.Contains(t, events[0].Detail, "took over from ed")
 			assert.Equal(t, "owner", events[1].RoleBefore)
 			// The new owner manages the project: it can delete it.
-			require.NoError(t, f.svc.DeleteScope(ctx, "creator", id, "project", p.ID))
+			require.NoError(t, f.svc.DeleteScope(ctx, id, "creator", "project", p.ID))
 		}
 	})
 }
@@ -91,14 +91,14 @@ func TestRegressionOwnerRemovesAnExternalUser(t *testing.T) {
 	forEachStore(t, func(t *testing.T, env storeEnv) {
 		f := env.newFixture(t)
 		id := f.newOrg(t, "aiengine", "", "ed", "editor", "vic", "viewer")
-		p1, err := f.svc.CreateScope(ctx, "ed", id, "project", "One")
+		p1, err := f.svc.CreateScope(ctx, id, "ed", "project", "One")
 		require.NoError(t, err)
-		p2, err := f.svc.CreateScope(ctx, "ed", id, "project", "Two")
+		p2, err := f.svc.CreateScope(ctx, id, "ed", "project", "Two")
 		require.NoError(t, err)
 		seq := lastSeq(t, f, "creator", id)
-		_, err = f.svc.AddScopeMember(ctx, "ed", id, "project", p1.ID, user("xena"), "editor")
+		_, err = f.svc.AddScopeMember(ctx, id, "ed", "project", p1.ID, user("xena"), "editor")
 		require.NoError(t, err)
-		_, err = f.svc.AddScopeMember(ctx, "ed", id, "project", p2.ID, user("xena"), "viewer")
+		_, err = f.svc.AddScopeMember(ctx, id, "ed", "project", p2.ID, user("xena"), "viewer")
 		require.NoError(t, err)
 		joined := auditTail(t, f, "creator", id, seq)
 		assert.Equal(t, []string{orgauthz.AuditMemberAdd, orgauthz.AuditScopeMemberAdd, orgauthz.AuditScopeMemberAdd}, actions(joined), "an external joins the organization through a project, audited")
@@ -106,11 +106,11 @@ func TestRegressionOwnerRemovesAnExternalUser(t *testing.T) {
 		assert.Equal(t, "external", joined[0].RoleAfter)
 
 		// Rank, scope roles or external standing: none stops the owner.
-		err = f.svc.RemoveMember(ctx, "vic", id, "xena")
+		err = f.svc.RemoveMember(ctx, id, "vic", "xena")
 		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "a viewer manages no members")
 		seq = lastSeq(t, f, "creator", id)
-		require.NoError(t, f.svc.RemoveMember(ctx, "creator", id, "xena"))
-		_, err = f.svc.Member(ctx, "creator", id, "xena")
+		require.NoError(t, f.svc.RemoveMember(ctx, id, "creator", "xena"))
+		_, err = f.svc.Member(ctx, id, "creator", "xena")
 		require.ErrorIs(t, err, orgauthz.ErrNotMember)
 		assert.False(t, f.svc.CheckScope(ctx, id, "xena", "project", p1.ID, "project:view").Allowed)
 		events := auditTail(t, f, "creator", id, seq)
@@ -119,10 +119,10 @@ func TestRegressionOwnerRemovesAnExternalUser(t *testing.T) {
 
 		// An external who leaves its last project leaves the organization,
 		// audited as such.
-		_, err = f.svc.AddScopeMember(ctx, "ed", id, "project", p1.ID, user("yuri"), "viewer")
+		_, err = f.svc.AddScopeMember(ctx, id, "ed", "project", p1.ID, user("yuri"), "viewer")
 		require.NoError(t, err)
 		seq = lastSeq(t, f, "creator", id)
-		require.NoError(t, f.svc.RemoveScopeMember(ctx, "ed", id, "project", p1.ID, "yuri"))
+		require.NoError(t, f.svc.RemoveScopeMember(ctx, id, "ed", "project", p1.ID, "yuri"))
 		events = auditTail(t, f, "creator", id, seq)
 		assert.Equal(t, []string{orgauthz.AuditScopeMemberRemove, orgauthz.AuditMemberRemove}, actions(events))
 		assert.Equal(t, "yuri", events[1].Target)
@@ -138,35 +138,35 @@ func TestRegressionInvitationsDieWithTheirInvitersAuthority(t *testing.T) {
 			change                                    func(f *fixture, orgID string) error
 		}{
 			{"wherobots", "professional", "al", "admin", "admin", func(f *fixture, id string) error {
-				_, err := f.svc.ChangeRole(ctx, "creator", id, "al", "user")
+				_, err := f.svc.ChangeRole(ctx, id, "creator", "al", "user")
 				return err
 			}},
 			{"wherobots", "professional", "al", "admin", "admin", func(f *fixture, id string) error {
-				return f.svc.RemoveMember(ctx, "creator", id, "al")
+				return f.svc.RemoveMember(ctx, id, "creator", "al")
 			}},
 			{"wherobots", "professional", "al", "admin", "user", func(f *fixture, id string) error {
-				return f.svc.Leave(ctx, "al", id)
+				return f.svc.Leave(ctx, id, "al")
 			}},
 			{"soterai", "enterprise", "olga", "owner", "owner", func(f *fixture, id string) error {
-				_, err := f.svc.ChangeRole(ctx, "creator", id, "olga", "manager")
+				_, err := f.svc.ChangeRole(ctx, id, "creator", "olga", "manager")
 				return err
 			}},
 			{"soterai", "enterprise", "olga", "owner", "owner", func(f *fixture, id string) error {
-				return f.svc.RemoveMember(ctx, "creator", id, "olga")
+				return f.svc.RemoveMember(ctx, id, "creator", "olga")
 			}},
 		}
 		for i, c := range cases {
 			f := env.newFixture(t)
 			id := f.newOrg(t, c.scheme, c.ed, c.inviter, c.inviterRole)
 			addr := fmt.Sprintf("mallory%d@example.com", i)
-			inv, tok, err := f.svc.Invite(ctx, c.inviter, id, addr, c.invRole)
+			inv, tok, err := f.svc.Invite(ctx, id, c.inviter, addr, c.invRole)
 			require.NoError(t, err)
 			require.NoError(t, c.change(f, id), "case %d", i)
 
 			_, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("mallory"), addr)
 			require.ErrorIs(t, err, orgauthz.ErrInvitationRevoked, "case %d", i)
 			assert.Equal(t, "", f.role(t, id, "mallory"))
-			page, err := f.svc.Invitations(ctx, "creator", id, orgauthz.Page{}, false)
+			page, err := f.svc.Invitations(ctx, id, "creator", orgauthz.Page{}, false)
 			require.NoError(t, err)
 			require.Len(t, page.Invitations, 1)
 			assert.Equal(t, invite.Revoked, page.Invitations[0].Status, "revoked at the change, freeing its seat")
@@ -181,13 +181,13 @@ func TestRegressionInvitationsDieWithTheirInvitersAuthority(t *testing.T) {
 		// one another admin re-sent holds on the resender's authority.
 		f := env.newFixture(t)
 		id := f.newOrg(t, "soterai", "enterprise", "olga", "owner")
-		_, keep, err := f.svc.Invite(ctx, "olga", id, "keep@example.com", "manager")
+		_, keep, err := f.svc.Invite(ctx, id, "olga", "keep@example.com", "manager")
 		require.NoError(t, err)
-		inv, _, err := f.svc.Invite(ctx, "olga", id, "resent@example.com", "owner")
+		inv, _, err := f.svc.Invite(ctx, id, "olga", "resent@example.com", "owner")
 		require.NoError(t, err)
-		_, resent, err := f.svc.ResendInvitation(ctx, "creator", id, inv.ID)
+		_, resent, err := f.svc.ResendInvitation(ctx, id, "creator", inv.ID)
 		require.NoError(t, err)
-		_, err = f.svc.ChangeRole(ctx, "creator", id, "olga", "manager")
+		_, err = f.svc.ChangeRole(ctx, id, "creator", "olga", "manager")
 		require.NoError(t, err)
 		m, err := f.svc.AcceptInvitation(ctx, keep.Reveal(), user("kim"), "keep@example.com")
 		require.NoError(t, err, "a manager may still invite managers")
@@ -205,19 +205,19 @@ func TestRegressionScopeRolesFollowEligibility(t *testing.T) {
 	forEachStore(t, func(t *testing.T, env storeEnv) {
 		f := env.newFixture(t)
 		id := f.newOrg(t, "soterai", "enterprise", "mia", "manager")
-		w, err := f.svc.CreateScope(ctx, "mia", id, "workspace", "Safety")
+		w, err := f.svc.CreateScope(ctx, id, "mia", "workspace", "Safety")
 		require.NoError(t, err)
 		require.True(t, f.svc.CheckScope(ctx, id, "mia", "workspace", w.ID, "workspace/members:manage").Allowed)
 		seq := lastSeq(t, f, "creator", id)
-		_, err = f.svc.ChangeRole(ctx, "creator", id, "mia", "member")
+		_, err = f.svc.ChangeRole(ctx, id, "creator", "mia", "member")
 		require.NoError(t, err)
 
 		assert.False(t, f.svc.CheckScope(ctx, id, "mia", "workspace", w.ID, "workspace/members:manage").Allowed)
 		assert.False(t, f.svc.CheckScope(ctx, id, "mia", "workspace", w.ID, "workspace:configure").Allowed)
 		assert.True(t, f.svc.CheckScope(ctx, id, "mia", "workspace", w.ID, "workspace:use").Allowed, "a member may be a workspace member")
-		_, err = f.svc.AddScopeMember(ctx, "mia", id, "workspace", w.ID, user("creator"), "member")
+		_, err = f.svc.AddScopeMember(ctx, id, "mia", "workspace", w.ID, user("creator"), "member")
 		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
-		page, err := f.svc.ScopeMembers(ctx, "creator", id, "workspace", w.ID, orgauthz.Page{})
+		page, err := f.svc.ScopeMembers(ctx, id, "creator", "workspace", w.ID, orgauthz.Page{})
 		require.NoError(t, err)
 		require.Len(t, page.Members, 1)
 		assert.Equal(t, "member", page.Members[0].Role)
@@ -274,37 +274,37 @@ func TestRegressionServicePrincipalKeysStayWithinTheirCreator(t *testing.T) {
 		require.NoError(t, err)
 		_, err = svc.Provision(ctx, o.ID, user("oscar"), "ops")
 		require.NoError(t, err)
-		sp, err := svc.CreateServicePrincipal(ctx, "creator", o.ID, "deploy", "admin")
+		sp, err := svc.CreateServicePrincipal(ctx, o.ID, "creator", "deploy", "admin")
 		require.NoError(t, err)
 
-		_, _, err = svc.CreateAPIKey(ctx, "oscar", o.ID, orgauthz.NewKey{Name: "k", Owner: sp.PrincipalID})
+		_, _, err = svc.CreateAPIKey(ctx, o.ID, "oscar", orgauthz.NewKey{Name: "k", Owner: sp.PrincipalID})
 		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "an unscoped key of an admin principal")
-		_, _, err = svc.CreateAPIKey(ctx, "oscar", o.ID, orgauthz.NewKey{Name: "k", Owner: sp.PrincipalID, Scope: []role.Capability{"cloud:use"}})
+		_, _, err = svc.CreateAPIKey(ctx, o.ID, "oscar", orgauthz.NewKey{Name: "k", Owner: sp.PrincipalID, Scope: []role.Capability{"cloud:use"}})
 		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "the principal is beyond ops' reach")
-		_, err = svc.RenameServicePrincipal(ctx, "oscar", o.ID, sp.PrincipalID, "mine")
+		_, err = svc.RenameServicePrincipal(ctx, o.ID, "oscar", sp.PrincipalID, "mine")
 		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
-		err = svc.DeleteServicePrincipal(ctx, "oscar", o.ID, sp.PrincipalID)
+		err = svc.DeleteServicePrincipal(ctx, o.ID, "oscar", sp.PrincipalID)
 		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 
 		// Within its reach, ops does what the scheme gives it, and a key of
 		// its own principal does no more than ops.
-		low, err := svc.CreateServicePrincipal(ctx, "oscar", o.ID, "builds", "ops")
+		low, err := svc.CreateServicePrincipal(ctx, o.ID, "oscar", "builds", "ops")
 		require.NoError(t, err)
-		_, secret, err := svc.CreateAPIKey(ctx, "oscar", o.ID, orgauthz.NewKey{Name: "k", Owner: low.PrincipalID})
+		_, secret, err := svc.CreateAPIKey(ctx, o.ID, "oscar", orgauthz.NewKey{Name: "k", Owner: low.PrincipalID})
 		require.NoError(t, err)
 		a, err := svc.Authenticate(ctx, secret.Reveal())
 		require.NoError(t, err)
 		assert.True(t, a.Can("cloud:use"))
 		assert.False(t, a.Can("billing:manage"))
 		// The admin's unscoped key of the admin principal does hold billing.
-		_, secret, err = svc.CreateAPIKey(ctx, "creator", o.ID, orgauthz.NewKey{Name: "k", Owner: sp.PrincipalID})
+		_, secret, err = svc.CreateAPIKey(ctx, o.ID, "creator", orgauthz.NewKey{Name: "k", Owner: sp.PrincipalID})
 		require.NoError(t, err)
 		a, err = svc.Authenticate(ctx, secret.Reveal())
 		require.NoError(t, err)
 		assert.True(t, a.Can("billing:manage"))
-		_, err = svc.RenameServicePrincipal(ctx, "oscar", o.ID, low.PrincipalID, "builds2")
+		_, err = svc.RenameServicePrincipal(ctx, o.ID, "oscar", low.PrincipalID, "builds2")
 		require.NoError(t, err)
-		require.NoError(t, svc.DeleteServicePrincipal(ctx, "oscar", o.ID, low.PrincipalID))
+		require.NoError(t, svc.DeleteServicePrincipal(ctx, o.ID, "oscar", low.PrincipalID))
 	})
 }
 
@@ -315,30 +315,30 @@ func TestRegressionWideningACustomRoleNeedsTheAuthorityToGrant(t *testing.T) {
 	forEachStore(t, func(t *testing.T, env storeEnv) {
 		f := env.newFixture(t)
 		id := f.newOrg(t, "uipath", "", "sam", "user", "ursula", "user")
-		svc, err := f.svc.CreateScope(ctx, "creator", id, "service", "Orchestrator")
+		svc, err := f.svc.CreateScope(ctx, id, "creator", "service", "Orchestrator")
 		require.NoError(t, err)
-		_, err = f.svc.AddScopeMember(ctx, "creator", id, "service", svc.ID, user("sam"), "administrator")
+		_, err = f.svc.AddScopeMember(ctx, id, "creator", "service", svc.ID, user("sam"), "administrator")
 		require.NoError(t, err)
-		_, err = f.svc.DefineScopeRole(ctx, "creator", id, "service", svc.ID, orgauthz.ScopeRoleDef{ID: "ops", Capabilities: []role.Capability{"service:access", "service/jobs:manage"}})
+		_, err = f.svc.DefineScopeRole(ctx, id, "creator", "service", svc.ID, orgauthz.ScopeRoleDef{ID: "ops", Capabilities: []role.Capability{"service:access", "service/jobs:manage"}})
 		require.NoError(t, err)
-		_, err = f.svc.AddScopeMember(ctx, "creator", id, "service", svc.ID, user("ursula"), "ops")
+		_, err = f.svc.AddScopeMember(ctx, id, "creator", "service", svc.ID, user("ursula"), "ops")
 		require.NoError(t, err)
 
 		all := []role.Capability{"service:access", "service/roles:manage", "service/machines:manage", "service/robots:manage",
 			"service/processes:manage", "service/jobs:manage", "service/packages:manage", "service/queues:manage",
 			"service/environments:manage", "service/schedules:manage"}
-		_, err = f.svc.DefineScopeRole(ctx, "sam", id, "service", svc.ID, orgauthz.ScopeRoleDef{ID: "ops", Capabilities: all})
+		_, err = f.svc.DefineScopeRole(ctx, id, "sam", "service", svc.ID, orgauthz.ScopeRoleDef{ID: "ops", Capabilities: all})
 		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 		assert.Contains(t, err.Error(), "held by 1 principal")
 		assert.False(t, f.svc.CheckScope(ctx, id, "ursula", "service", svc.ID, "service/roles:manage").Allowed)
 
-		_, err = f.svc.DefineScopeRole(ctx, "sam", id, "service", svc.ID, orgauthz.ScopeRoleDef{ID: "ops", Capabilities: []role.Capability{"service:access"}})
+		_, err = f.svc.DefineScopeRole(ctx, id, "sam", "service", svc.ID, orgauthz.ScopeRoleDef{ID: "ops", Capabilities: []role.Capability{"service:access"}})
 		require.NoError(t, err, "narrowing needs only the right to define")
 		assert.False(t, f.svc.CheckScope(ctx, id, "ursula", "service", svc.ID, "service/jobs:manage").Allowed)
-		_, err = f.svc.DefineScopeRole(ctx, "sam", id, "service", svc.ID, orgauthz.ScopeRoleDef{ID: "fresh", Capabilities: all})
+		_, err = f.svc.DefineScopeRole(ctx, id, "sam", "service", svc.ID, orgauthz.ScopeRoleDef{ID: "fresh", Capabilities: all})
 		require.NoError(t, err, "a role nobody holds grants nothing yet")
 		// Whoever may grant access may widen.
-		_, err = f.svc.DefineScopeRole(ctx, "creator", id, "service", svc.ID, orgauthz.ScopeRoleDef{ID: "ops", Capabilities: all})
+		_, err = f.svc.DefineScopeRole(ctx, id, "creator", "service", svc.ID, orgauthz.ScopeRoleDef{ID: "ops", Capabilities: all})
 		require.NoError(t, err)
 		assert.True(t, f.svc.CheckScope(ctx, id, "ursula", "service", svc.ID, "service/roles:manage").Allowed)
 	})
@@ -350,20 +350,20 @@ func TestRegressionClearingTheSeatOverride(t *testing.T) {
 	forEachStore(t, func(t *testing.T, env storeEnv) {
 		f := env.newFixture(t)
 		id := f.newOrg(t, "wherobots", "professional")
-		require.NoError(t, f.svc.SetSeatOverride(ctx, "creator", id, 15))
+		require.NoError(t, f.svc.SetSeatOverride(ctx, id, "creator", 15))
 		for i := range 13 {
 			_, err := f.svc.Provision(ctx, id, user(fmt.Sprintf("u%02d", i)), "user")
 			require.NoError(t, err)
 		}
-		_, _, err := f.svc.Invite(ctx, "creator", id, "late@example.com", "")
+		_, _, err := f.svc.Invite(ctx, id, "creator", "late@example.com", "")
 		require.NoError(t, err) // 15 seats in use: 14 members, 1 pending
-		err = f.svc.SetSeatOverride(ctx, "creator", id, 12)
+		err = f.svc.SetSeatOverride(ctx, id, "creator", 12)
 		require.ErrorIs(t, err, orgauthz.ErrSeatLimit)
-		err = f.svc.SetSeatOverride(ctx, "creator", id, 0)
+		err = f.svc.SetSeatOverride(ctx, id, "creator", 0)
 		require.ErrorIs(t, err, orgauthz.ErrSeatLimit, "back to the default of 10, below 15 in use")
 		assert.Contains(t, err.Error(), "default of 10 seats")
 		assert.Contains(t, err.Error(), "15 are in use")
-		o, err := f.svc.Organization(ctx, "creator", id)
+		o, err := f.svc.Organization(ctx, id, "creator")
 		require.NoError(t, err)
 		assert.Equal(t, 15, o.SeatOverride, "nothing changed")
 	})
@@ -376,19 +376,19 @@ func TestRegressionDowngradeWithServicePrincipals(t *testing.T) {
 	forEachStore(t, func(t *testing.T, env storeEnv) {
 		f := env.newFixture(t)
 		id := f.newOrg(t, "wherobots", "professional")
-		sp, err := f.svc.CreateServicePrincipal(ctx, "creator", id, "deploy", "admin")
+		sp, err := f.svc.CreateServicePrincipal(ctx, id, "creator", "deploy", "admin")
 		require.NoError(t, err)
-		_, secret, err := f.svc.CreateAPIKey(ctx, "creator", id, orgauthz.NewKey{Name: "k", Owner: sp.PrincipalID})
+		_, secret, err := f.svc.CreateAPIKey(ctx, id, "creator", orgauthz.NewKey{Name: "k", Owner: sp.PrincipalID})
 		require.NoError(t, err)
-		err = f.svc.ChangeEdition(ctx, "creator", id, "community")
+		err = f.svc.ChangeEdition(ctx, id, "creator", "community")
 		require.ErrorIs(t, err, orgauthz.ErrEditionGated)
 		assert.Contains(t, err.Error(), "1 exist")
 		a, err := f.svc.Authenticate(ctx, secret.Reveal())
 		require.NoError(t, err)
 		assert.True(t, a.Can("organization/settings:manage"))
 
-		require.NoError(t, f.svc.DeleteServicePrincipal(ctx, "creator", id, sp.PrincipalID))
-		require.NoError(t, f.svc.ChangeEdition(ctx, "creator", id, "community"))
+		require.NoError(t, f.svc.DeleteServicePrincipal(ctx, id, "creator", sp.PrincipalID))
+		require.NoError(t, f.svc.ChangeEdition(ctx, id, "creator", "community"))
 		_, err = f.svc.Authenticate(ctx, secret.Reveal())
 		assert.ErrorIs(t, err, orgauthz.ErrKeyRevoked)
 	})
@@ -400,19 +400,19 @@ func TestRegressionSupersedingAnExpiredInvitation(t *testing.T) {
 	forEachStore(t, func(t *testing.T, env storeEnv) {
 		f := env.newFixture(t)
 		id := f.newOrg(t, "soterai", "enterprise", "mo", "manager")
-		inv, _, err := f.svc.Invite(ctx, "creator", id, "boss@example.com", "owner")
+		inv, _, err := f.svc.Invite(ctx, id, "creator", "boss@example.com", "owner")
 		require.NoError(t, err)
 		f.clock.Advance(8 * 24 * time.Hour)
-		err = f.svc.RevokeInvitation(ctx, "mo", id, inv.ID)
+		err = f.svc.RevokeInvitation(ctx, id, "mo", inv.ID)
 		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
-		_, _, err = f.svc.Invite(ctx, "mo", id, "boss@example.com", "member")
+		_, _, err = f.svc.Invite(ctx, id, "mo", "boss@example.com", "member")
 		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 		assert.Contains(t, err.Error(), "expired")
-		page, err := f.svc.Invitations(ctx, "creator", id, orgauthz.Page{}, false)
+		page, err := f.svc.Invitations(ctx, id, "creator", orgauthz.Page{}, false)
 		require.NoError(t, err)
 		require.Len(t, page.Invitations, 1)
 		assert.Equal(t, invite.Expired, page.Invitations[0].Status, "untouched")
-		_, _, err = f.svc.Invite(ctx, "creator", id, "boss@example.com", "member")
+		_, _, err = f.svc.Invite(ctx, id, "creator", "boss@example.com", "member")
 		require.NoError(t, err, "an owner may supersede it")
 	})
 }
@@ -424,7 +424,7 @@ func TestRegressionAuditQuotesNames(t *testing.T) {
 	forEachStore(t, func(t *testing.T, env storeEnv) {
 		f := env.newFixture(t)
 		id := f.newOrg(t, "aiengine", "")
-		p, err := f.svc.CreateScope(ctx, "creator", id, "project", `Q3 "final", really`)
+		p, err := f.svc.CreateScope(ctx, id, "creator", "project", `Q3 "final", really`)
 		require.NoError(t, err)
 		events := auditTail(t, f, "creator", id, 0)
 		last := events[len(events)-1]
@@ -444,19 +444,19 @@ func TestRegressionUiPathOnlyTheOwnerDeletesTheOrganization(t *testing.T) {
 		f := env.newFixture(t)
 		id := f.newOrg(t, "uipath", "", "ann", "administrator")
 		require.True(t, f.svc.Check(ctx, id, "ann", "organization_settings:delete").Allowed)
-		err := f.svc.ArchiveOrganization(ctx, "ann", id)
+		err := f.svc.ArchiveOrganization(ctx, id, "ann")
 		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 		assert.Contains(t, err.Error(), "owner")
-		err = f.svc.DeleteOrganization(ctx, "ann", id)
+		err = f.svc.DeleteOrganization(ctx, id, "ann")
 		require.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
-		o, err := f.svc.Organization(ctx, "ann", id)
+		o, err := f.svc.Organization(ctx, id, "ann")
 		require.NoError(t, err)
 		assert.False(t, o.Archived)
-		require.NoError(t, f.svc.ArchiveOrganization(ctx, "creator", id))
-		require.NoError(t, f.svc.DeleteOrganization(ctx, "creator", id))
+		require.NoError(t, f.svc.ArchiveOrganization(ctx, id, "creator"))
+		require.NoError(t, f.svc.DeleteOrganization(ctx, id, "creator"))
 		// Elsewhere the delete capability alone decides.
 		so := f.newOrg(t, "soterai", "enterprise", "olga", "owner")
-		require.NoError(t, f.svc.DeleteOrganization(ctx, "olga", so))
+		require.NoError(t, f.svc.DeleteOrganization(ctx, so, "olga"))
 	})
 }
 
@@ -469,20 +469,20 @@ func TestRegressionNamesRefuseFormatCharacters(t *testing.T) {
 		id := f.newOrg(t, "uipath", "")
 		seq := lastSeq(t, f, "creator", id)
 		bad := "payroll\u202e\u2066gpj.exe\u200b"
-		_, err := f.svc.CreateScope(ctx, "creator", id, "service", bad)
+		_, err := f.svc.CreateScope(ctx, id, "creator", "service", bad)
 		require.ErrorIs(t, err, orgauthz.ErrInvalidName)
 		assert.Contains(t, err.Error(), "U+202E")
 		assert.NotContains(t, err.Error(), "\u202e", "the message never shows the character raw")
 		_, err = f.svc.CreateOrganization(ctx, user("creator"), orgauthz.NewOrganization{Name: bad, Scheme: "uipath"})
 		require.ErrorIs(t, err, orgauthz.ErrInvalidName)
 		name := bad
-		_, err = f.svc.UpdateOrganization(ctx, "creator", id, orgauthz.OrganizationUpdate{Name: &name})
+		_, err = f.svc.UpdateOrganization(ctx, id, "creator", orgauthz.OrganizationUpdate{Name: &name})
 		require.ErrorIs(t, err, orgauthz.ErrInvalidName)
-		_, _, err = f.svc.CreateAPIKey(ctx, "creator", id, orgauthz.NewKey{Name: "deploy\u200b"})
+		_, _, err = f.svc.CreateAPIKey(ctx, id, "creator", orgauthz.NewKey{Name: "deploy\u200b"})
 		require.ErrorIs(t, err, orgauthz.ErrInvalidName)
-		s, err := f.svc.CreateScope(ctx, "creator", id, "service", "Payroll")
+		s, err := f.svc.CreateScope(ctx, id, "creator", "service", "Payroll")
 		require.NoError(t, err)
-		_, err = f.svc.DefineScopeRole(ctx, "creator", id, "service", s.ID, orgauthz.ScopeRoleDef{ID: "ops", Name: "Ops\u2066", Capabilities: []role.Capability{"service:access"}})
+		_, err = f.svc.DefineScopeRole(ctx, id, "creator", "service", s.ID, orgauthz.ScopeRoleDef{ID: "ops", Name: "Ops\u2066", Capabilities: []role.Capability{"service:access"}})
 		require.ErrorIs(t, err, orgauthz.ErrInvalidName)
 		events := auditTail(t, f, "creator", id, seq)
 		assert.Equal(t, []string{orgauthz.AuditScopeCreate}, actions(events), "only the good name was written")
@@ -496,7 +496,7 @@ func TestRegressionScopeNonMemberHasItsOwnReason(t *testing.T) {
 	forEachStore(t, func(t *testing.T, env storeEnv) {
 		f := env.newFixture(t)
 		id := f.newOrg(t, "aiengine", "", "vic", "viewer")
-		p, err := f.svc.CreateScope(ctx, "creator", id, "project", "P")
+		p, err := f.svc.CreateScope(ctx, id, "creator", "project", "P")
 		require.NoError(t, err)
 		d := f.svc.CheckScope(ctx, id, "vic", "project", p.ID, "project:view")
 		assert.Equal(t, policy.ReasonNotScopeMember, d.Reason)

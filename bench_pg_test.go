@@ -73,12 +73,12 @@ func BenchmarkChangeRolePostgres(b *testing.B) {
 	}
 	// toggle changes principal's role in orgID to roles[k&1].
 	toggle := func(orgID, principal string, k int) error {
-		_, err := svc.ChangeRole(ctx, "user-0", orgID, principal, roles[k&1])
+		_, err := svc.ChangeRole(ctx, orgID, "user-0", principal, roles[k&1])
 		return err
 	}
 	// demote makes principal a user again, whatever it is.
 	demote := func(b *testing.B, orgID, principal string) {
-		if _, err := svc.ChangeRole(ctx, "user-0", orgID, principal, "user"); err != nil {
+		if _, err := svc.ChangeRole(ctx, orgID, "user-0", principal, "user"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -36,7 +36,7 @@ func forgedKeys(tb testing.TB) (svc *orgauthz.Service, unknownID, wrongSecret st
 	if err != nil {
 		tb.Fatal(err)
 	}
-	k, _, err := svc.CreateAPIKey(ctx, "ada", o.ID, orgauthz.NewKey{Name: "k"})
+	k, _, err := svc.CreateAPIKey(ctx, o.ID, "ada", orgauthz.NewKey{Name: "k"})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -98,7 +98,7 @@ type forgedInvitation struct {
 func newForgedInvitation(tb testing.TB, f *fixture) forgedInvitation {
 	tb.Helper()
 	id := f.newOrg(tb, "wherobots", "professional")
-	inv, tok, err := f.svc.Invite(ctx, "creator", id, "bob@example.com", "")
+	inv, tok, err := f.svc.Invite(ctx, id, "creator", "bob@example.com", "")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -208,7 +208,7 @@ type AuditQuery struct {
 // Audit returns the organization's audit events that q selects, ordered by
 // sequence number. The actor needs the scheme's audit capability
 // (Wherobots: audit_logs:view, admins in professional and enterprise).
-func (s *Service) Audit(ctx context.Context, actor, orgID string, q AuditQuery) ([]org.AuditEvent, error) {
+func (s *Service) Audit(ctx context.Context, orgID, actor string, q AuditQuery) ([]org.AuditEvent, error) {
 	limit := q.Limit
 	if limit == 0 {
 		limit = 1000
@@ -232,7 +232,7 @@ var errStop = errors.New("stop")
 // ExportAudit writes the audit events that q selects (all of them: Limit is
 // ignored) to w as JSON Lines, one event per line, ordered by sequence
 // number. The actor needs the scheme's audit capability.
-func (s *Service) ExportAudit(ctx context.Context, actor, orgID string, q AuditQuery, w io.Writer) error {
+func (s *Service) ExportAudit(ctx context.Context, orgID, actor string, q AuditQuery, w io.Writer) error {
 	enc := json.NewEncoder(w)
 	return s.readAudit(ctx, actor, orgID, q, func(e org.AuditEvent) error { return enc.Encode(e) })
 }

@@ -57,10 +57,10 @@ func testConcurrentDemotions(t *testing.T, rounds int, newFixture func(testing.T
 				svc = g.svc
 			}
 			if i%2 == 0 {
-				_, err := svc.ChangeRole(ctx, name, id, name, "user")
+				_, err := svc.ChangeRole(ctx, id, name, name, "user")
 				return err
 			}
-			return svc.RemoveMember(ctx, name, id, names[(i/2+1)%len(names)])
+			return svc.RemoveMember(ctx, id, name, names[(i/2+1)%len(names)])
 		}, orgauthz.ErrMinHolders, orgauthz.ErrPermissionDenied, orgauthz.ErrNotMember)
 		c := counts(t, f, id)
 		require.GreaterOrEqual(t, c.Roles["admin"], 1, "round %d: the organization lost its last admin", round)
@@ -106,7 +106,7 @@ func testConcurrentAcceptOfOneToken(t *testing.T, rounds int, newFixture func(te
 		f := newFixture(t)
 		g := replica(f)
 		id := f.newOrg(t, "wherobots", "professional")
-		_, tok, err := f.svc.Invite(ctx, "creator", id, "bob@example.com", "user")
+		_, tok, err := f.svc.Invite(ctx, id, "creator", "bob@example.com", "user")
 		require.NoError(t, err)
 		joined := race(t, 10, func(i int) error {
 			svc := f.svc

@@ -149,7 +149,7 @@ func TestDurabilityAcrossACrash(t *testing.T) {
 			var listed orgauthz.MemberPage
 			durablePoll(t, recoveryWait, fmt.Sprintf("cycle %d: a read of %s through the store that lived through the crash", cycle, w.o.id), func() error {
 				var err error
-				listed, err = f.svc.Members(ctx, "creator", w.o.id, orgauthz.Page{Limit: 1000})
+				listed, err = f.svc.Members(ctx, w.o.id, "creator", orgauthz.Page{Limit: 1000})
 				return err
 			})
 			require.Len(t, listed.Members, len(w.o.members), "cycle %d: %s: the members listed through the store that lived through the crash", cycle, w.o.id)
@@ -486,7 +486,7 @@ func (w *durabilityWorker) do(ctx context.Context) (op *durableOp, err error) {
 			events: []durableEvent{{actor: "creator", action: orgauthz.AuditMemberRole, target: who, before: before, after: after}},
 			apply:  func(o *durableOrg, _ []org.AuditEvent) { o.members[who] = after },
 		}
-		m, err := svc.ChangeRole(ctx, "creator", id, who, after)
+		m, err := svc.ChangeRole(ctx, id, "creator", who, after)
 		if err == nil && (m.PrincipalID != who || m.Role != after) {
 			t.Errorf("worker %d: %s returned %+v", w.n, op.name, m)
 		}
@@ -513,7 +513,7 @@ func (w *durabilityWorker) do(ctx context.Context) (op *durableOp, err error) {
 		}
 		var inv invite.Invitation
 		var tok invite.Token
-		inv, tok, err = svc.Invite(ctx, "creator", id, addr, "user")
+		inv, tok, err = svc.Invite(ctx, id, "creator", addr, "user")
 		if err == nil {
 			if inv.Email != addr || inv.Status != invite.Pending || inv.ID == "" {
 				t.Errorf("worker %d: %s returned %+v", w.n, op.name, inv)
@@ -563,7 +563,7 @@ func (w *durabilityWorker) do(ctx context.Context) (op *durableOp, err error) {
 				o.removed[p] = true
 			},
 		}
-		err = svc.RemoveMember(ctx, "creator", id, p)
+		err = svc.RemoveMember(ctx, id, "creator", p)
 	}
 	return op, err
 }

@@ -36,16 +36,16 @@ func Example() {
 	fmt.Println(svc.Check(ctx, "acme", "bob", "members:manage"))
 
 	// The last admin cannot step down.
-	_, err = svc.ChangeRole(ctx, "ada", "acme", "ada", "user")
+	_, err = svc.ChangeRole(ctx, "acme", "ada", "ada", "user")
 	fmt.Println(errors.Is(err, orgauthz.ErrMinHolders), err)
 
 	// Promote Bob first; then Ada may.
-	_, _ = svc.ChangeRole(ctx, "ada", "acme", "bob", "admin")
-	_, err = svc.ChangeRole(ctx, "ada", "acme", "ada", "user")
+	_, _ = svc.ChangeRole(ctx, "acme", "ada", "bob", "admin")
+	_, err = svc.ChangeRole(ctx, "acme", "ada", "ada", "user")
 	fmt.Println(err)
 
 	// Every change is in the audit trail.
-	_ = svc.ExportAudit(ctx, "bob", "acme", orgauthz.AuditQuery{}, os.Stdout)
+	_ = svc.ExportAudit(ctx, "acme", "bob", orgauthz.AuditQuery{}, os.Stdout)
 	// Output:
 	// allowed (role-holds): role "user" holds "job_runs:create" in edition "professional"
 	// denied (role-lacks): role "user" lacks "members:manage"
@@ -62,15 +62,15 @@ func ExampleService_CheckScope() {
 	svc, _ := orgauthz.New(memstore.New(), orgauthz.Options{Schemes: []*edition.Scheme{edition.AIEngine()}})
 	owner := org.Principal{ID: "olga", Kind: org.User}
 	o, _ := svc.CreateOrganization(ctx, owner, orgauthz.NewOrganization{Name: "Lab"})
-	p, _ := svc.CreateScope(ctx, "olga", o.ID, "project", "Churn model")
+	p, _ := svc.CreateScope(ctx, o.ID, "olga", "project", "Churn model")
 
 	// Someone outside the organization joins the project as an editor and
 	// becomes an External User.
-	_, err := svc.AddScopeMember(ctx, "olga", o.ID, "project", p.ID, org.Principal{ID: "xavier", Kind: org.User}, "editor")
+	_, err := svc.AddScopeMember(ctx, o.ID, "olga", "project", p.ID, org.Principal{ID: "xavier", Kind: org.User}, "editor")
 	fmt.Println(err)
 	fmt.Println(svc.CheckScope(ctx, o.ID, "xavier", "project", p.ID, "project/assets:manage"))
 	fmt.Println(svc.CheckScope(ctx, o.ID, "xavier", "project", p.ID, "project:delete"))
-	m, _ := svc.Member(ctx, "olga", o.ID, "xavier")
+	m, _ := svc.Member(ctx, o.ID, "olga", "xavier")
 	fmt.Println(m.Role, m.External)
 	// Output:
 	// <nil>

@@ -51,9 +51,9 @@ func TestMiddleware(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "professional", "bob", "user")
-	_, bob, err := f.svc.CreateAPIKey(ctx, "bob", id, orgauthz.NewKey{Name: "b"})
+	_, bob, err := f.svc.CreateAPIKey(ctx, id, "bob", orgauthz.NewKey{Name: "b"})
 	require.NoError(t, err)
-	_, narrow, err := f.svc.CreateAPIKey(ctx, "bob", id, orgauthz.NewKey{Name: "n", Scope: []role.Capability{"cloud:use"}})
+	_, narrow, err := f.svc.CreateAPIKey(ctx, id, "bob", orgauthz.NewKey{Name: "n", Scope: []role.Capability{"cloud:use"}})
 	require.NoError(t, err)
 	h := server(t, f.svc)
 
@@ -106,10 +106,10 @@ func TestMiddleware(t *testing.T) {
 	assert.Contains(t, p.Detail, "job_runs:create")
 
 	// Revoked: 401 saying so (the caller held the secret).
-	k, err := f.svc.APIKeys(ctx, "bob", id, "", orgauthz.Page{})
+	k, err := f.svc.APIKeys(ctx, id, "bob", "", orgauthz.Page{})
 	require.NoError(t, err)
 	for _, key := range k.Keys {
-		require.NoError(t, f.svc.RevokeAPIKey(ctx, "bob", id, key.ID))
+		require.NoError(t, f.svc.RevokeAPIKey(ctx, id, "bob", key.ID))
 	}
 	w = do(h, "POST", "/jobs", http.Header{"Authorization": {"Bearer " + bob.Reveal()}})
 	assert.Equal(t, http.StatusUnauthorized, w.Code)
@@ -137,7 +137,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, secret, err := svc.CreateAPIKey(ctx, "ada", o.ID, orgauthz.NewKey{Name: "k"})
+	_, secret, err := svc.CreateAPIKey(ctx, o.ID, "ada", orgauthz.NewKey{Name: "k"})
 	if err != nil {
 		b.Fatal(err)
 	}

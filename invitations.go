@@ -67,7 +67,7 @@ func public(inv invite.Invitation, now time.Time) invite.Invitation {
 // needs a free one. A pending invitation to the same address is superseded:
 // revoked, its token dead, if the actor could have made it; otherwise the
 // new one is refused.
-func (s *Service) Invite(ctx context.Context, actor, orgID, email, r string) (invite.Invitation, invite.Token, error) {
+func (s *Service) Invite(ctx context.Context, orgID, actor, email, r string) (invite.Invitation, invite.Token, error) {
 	addr, err := invite.NormalizeEmail(email)
 	if err != nil {
 		return invite.Invitation{}, invite.Token{}, err
@@ -152,14 +152,14 @@ type InviteResult struct {
 // may succeed while others are refused (a malformed address, no free seat
 // left). More addresses than the service's bulk limit (20 by default) are
 // refused whole with ErrInvalidArgument.
-func (s *Service) BulkInvite(ctx context.Context, actor, orgID string, emails []string, r string) ([]InviteResult, error) {
+func (s *Service) BulkInvite(ctx context.Context, orgID, actor string, emails []string, r string) ([]InviteResult, error) {
 	if len(emails) > s.maxBulk {
 		return nil, fmt.Errorf("%w: %d addresses, at most %d at once", ErrInvalidArgument, len(emails), s.maxBulk)
 	}
 	out := make([]InviteResult, len(emails))
 	for i, e := range emails {
 		out[i].Email = e
-		out[i].Invitation, out[i].Token, out[i].Err = s.Invite(ctx, actor, orgID, e, r)
+		out[i].Invitation, out[i].Token, out[i].Err = s.Invite(ctx, orgID, actor, e, r)
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
@@ -173,7 +173,7 @@ func (s *Service) BulkInvite(ctx context.Context, actor, orgID string, emails []
 // an expired invitation needs a free seat again. The actor becomes the
 // invitation's sender (InvitedBy): from now on the invitation holds on the
 // actor's authority.
-func (s *Service) ResendInvitation(ctx context.Context, actor, orgID, id string) (invite.Invitation, invite.Token, error) {
+func (s *Service) ResendInvitation(ctx context.Context, orgID, actor, id string) (invite.Invitation, invite.Token, error) {
 	var out invite.Invitation
 	var tok invite.Token
 	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
@@ -215,7 +215,7 @@ func (s *Service) ResendInvitation(ctx context.Context, actor, orgID, id string)
 // RevokeInvitation revokes a pending (or expired) invitation; its token
 // stops working and its seat is freed. The actor must be allowed to invite
 // as its role.
-func (s *Service) RevokeInvitation(ctx context.Context, actor, orgID, id string) error {
+func (s *Service) RevokeInvitation(ctx context.Context, orgID, actor, id string) error {
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
 		inv, err := invitation(ctx, tx, id)
 		if err != nil {
@@ -404,7 +404,7 @@ type InvitationPage struct {
 // pending, expired ones included, when pendingOnly), ordered by ID, to an
 // actor who holds the scheme's invite capability. Each shows its status at
 // the service's clock; none shows its token or hash.
-func (s *Service) Invitations(ctx context.Context, actor, orgID string, p Page, pendingOnly bool) (InvitationPage, error) {
+func (s *Service) Invitations(ctx context.Context, orgID, actor string, p Page, pendingOnly bool) (InvitationPage, error) {
 	limit, err := p.limit()
 	if err != nil {
 		return InvitationPage{}, err

@@ -21,7 +21,7 @@ func TestInviteAndAccept(t *testing.T) {
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "professional")
 
-	inv, tok, err := f.svc.Invite(ctx, "creator", id, "  Bob@Example.COM ", "")
+	inv, tok, err := f.svc.Invite(ctx, id, "creator", "  Bob@Example.COM ", "")
 	require.NoError(t, err)
 	assert.Equal(t, "bob@example.com", inv.Email, "normalized")
 	assert.Equal(t, "user", inv.Role, "the scheme's default invitation role")
@@ -43,7 +43,7 @@ func TestInviteAndAccept(t *testing.T) {
 	assert.Equal(t, "", f.role(t, id, "bob2"))
 	assert.Equal(t, 2, counts(t, f, id).Members)
 
-	page, err := f.svc.Invitations(ctx, "creator", id, orgauthz.Page{}, false)
+	page, err := f.svc.Invitations(ctx, id, "creator", orgauthz.Page{}, false)
 	require.NoError(t, err)
 	require.Len(t, page.Invitations, 1)
 	assert.Equal(t, invite.Accepted, page.Invitations[0].Status)
@@ -51,7 +51,7 @@ func TestInviteAndAccept(t *testing.T) {
 	assert.Nil(t, page.Invitations[0].TokenHash)
 
 	// The audit trail has every step and never the token.
-	events, err := f.svc.Audit(ctx, "creator", id, orgauthz.AuditQuery{})
+	events, err := f.svc.Audit(ctx, id, "creator", orgauthz.AuditQuery{})
 	require.NoError(t, err)
 	var actions []string
 	for _, e := range events {
@@ -59,7 +59,7 @@ func TestInviteAndAccept(t *testing.T) {
 	}
 	assert.Equal(t, []string{orgauthz.AuditOrganizationCreate, orgauthz.AuditInvitationCreate, orgauthz.AuditMemberAdd, orgauthz.AuditInvitationAccept}, actions)
 	var all strings.Builder
-	require.NoError(t, f.svc.ExportAudit(ctx, "creator", id, orgauthz.AuditQuery{}, &all))
+	require.NoError(t, f.svc.ExportAudit(ctx, id, "creator", orgauthz.AuditQuery{}, &all))
 	secret := tok.Reveal()[strings.LastIndex(tok.Reveal(), "_")+1:]
 	assert.NotContains(t, all.String(), secret)
 	assert.NotContains(t, all.String(), tok.Reveal())
@@ -72,28 +72,28 @@ func TestInviteRules(t *testing.T) {
 	up := f.newOrg(t, "uipath", "", "ann", "administrator")
 	w := f.newOrg(t, "wherobots", "community", "bob", "user")
 
-	_, _, err := f.svc.Invite(ctx, "creator", so, "a@example.com", "")
+	_, _, err := f.svc.Invite(ctx, so, "creator", "a@example.com", "")
 	assert.ErrorIs(t, err, orgauthz.ErrEditionGated, "no member role outside enterprise, and no fallback")
-	_, _, err = f.svc.Invite(ctx, "creator", so, "a@example.com", "member")
+	_, _, err = f.svc.Invite(ctx, so, "creator", "a@example.com", "member")
 	assert.ErrorIs(t, err, orgauthz.ErrEditionGated)
-	_, _, err = f.svc.Invite(ctx, "max", so, "a@example.com", "owner")
+	_, _, err = f.svc.Invite(ctx, so, "max", "a@example.com", "owner")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "managers never invite owners")
-	_, _, err = f.svc.Invite(ctx, "max", so, "a@example.com", "manager")
+	_, _, err = f.svc.Invite(ctx, so, "max", "a@example.com", "manager")
 	assert.NoError(t, err)
-	_, _, err = f.svc.Invite(ctx, "ann", up, "o@example.com", "owner")
+	_, _, err = f.svc.Invite(ctx, up, "ann", "o@example.com", "owner")
 	assert.ErrorIs(t, err, orgauthz.ErrImmutableRole, "the owner role is never given")
-	_, _, err = f.svc.Invite(ctx, "bob", w, "c@example.com", "user")
+	_, _, err = f.svc.Invite(ctx, w, "bob", "c@example.com", "user")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "users invite nobody")
 	for _, bad := range []string{"", "no-at-sign", "a@b", "two@@example.com", "sp ace@example.com", "ü@example.com"} {
-		_, _, err = f.svc.Invite(ctx, "creator", w, bad, "user")
+		_, _, err = f.svc.Invite(ctx, w, "creator", bad, "user")
 		assert.ErrorIs(t, err, orgauthz.ErrInvalidEmail, "%q", bad)
 	}
-	_, _, err = f.svc.Invite(ctx, "creator", w, "x@example.com", "ghost")
+	_, _, err = f.svc.Invite(ctx, w, "creator", "x@example.com", "ghost")
 	assert.ErrorIs(t, err, orgauthz.ErrUnknownRole)
-	page, err := f.svc.Invitations(ctx, "creator", w, orgauthz.Page{}, true)
+	page, err := f.svc.Invitations(ctx, w, "creator", orgauthz.Page{}, true)
 	require.NoError(t, err)
 	assert.Empty(t, page.Invitations, "no refused invitation was written")
-	_, err = f.svc.Invitations(ctx, "bob", w, orgauthz.Page{}, true)
+	_, err = f.svc.Invitations(ctx, w, "bob", orgauthz.Page{}, true)
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 }
 
@@ -101,16 +101,16 @@ func TestPendingInvitationsHoldSeats(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "community", "u1", "user", "u2", "user", "u3", "user")
-	inv, _, err := f.svc.Invite(ctx, "creator", id, "five@example.com", "user")
+	inv, _, err := f.svc.Invite(ctx, id, "creator", "five@example.com", "user")
 	require.NoError(t, err)
-	_, _, err = f.svc.Invite(ctx, "creator", id, "six@example.com", "user")
+	_, _, err = f.svc.Invite(ctx, id, "creator", "six@example.com", "user")
 	require.ErrorIs(t, err, orgauthz.ErrSeatLimit, "the pending invitation holds the fifth seat")
 	_, err = f.svc.Provision(ctx, id, user("u4"), "user")
 	require.ErrorIs(t, err, orgauthz.ErrSeatLimit)
 
 	// Revoking frees the seat.
-	require.NoError(t, f.svc.RevokeInvitation(ctx, "creator", id, inv.ID))
-	_, _, err = f.svc.Invite(ctx, "creator", id, "six@example.com", "user")
+	require.NoError(t, f.svc.RevokeInvitation(ctx, id, "creator", inv.ID))
+	_, _, err = f.svc.Invite(ctx, id, "creator", "six@example.com", "user")
 	require.NoError(t, err)
 	// An expired invitation holds no seat.
 	f.clock.Advance(7*24*time.Hour + time.Second)
@@ -122,20 +122,20 @@ func TestInvitationLifecycle(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "professional")
-	inv, tok, err := f.svc.Invite(ctx, "creator", id, "eve@example.com", "user")
+	inv, tok, err := f.svc.Invite(ctx, id, "creator", "eve@example.com", "user")
 	require.NoError(t, err)
 
 	// Expired: refused with its own error, and nothing changes.
 	f.clock.Advance(7 * 24 * time.Hour)
 	_, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("eve"), "eve@example.com")
 	require.ErrorIs(t, err, orgauthz.ErrInvitationExpired)
-	page, err := f.svc.Invitations(ctx, "creator", id, orgauthz.Page{}, true)
+	page, err := f.svc.Invitations(ctx, id, "creator", orgauthz.Page{}, true)
 	require.NoError(t, err)
 	require.Len(t, page.Invitations, 1)
 	assert.Equal(t, invite.Expired, page.Invitations[0].Status)
 
 	// Resend rotates the token and extends the expiry.
-	again, tok2, err := f.svc.ResendInvitation(ctx, "creator", id, inv.ID)
+	again, tok2, err := f.svc.ResendInvitation(ctx, id, "creator", inv.ID)
 	require.NoError(t, err)
 	assert.Equal(t, inv.ID, again.ID)
 	assert.Equal(t, 2, again.Sends)
@@ -148,21 +148,21 @@ func TestInvitationLifecycle(t *testing.T) {
 	require.NoError(t, f.svc.DeclineInvitation(ctx, tok2.Reveal()))
 	_, err = f.svc.AcceptInvitation(ctx, tok2.Reveal(), user("eve"), "eve@example.com")
 	assert.ErrorIs(t, err, orgauthz.ErrInvitationDeclined)
-	_, _, err = f.svc.ResendInvitation(ctx, "creator", id, inv.ID)
+	_, _, err = f.svc.ResendInvitation(ctx, id, "creator", inv.ID)
 	assert.ErrorIs(t, err, orgauthz.ErrInvitationDeclined)
 	assert.ErrorIs(t, f.svc.DeclineInvitation(ctx, tok2.Reveal()), orgauthz.ErrInvitationDeclined)
 
 	// Revoked.
-	_, tok3, err := f.svc.Invite(ctx, "creator", id, "eve@example.com", "user")
+	_, tok3, err := f.svc.Invite(ctx, id, "creator", "eve@example.com", "user")
 	require.NoError(t, err)
-	inv3, err := f.svc.Invitations(ctx, "creator", id, orgauthz.Page{}, true)
+	inv3, err := f.svc.Invitations(ctx, id, "creator", orgauthz.Page{}, true)
 	require.NoError(t, err)
 	require.Len(t, inv3.Invitations, 1)
-	require.NoError(t, f.svc.RevokeInvitation(ctx, "creator", id, inv3.Invitations[0].ID))
+	require.NoError(t, f.svc.RevokeInvitation(ctx, id, "creator", inv3.Invitations[0].ID))
 	_, err = f.svc.AcceptInvitation(ctx, tok3.Reveal(), user("eve"), "eve@example.com")
 	assert.ErrorIs(t, err, orgauthz.ErrInvitationRevoked)
-	assert.ErrorIs(t, f.svc.RevokeInvitation(ctx, "creator", id, inv3.Invitations[0].ID), orgauthz.ErrInvitationRevoked)
-	assert.ErrorIs(t, f.svc.RevokeInvitation(ctx, "creator", id, "nosuchinvitation"), orgauthz.ErrNotFound)
+	assert.ErrorIs(t, f.svc.RevokeInvitation(ctx, id, "creator", inv3.Invitations[0].ID), orgauthz.ErrInvitationRevoked)
+	assert.ErrorIs(t, f.svc.RevokeInvitation(ctx, id, "creator", "nosuchinvitation"), orgauthz.ErrNotFound)
 	assert.Equal(t, "", f.role(t, id, "eve"), "eve never joined")
 }
 
@@ -170,7 +170,7 @@ func TestAcceptRefusals(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "professional", "bob", "user")
-	_, tok, err := f.svc.Invite(ctx, "creator", id, "carol@example.com", "user")
+	_, tok, err := f.svc.Invite(ctx, id, "creator", "carol@example.com", "user")
 	require.NoError(t, err)
 
 	// An unknown invitation and a wrong secret fail alike.
@@ -205,7 +205,7 @@ func TestAcceptAnyAddressOption(t *testing.T) {
 	require.NoError(t, err)
 	o, err := svc.CreateOrganization(ctx, user("ada"), orgauthz.NewOrganization{Name: "A", Edition: "professional"})
 	require.NoError(t, err)
-	inv, tok, err := svc.Invite(ctx, "ada", o.ID, "bob@example.com", "user")
+	inv, tok, err := svc.Invite(ctx, o.ID, "ada", "bob@example.com", "user")
 	require.NoError(t, err)
 	assert.Equal(t, time.Hour, inv.ExpiresAt.Sub(inv.CreatedAt))
 	_, err = svc.AcceptInvitation(ctx, tok.Reveal(), user("bob"), "")
@@ -223,9 +223,9 @@ func TestSecondInvitationSupersedes(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "soterai", "enterprise", "max", "manager")
-	first, tok1, err := f.svc.Invite(ctx, "max", id, "x@example.com", "member")
+	first, tok1, err := f.svc.Invite(ctx, id, "max", "x@example.com", "member")
 	require.NoError(t, err)
-	second, tok2, err := f.svc.Invite(ctx, "max", id, "X@example.com", "manager")
+	second, tok2, err := f.svc.Invite(ctx, id, "max", "X@example.com", "manager")
 	require.NoError(t, err)
 	assert.NotEqual(t, first.ID, second.ID)
 	_, err = f.svc.AcceptInvitation(ctx, tok1.Reveal(), user("x"), "x@example.com")
@@ -235,9 +235,9 @@ func TestSecondInvitationSupersedes(t *testing.T) {
 	assert.Equal(t, "manager", m.Role)
 
 	// A manager may not replace an owner's invitation to an owner.
-	_, _, err = f.svc.Invite(ctx, "creator", id, "y@example.com", "owner")
+	_, _, err = f.svc.Invite(ctx, id, "creator", "y@example.com", "owner")
 	require.NoError(t, err)
-	_, _, err = f.svc.Invite(ctx, "max", id, "y@example.com", "member")
+	_, _, err = f.svc.Invite(ctx, id, "max", "y@example.com", "member")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 }
 
@@ -245,7 +245,7 @@ func TestBulkInvite(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "community", "u1", "user")
-	res, err := f.svc.BulkInvite(ctx, "creator", id, []string{"a@example.com", "bad", "b@example.com", "c@example.com", "d@example.com"}, "user")
+	res, err := f.svc.BulkInvite(ctx, id, "creator", []string{"a@example.com", "bad", "b@example.com", "c@example.com", "d@example.com"}, "user")
 	require.NoError(t, err)
 	require.Len(t, res, 5)
 	assert.NoError(t, res[0].Err)
@@ -260,7 +260,7 @@ func TestBulkInvite(t *testing.T) {
 	for i := range many {
 		many[i] = fmt.Sprintf("p%d@example.com", i)
 	}
-	_, err = f.svc.BulkInvite(ctx, "creator", id, many, "user")
+	_, err = f.svc.BulkInvite(ctx, id, "creator", many, "user")
 	assert.ErrorIs(t, err, orgauthz.ErrInvalidArgument)
 }
 
@@ -272,11 +272,11 @@ func TestNoSecretIsStored(t *testing.T) {
 	id := f.newOrg(t, "wherobots", "professional")
 	var secrets []string
 	for i := range 5 {
-		_, tok, err := f.svc.Invite(ctx, "creator", id, fmt.Sprintf("p%d@example.com", i), "user")
+		_, tok, err := f.svc.Invite(ctx, id, "creator", fmt.Sprintf("p%d@example.com", i), "user")
 		require.NoError(t, err)
 		secrets = append(secrets, tok.Reveal())
 		if i%2 == 0 {
-			_, tok, err = f.svc.ResendInvitation(ctx, "creator", id, tok.ID())
+			_, tok, err = f.svc.ResendInvitation(ctx, id, "creator", tok.ID())
 			require.NoError(t, err)
 			secrets = append(secrets, tok.Reveal())
 		}

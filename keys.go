@@ -65,7 +65,7 @@ func validSPName(name string) error {
 // principal capability (Wherobots: admins, professional and enterprise
 // only) and must be allowed to give r by the management rules. A service
 // principal takes a seat.
-func (s *Service) CreateServicePrincipal(ctx context.Context, actor, orgID, name, r string) (org.Member, error) {
+func (s *Service) CreateServicePrincipal(ctx context.Context, orgID, actor, name, r string) (org.Member, error) {
 	if err := validSPName(name); err != nil {
 		return org.Member{}, err
 	}
@@ -129,7 +129,7 @@ func (s *Service) servicePrincipal(ctx context.Context, r store.Reader, st *stat
 
 // RenameServicePrincipal renames a service principal; the actor needs the
 // scheme's service principal capability.
-func (s *Service) RenameServicePrincipal(ctx context.Context, actor, orgID, id, name string) (org.Member, error) {
+func (s *Service) RenameServicePrincipal(ctx context.Context, orgID, actor, id, name string) (org.Member, error) {
 	if err := validSPName(name); err != nil {
 		return org.Member{}, err
 	}
@@ -158,7 +158,7 @@ func (s *Service) RenameServicePrincipal(ctx context.Context, actor, orgID, id, 
 
 // DeleteServicePrincipal deletes a service principal and revokes its keys
 // at once. The actor needs the scheme's service principal capability.
-func (s *Service) DeleteServicePrincipal(ctx context.Context, actor, orgID, id string) error {
+func (s *Service) DeleteServicePrincipal(ctx context.Context, orgID, actor, id string) error {
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := st.decide(st.sch.KeyCapabilities().ServicePrincipals); err != nil {
 			return fmt.Errorf("delete service principal %q: %w", id, err)
@@ -198,7 +198,7 @@ type NewKey struct {
 // service principal its service-principal-key capability. The scope may
 // never exceed what the actor holds; at use, a key can do only what both
 // its scope and its owner's current role allow.
-func (s *Service) CreateAPIKey(ctx context.Context, actor, orgID string, nk NewKey) (apikey.Key, apikey.Secret, error) {
+func (s *Service) CreateAPIKey(ctx context.Context, orgID, actor string, nk NewKey) (apikey.Key, apikey.Secret, error) {
 	if err := org.ValidateName("API key", nk.Name); err != nil {
 		return apikey.Key{}, apikey.Secret{}, err
 	}
@@ -311,7 +311,7 @@ func (s *Service) mayReachKeys(ctx context.Context, r store.Reader, st *state, o
 // others' need the scheme's revoke-others capability (Wherobots:
 // api_keys:revoke_others), or, for a service principal's, its
 // service-principal-key capability.
-func (s *Service) RevokeAPIKey(ctx context.Context, actor, orgID, keyID string) error {
+func (s *Service) RevokeAPIKey(ctx context.Context, orgID, actor, keyID string) error {
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
 		k, err := tx.APIKey(ctx, keyID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -373,7 +373,7 @@ type KeyPage struct {
 // each with its status at the service's clock in mind (see
 // apikey.Key.StatusAt). A listing never holds a secret or a hash. Listing
 // others' keys needs what revoking them needs.
-func (s *Service) APIKeys(ctx context.Context, actor, orgID, owner string, p Page) (KeyPage, error) {
+func (s *Service) APIKeys(ctx context.Context, orgID, actor, owner string, p Page) (KeyPage, error) {
 	limit, err := p.limit()
 	if err != nil {
 		return KeyPage{}, err

@@ -24,43 +24,43 @@ func TestServicePrincipals(t *testing.T) {
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "professional", "bob", "user")
 
-	sp, err := f.svc.CreateServicePrincipal(ctx, "creator", id, "ci01", "user")
+	sp, err := f.svc.CreateServicePrincipal(ctx, id, "creator", "ci01", "user")
 	require.NoError(t, err)
 	assert.Equal(t, org.ServicePrincipal, sp.Kind)
 	assert.Equal(t, "ci01", sp.Name)
 	assert.Equal(t, "user", f.role(t, id, sp.PrincipalID))
 	assert.Equal(t, 3, counts(t, f, id).Members, "a service principal takes a seat")
 
-	_, err = f.svc.CreateServicePrincipal(ctx, "creator", id, "ci01", "user")
+	_, err = f.svc.CreateServicePrincipal(ctx, id, "creator", "ci01", "user")
 	assert.ErrorIs(t, err, orgauthz.ErrExists, "names are unique")
-	_, err = f.svc.CreateServicePrincipal(ctx, "creator", id, "ci-01", "user")
+	_, err = f.svc.CreateServicePrincipal(ctx, id, "creator", "ci-01", "user")
 	assert.ErrorIs(t, err, orgauthz.ErrInvalidName, "alphanumeric names")
-	_, err = f.svc.CreateServicePrincipal(ctx, "bob", id, "mine", "user")
+	_, err = f.svc.CreateServicePrincipal(ctx, id, "bob", "mine", "user")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 
-	renamed, err := f.svc.RenameServicePrincipal(ctx, "creator", id, sp.PrincipalID, "deploy")
+	renamed, err := f.svc.RenameServicePrincipal(ctx, id, "creator", sp.PrincipalID, "deploy")
 	require.NoError(t, err)
 	assert.Equal(t, "deploy", renamed.Name)
-	_, err = f.svc.RenameServicePrincipal(ctx, "creator", id, "bob", "bobby")
+	_, err = f.svc.RenameServicePrincipal(ctx, id, "creator", "bob", "bobby")
 	assert.ErrorIs(t, err, orgauthz.ErrInvalidArgument, "bob is no service principal")
 
 	// Community has no service principals.
 	c := f.newOrg(t, "wherobots", "community")
-	_, err = f.svc.CreateServicePrincipal(ctx, "creator", c, "ci", "user")
+	_, err = f.svc.CreateServicePrincipal(ctx, c, "creator", "ci", "user")
 	assert.ErrorIs(t, err, orgauthz.ErrEditionGated)
 	// AI Engine publishes no key capabilities at all.
 	ai := f.newOrg(t, "aiengine", "")
-	_, err = f.svc.CreateServicePrincipal(ctx, "creator", ai, "ci", "viewer")
+	_, err = f.svc.CreateServicePrincipal(ctx, ai, "creator", "ci", "viewer")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
-	_, _, err = f.svc.CreateAPIKey(ctx, "creator", ai, orgauthz.NewKey{Name: "mine"})
+	_, _, err = f.svc.CreateAPIKey(ctx, ai, "creator", orgauthz.NewKey{Name: "mine"})
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 
 	// Deleting a service principal ends its keys at once.
-	_, secret, err := f.svc.CreateAPIKey(ctx, "creator", id, orgauthz.NewKey{Name: "deploy key", Owner: sp.PrincipalID})
+	_, secret, err := f.svc.CreateAPIKey(ctx, id, "creator", orgauthz.NewKey{Name: "deploy key", Owner: sp.PrincipalID})
 	require.NoError(t, err)
 	_, err = f.svc.Authenticate(ctx, secret.Reveal())
 	require.NoError(t, err)
-	require.NoError(t, f.svc.DeleteServicePrincipal(ctx, "creator", id, sp.PrincipalID))
+	require.NoError(t, f.svc.DeleteServicePrincipal(ctx, id, "creator", sp.PrincipalID))
 	_, err = f.svc.Authenticate(ctx, secret.Reveal())
 	assert.ErrorIs(t, err, orgauthz.ErrKeyRevoked)
 }
@@ -70,7 +70,7 @@ func TestAPIKeys(t *testing.T) {
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "professional", "bob", "user")
 
-	k, secret, err := f.svc.CreateAPIKey(ctx, "bob", id, orgauthz.NewKey{Name: "laptop", Scope: []role.Capability{"job_runs:create", "cloud:use"}})
+	k, secret, err := f.svc.CreateAPIKey(ctx, id, "bob", orgauthz.NewKey{Name: "laptop", Scope: []role.Capability{"job_runs:create", "cloud:use"}})
 	require.NoError(t, err)
 	assert.Equal(t, "bob", k.OwnerID)
 	assert.Nil(t, k.Hash, "the service never shows the hash")
@@ -87,46 +87,46 @@ func TestAPIKeys(t *testing.T) {
 	assert.False(t, a.Can("members:manage"), "beyond the owner's role")
 
 	// A scope never exceeds what the issuer holds.
-	_, _, err = f.svc.CreateAPIKey(ctx, "bob", id, orgauthz.NewKey{Name: "greedy", Scope: []role.Capability{"members:manage"}})
+	_, _, err = f.svc.CreateAPIKey(ctx, id, "bob", orgauthz.NewKey{Name: "greedy", Scope: []role.Capability{"members:manage"}})
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
-	_, _, err = f.svc.CreateAPIKey(ctx, "bob", id, orgauthz.NewKey{Name: "typo", Scope: []role.Capability{"rockets:launch"}})
+	_, _, err = f.svc.CreateAPIKey(ctx, id, "bob", orgauthz.NewKey{Name: "typo", Scope: []role.Capability{"rockets:launch"}})
 	assert.ErrorIs(t, err, orgauthz.ErrUnknownCapability)
 	// Keys are one's own or a service principal's.
-	_, _, err = f.svc.CreateAPIKey(ctx, "creator", id, orgauthz.NewKey{Name: "for bob", Owner: "bob"})
+	_, _, err = f.svc.CreateAPIKey(ctx, id, "creator", orgauthz.NewKey{Name: "for bob", Owner: "bob"})
 	assert.ErrorIs(t, err, orgauthz.ErrInvalidArgument)
-	_, _, err = f.svc.CreateAPIKey(ctx, "bob", id, orgauthz.NewKey{Name: ""})
+	_, _, err = f.svc.CreateAPIKey(ctx, id, "bob", orgauthz.NewKey{Name: ""})
 	assert.ErrorIs(t, err, orgauthz.ErrInvalidName)
 
 	// Expiry: presets, exact times, nothing in the past.
 	week, err := apikey.ExpiryPreset("7d")
 	require.NoError(t, err)
-	k7, _, err := f.svc.CreateAPIKey(ctx, "bob", id, orgauthz.NewKey{Name: "week", ExpiresIn: week})
+	k7, _, err := f.svc.CreateAPIKey(ctx, id, "bob", orgauthz.NewKey{Name: "week", ExpiresIn: week})
 	require.NoError(t, err)
 	assert.Equal(t, f.clock.Now().Add(7*24*time.Hour), k7.ExpiresAt)
 	at := f.clock.Now().Add(36 * time.Hour)
-	kat, _, err := f.svc.CreateAPIKey(ctx, "bob", id, orgauthz.NewKey{Name: "exact", ExpiresAt: at})
+	kat, _, err := f.svc.CreateAPIKey(ctx, id, "bob", orgauthz.NewKey{Name: "exact", ExpiresAt: at})
 	require.NoError(t, err)
 	assert.Equal(t, at, kat.ExpiresAt)
-	_, _, err = f.svc.CreateAPIKey(ctx, "bob", id, orgauthz.NewKey{Name: "past", ExpiresAt: f.clock.Now().Add(-time.Second)})
+	_, _, err = f.svc.CreateAPIKey(ctx, id, "bob", orgauthz.NewKey{Name: "past", ExpiresAt: f.clock.Now().Add(-time.Second)})
 	assert.ErrorIs(t, err, orgauthz.ErrInvalidArgument)
 
 	// Demoting the owner narrows the key at once; removing it ends it.
-	ak, asecret, err := f.svc.CreateAPIKey(ctx, "creator", id, orgauthz.NewKey{Name: "admin"})
+	ak, asecret, err := f.svc.CreateAPIKey(ctx, id, "creator", orgauthz.NewKey{Name: "admin"})
 	require.NoError(t, err)
 	a, err = f.svc.Authenticate(ctx, asecret.Reveal())
 	require.NoError(t, err)
 	require.True(t, a.Can("members:manage"))
-	_, err = f.svc.ChangeRole(ctx, "creator", id, "bob", "admin")
+	_, err = f.svc.ChangeRole(ctx, id, "creator", "bob", "admin")
 	require.NoError(t, err)
-	_, err = f.svc.ChangeRole(ctx, "bob", id, "creator", "user")
+	_, err = f.svc.ChangeRole(ctx, id, "bob", "creator", "user")
 	require.NoError(t, err)
 	a, err = f.svc.Authenticate(ctx, asecret.Reveal())
 	require.NoError(t, err)
 	assert.False(t, a.Can("members:manage"), "demoted at once")
-	require.NoError(t, f.svc.RemoveMember(ctx, "bob", id, "creator"))
+	require.NoError(t, f.svc.RemoveMember(ctx, id, "bob", "creator"))
 	_, err = f.svc.Authenticate(ctx, asecret.Reveal())
 	assert.ErrorIs(t, err, orgauthz.ErrKeyRevoked)
-	page, err := f.svc.APIKeys(ctx, "bob", id, "creator", orgauthz.Page{})
+	page, err := f.svc.APIKeys(ctx, id, "bob", "creator", orgauthz.Page{})
 	require.NoError(t, err, "bob is an admin now: he may see others' keys")
 	require.Len(t, page.Keys, 1)
 	assert.Equal(t, ak.ID, page.Keys[0].ID)
@@ -137,28 +137,28 @@ func TestRevokeAndList(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "professional", "bob", "user", "cy", "user")
-	kb, sb, err := f.svc.CreateAPIKey(ctx, "bob", id, orgauthz.NewKey{Name: "b"})
+	kb, sb, err := f.svc.CreateAPIKey(ctx, id, "bob", orgauthz.NewKey{Name: "b"})
 	require.NoError(t, err)
-	kc, sc, err := f.svc.CreateAPIKey(ctx, "cy", id, orgauthz.NewKey{Name: "c"})
+	kc, sc, err := f.svc.CreateAPIKey(ctx, id, "cy", orgauthz.NewKey{Name: "c"})
 	require.NoError(t, err)
 
-	assert.ErrorIs(t, f.svc.RevokeAPIKey(ctx, "bob", id, kc.ID), orgauthz.ErrPermissionDenied, "users revoke only their own")
-	_, err = f.svc.APIKeys(ctx, "bob", id, "cy", orgauthz.Page{})
+	assert.ErrorIs(t, f.svc.RevokeAPIKey(ctx, id, "bob", kc.ID), orgauthz.ErrPermissionDenied, "users revoke only their own")
+	_, err = f.svc.APIKeys(ctx, id, "bob", "cy", orgauthz.Page{})
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
-	require.NoError(t, f.svc.RevokeAPIKey(ctx, "bob", id, kb.ID))
-	require.NoError(t, f.svc.RevokeAPIKey(ctx, "creator", id, kc.ID), "admins revoke anyone's")
-	assert.ErrorIs(t, f.svc.RevokeAPIKey(ctx, "creator", id, kc.ID), orgauthz.ErrKeyRevoked)
-	assert.ErrorIs(t, f.svc.RevokeAPIKey(ctx, "creator", id, "nosuchkey"), orgauthz.ErrNotFound)
+	require.NoError(t, f.svc.RevokeAPIKey(ctx, id, "bob", kb.ID))
+	require.NoError(t, f.svc.RevokeAPIKey(ctx, id, "creator", kc.ID), "admins revoke anyone's")
+	assert.ErrorIs(t, f.svc.RevokeAPIKey(ctx, id, "creator", kc.ID), orgauthz.ErrKeyRevoked)
+	assert.ErrorIs(t, f.svc.RevokeAPIKey(ctx, id, "creator", "nosuchkey"), orgauthz.ErrNotFound)
 	for _, s := range []apikey.Secret{sb, sc} {
 		_, err := f.svc.Authenticate(ctx, s.Reveal())
 		assert.ErrorIs(t, err, orgauthz.ErrKeyRevoked)
 	}
-	page, err := f.svc.APIKeys(ctx, "bob", id, "", orgauthz.Page{})
+	page, err := f.svc.APIKeys(ctx, id, "bob", "", orgauthz.Page{})
 	require.NoError(t, err)
 	require.Len(t, page.Keys, 1)
 	assert.Nil(t, page.Keys[0].Hash, "listings never hold a hash")
 
-	events, err := f.svc.Audit(ctx, "creator", id, orgauthz.AuditQuery{Actor: "creator"})
+	events, err := f.svc.Audit(ctx, id, "creator", orgauthz.AuditQuery{Actor: "creator"})
 	require.NoError(t, err)
 	assert.Equal(t, orgauthz.AuditKeyRevoke, events[len(events)-1].Action)
 }
@@ -186,9 +186,9 @@ func TestAuthenticateRefusals(t *testing.T) {
 	require.NoError(t, err)
 	o, err := svc.CreateOrganization(ctx, user("ada"), orgauthz.NewOrganization{Name: "A", Edition: "professional"})
 	require.NoError(t, err)
-	_, _, err = svc.CreateAPIKey(ctx, "ada", o.ID, orgauthz.NewKey{Name: "long"})
+	_, _, err = svc.CreateAPIKey(ctx, o.ID, "ada", orgauthz.NewKey{Name: "long"})
 	assert.ErrorIs(t, err, orgauthz.ErrInvalidArgument, "the default year exceeds the host's 30-day maximum")
-	k, secret, err := svc.CreateAPIKey(ctx, "ada", o.ID, orgauthz.NewKey{Name: "k", ExpiresIn: 24 * time.Hour})
+	k, secret, err := svc.CreateAPIKey(ctx, o.ID, "ada", orgauthz.NewKey{Name: "k", ExpiresIn: 24 * time.Hour})
 	require.NoError(t, err)
 	key := secret.Reveal()
 
@@ -213,7 +213,7 @@ func TestAuthenticateRefusals(t *testing.T) {
 
 	// Last use is written at most once a minute.
 	lastUsed := func() time.Time {
-		p, err := svc.APIKeys(ctx, "ada", o.ID, "", orgauthz.Page{})
+		p, err := svc.APIKeys(ctx, o.ID, "ada", "", orgauthz.Page{})
 		require.NoError(t, err)
 		return p.Keys[0].LastUsedAt
 	}
@@ -250,17 +250,17 @@ func TestNoKeySecretIsStored(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "professional", "bob", "user")
-	sp, err := f.svc.CreateServicePrincipal(ctx, "creator", id, "ci", "user")
+	sp, err := f.svc.CreateServicePrincipal(ctx, id, "creator", "ci", "user")
 	require.NoError(t, err)
 	var secrets []string
 	for _, owner := range []string{"", sp.PrincipalID} {
-		_, s, err := f.svc.CreateAPIKey(ctx, "creator", id, orgauthz.NewKey{Name: "k", Owner: owner})
+		_, s, err := f.svc.CreateAPIKey(ctx, id, "creator", orgauthz.NewKey{Name: "k", Owner: owner})
 		require.NoError(t, err)
 		secrets = append(secrets, s.Reveal())
 		_, err = f.svc.Authenticate(ctx, s.Reveal())
 		require.NoError(t, err)
 	}
-	_, tok, err := f.svc.Invite(ctx, "creator", id, "z@example.com", "user")
+	_, tok, err := f.svc.Invite(ctx, id, "creator", "z@example.com", "user")
 	require.NoError(t, err)
 	secrets = append(secrets, tok.Reveal())
 
@@ -321,7 +321,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		if scoped {
 			nk.Scope, name = []role.Capability{"job_runs:create"}, "scoped"
 		}
-		_, secret, err := svc.CreateAPIKey(ctx, "ada", o.ID, nk)
+		_, secret, err := svc.CreateAPIKey(ctx, o.ID, "ada", nk)
 		if err != nil {
 			b.Fatal(err)
 		}

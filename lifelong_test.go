@@ -1896,7 +1896,7 @@ func (w *llWalk) opAddMember(s *llStep) {
 	s.actor = w.pickActor(s, o.addCap)
 	p, r := w.pickUser(), w.pickRole(s)
 	s.target, s.detail = p, fmt.Sprintf("as %q", r)
-	_, s.err = w.svc.AddMember(ctx, s.actor, s.lo.id, user(p), r)
+	_, s.err = w.svc.AddMember(ctx, s.lo.id, s.actor, user(p), r)
 	a, why := s.pre()
 	ed := s.bm.Edition
 	if why == "" && r == "" {
@@ -1930,7 +1930,7 @@ func (w *llWalk) opChangeRole(s *llStep) {
 	s.actor = w.pickActor(s, o.changeCap)
 	target, r := w.pickMember(s), w.pickGivable(s)
 	s.target, s.detail = target, fmt.Sprintf("to %q", r)
-	_, s.err = w.svc.ChangeRole(ctx, s.actor, s.lo.id, target, r)
+	_, s.err = w.svc.ChangeRole(ctx, s.lo.id, s.actor, target, r)
 	a, why := s.pre()
 	if why != "" {
 		s.alts = llNo("%s", why)
@@ -1993,7 +1993,7 @@ func (w *llWalk) opRemoveMember(s *llStep) {
 		target = w.pick(ext)
 	}
 	s.target = target
-	s.err = w.svc.RemoveMember(ctx, s.actor, s.lo.id, target)
+	s.err = w.svc.RemoveMember(ctx, s.lo.id, s.actor, target)
 	if s.actor == target {
 		s.detail = "(itself: leaves)"
 		s.alts = s.predictLeave()
@@ -2094,7 +2094,7 @@ func (s *llStep) predictLeave() []llExpect {
 func (w *llWalk) opLeave(s *llStep) {
 	s.actor = w.pickActor(s)
 	s.target = s.actor
-	s.err = w.svc.Leave(ctx, s.actor, s.lo.id)
+	s.err = w.svc.Leave(ctx, s.lo.id, s.actor)
 	s.alts = s.predictLeave()
 }
 
@@ -2106,7 +2106,7 @@ func (w *llWalk) opChangeEdition(s *llStep) {
 		ed = "ghost"
 	}
 	s.target = ed
-	s.err = w.svc.ChangeEdition(ctx, s.actor, s.lo.id, ed)
+	s.err = w.svc.ChangeEdition(ctx, s.lo.id, s.actor, ed)
 	a, why := s.pre()
 	switch {
 	case why != "":
@@ -2168,7 +2168,7 @@ func (w *llWalk) opSeatOverride(s *llStep) {
 		n = 0
 	}
 	s.detail = fmt.Sprintf("to %d", n)
-	s.err = w.svc.SetSeatOverride(ctx, s.actor, s.lo.id, n)
+	s.err = w.svc.SetSeatOverride(ctx, s.lo.id, s.actor, n)
 	a, why := s.pre()
 	seats := o.seats[s.bm.Edition]
 	lim := seats.limit(n)
@@ -2201,7 +2201,7 @@ func (w *llWalk) opUpdateOrganization(s *llStep) {
 		name = " "
 	}
 	s.detail = fmt.Sprintf("name %q", name)
-	_, s.err = w.svc.UpdateOrganization(ctx, s.actor, s.lo.id, orgauthz.OrganizationUpdate{Name: &name})
+	_, s.err = w.svc.UpdateOrganization(ctx, s.lo.id, s.actor, orgauthz.OrganizationUpdate{Name: &name})
 	a, why := s.pre()
 	switch {
 	case name == " ":
@@ -2222,7 +2222,7 @@ func (w *llWalk) opUpdateOrganization(s *llStep) {
 func (w *llWalk) opArchive(s *llStep) {
 	o := s.lo.o
 	s.actor = w.pickActor(s, o.deleteCap)
-	s.err = w.svc.ArchiveOrganization(ctx, s.actor, s.lo.id)
+	s.err = w.svc.ArchiveOrganization(ctx, s.lo.id, s.actor)
 	a, why := s.pre()
 	switch {
 	case why != "":
@@ -2244,7 +2244,7 @@ func (w *llWalk) opArchive(s *llStep) {
 func (w *llWalk) opDelete(s *llStep) {
 	o := s.lo.o
 	s.actor = w.pickActor(s, o.deleteCap)
-	s.err = w.svc.DeleteOrganization(ctx, s.actor, s.lo.id)
+	s.err = w.svc.DeleteOrganization(ctx, s.lo.id, s.actor)
 	a, ok := s.bm.Members[s.actor]
 	switch {
 	case !ok: // an archived organization can still be deleted
@@ -2322,7 +2322,7 @@ func (w *llWalk) opCreateScope(s *llStep) {
 		name = ""
 	}
 	s.target = kind
-	res, err := w.svc.CreateScope(ctx, s.actor, s.lo.id, kind, name)
+	res, err := w.svc.CreateScope(ctx, s.lo.id, s.actor, kind, name)
 	s.err = err
 	s.detail = fmt.Sprintf("named %q: %s/%s", name, kind, res.ID)
 	a, why := s.pre()
@@ -2362,7 +2362,7 @@ func (w *llWalk) opDeleteScope(s *llStep) {
 	}
 	s.target = res
 	kind, id, _ := strings.Cut(res, "/")
-	s.err = w.svc.DeleteScope(ctx, s.actor, s.lo.id, kind, id)
+	s.err = w.svc.DeleteScope(ctx, s.lo.id, s.actor, kind, id)
 	_, why := s.pre()
 	switch {
 	case why != "":
@@ -2444,9 +2444,9 @@ func (w *llWalk) opPutScopeMember(s *llStep, changing bool) {
 	kind, id, _ := strings.Cut(res, "/")
 	s.target, s.detail = p, fmt.Sprintf("on %s as %q", res, r)
 	if changing {
-		_, s.err = w.svc.ChangeScopeRole(ctx, s.actor, s.lo.id, kind, id, p, r)
+		_, s.err = w.svc.ChangeScopeRole(ctx, s.lo.id, s.actor, kind, id, p, r)
 	} else {
-		_, s.err = w.svc.AddScopeMember(ctx, s.actor, s.lo.id, kind, id, org.Principal{ID: p, Kind: pk}, r)
+		_, s.err = w.svc.AddScopeMember(ctx, s.lo.id, s.actor, kind, id, org.Principal{ID: p, Kind: pk}, r)
 	}
 	s.alts = s.predictPutScope(sc, res, p, pk, r, changing)
 }
@@ -2549,7 +2549,7 @@ func (w *llWalk) opRemoveScopeMember(s *llStep) {
 	}
 	kind, id, _ := strings.Cut(res, "/")
 	s.target, s.detail = p, "from "+res
-	s.err = w.svc.RemoveScopeMember(ctx, s.actor, s.lo.id, kind, id, p)
+	s.err = w.svc.RemoveScopeMember(ctx, s.lo.id, s.actor, kind, id, p)
 	a, why := s.pre()
 	if why != "" {
 		s.alts = llNo("%s", why)
@@ -2657,7 +2657,7 @@ func (w *llWalk) opDefineScopeRole(s *llStep) {
 	}
 	kind, rid, _ := strings.Cut(res, "/")
 	s.target, s.detail = res, fmt.Sprintf("role %q = %v", id, caps)
-	_, s.err = w.svc.DefineScopeRole(ctx, s.actor, s.lo.id, kind, rid, orgauthz.ScopeRoleDef{ID: id, Capabilities: def})
+	_, s.err = w.svc.DefineScopeRole(ctx, s.lo.id, s.actor, kind, rid, orgauthz.ScopeRoleDef{ID: id, Capabilities: def})
 	a, why := s.pre()
 	switch {
 	case id == "Bad ID":
@@ -2766,7 +2766,7 @@ func (w *llWalk) opInvite(s *llStep) {
 	s.actor = w.pickActor(s, s.lo.o.inviteCap)
 	email, r := w.pickEmail(), w.pickGivable(s)
 	s.target, s.detail = email, fmt.Sprintf("as %q", r)
-	inv, tok, err := w.svc.Invite(ctx, s.actor, s.lo.id, email, r)
+	inv, tok, err := w.svc.Invite(ctx, s.lo.id, s.actor, email, r)
 	s.err = err
 	if err == nil {
 		s.issued(inv, tok)
@@ -2792,7 +2792,7 @@ func (w *llWalk) opBulkInvite(s *llStep) {
 		emails[i] = w.pickEmail()
 	}
 	s.target, s.detail = fmt.Sprint(emails), fmt.Sprintf("as %q", r)
-	res, err := w.svc.BulkInvite(ctx, s.actor, s.lo.id, emails, r)
+	res, err := w.svc.BulkInvite(ctx, s.lo.id, s.actor, emails, r)
 	s.judged = true
 	if err != nil || n > orgauthz.DefaultMaxBulkInvite {
 		s.err = err
@@ -2845,7 +2845,7 @@ func (w *llWalk) opResend(s *llStep) {
 	s.actor = w.pickActor(s, o.inviteCap)
 	id := w.pickInvitation(s)
 	s.target = id
-	inv, tok, err := w.svc.ResendInvitation(ctx, s.actor, s.lo.id, id)
+	inv, tok, err := w.svc.ResendInvitation(ctx, s.lo.id, s.actor, id)
 	s.err = err
 	if err == nil {
 		s.issued(inv, tok)
@@ -2886,7 +2886,7 @@ func (w *llWalk) opRevokeInvitation(s *llStep) {
 	s.actor = w.pickActor(s, o.inviteCap)
 	id := w.pickInvitation(s)
 	s.target = id
-	s.err = w.svc.RevokeInvitation(ctx, s.actor, s.lo.id, id)
+	s.err = w.svc.RevokeInvitation(ctx, s.lo.id, s.actor, id)
 	a, why := s.pre()
 	old, ok := s.bm.Invs[id]
 	switch {
@@ -3006,7 +3006,7 @@ func (w *llWalk) opCreateSP(s *llStep) {
 	s.actor = w.pickActor(s, o.spCap)
 	name, r := w.pickSPName(), w.pickGivable(s)
 	s.detail = fmt.Sprintf("named %q as %q", name, r)
-	m, err := w.svc.CreateServicePrincipal(ctx, s.actor, s.lo.id, name, r)
+	m, err := w.svc.CreateServicePrincipal(ctx, s.lo.id, s.actor, name, r)
 	s.err = err
 	s.target = m.PrincipalID
 	a, why := s.pre()
@@ -3064,7 +3064,7 @@ func (w *llWalk) opRenameSP(s *llStep) {
 	s.actor = w.pickActor(s, o.spCap)
 	id, name := w.pickSP(s), w.pickSPName()
 	s.target, s.detail = id, fmt.Sprintf("to %q", name)
-	_, s.err = w.svc.RenameServicePrincipal(ctx, s.actor, s.lo.id, id, name)
+	_, s.err = w.svc.RenameServicePrincipal(ctx, s.lo.id, s.actor, id, name)
 	a, why := s.pre()
 	t, ok := s.bm.Members[id]
 	either := false
@@ -3105,7 +3105,7 @@ func (w *llWalk) opDeleteSP(s *llStep) {
 	s.actor = w.pickActor(s, o.spCap)
 	id := w.pickSP(s)
 	s.target = id
-	s.err = w.svc.DeleteServicePrincipal(ctx, s.actor, s.lo.id, id)
+	s.err = w.svc.DeleteServicePrincipal(ctx, s.lo.id, s.actor, id)
 	a, why := s.pre()
 	t, ok := s.bm.Members[id]
 	either := false
@@ -3189,7 +3189,7 @@ func (w *llWalk) opCreateKey(s *llStep) {
 		name = ""
 	}
 	s.target, s.detail = owner, fmt.Sprintf("scope %v, expires in %v", scope, in)
-	k, secret, err := w.svc.CreateAPIKey(ctx, s.actor, lo.id, orgauthz.NewKey{Name: name, Owner: owner, ExpiresIn: in, Scope: sc})
+	k, secret, err := w.svc.CreateAPIKey(ctx, lo.id, s.actor, orgauthz.NewKey{Name: name, Owner: owner, ExpiresIn: in, Scope: sc})
 	s.err = err
 	if err == nil {
 		lo.keyOrder = append(lo.keyOrder, k.ID)
@@ -3290,7 +3290,7 @@ func (w *llWalk) opRevokeKey(s *llStep) {
 		s.actor = w.pickActor(s, o.revokeCap, o.spKeysCap)
 	}
 	s.target, s.detail = id, fmt.Sprintf("(of %q)", k.Owner)
-	s.err = w.svc.RevokeAPIKey(ctx, s.actor, lo.id, id)
+	s.err = w.svc.RevokeAPIKey(ctx, lo.id, s.actor, id)
 	a, why := s.pre()
 	ed := s.bm.Edition
 	switch {

@@ -17,7 +17,7 @@ import (
 // decide whether the actor may give r, and the seat limit must allow one
 // more member. An external member (one who belongs only to scope
 // resources) becomes a full member.
-func (s *Service) AddMember(ctx context.Context, actor, orgID string, p org.Principal, r string) (org.Member, error) {
+func (s *Service) AddMember(ctx context.Context, orgID, actor string, p org.Principal, r string) (org.Member, error) {
 	if err := p.Validate(); err != nil {
 		return org.Member{}, err
 	}
@@ -104,7 +104,7 @@ func (s *Service) checkChangeBy(ctx context.Context, tx store.Reader, st *state,
 // UiPath: the owner is never re-roled and the owner role never given), and
 // the invariants must hold afterwards (at least one admin or owner).
 // Giving a member the role it holds changes nothing.
-func (s *Service) ChangeRole(ctx context.Context, actor, orgID, principalID, r string) (org.Member, error) {
+func (s *Service) ChangeRole(ctx context.Context, orgID, actor, principalID, r string) (org.Member, error) {
 	var out org.Member
 	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
 		target, err := s.member(ctx, tx, orgID, principalID)
@@ -157,9 +157,9 @@ func (s *Service) member(ctx context.Context, r store.Reader, orgID, principalID
 // owner), the actor takes that role over, audited, so that whoever manages
 // the organization's members can always offboard. An actor removing itself
 // leaves (see Leave).
-func (s *Service) RemoveMember(ctx context.Context, actor, orgID, principalID string) error {
+func (s *Service) RemoveMember(ctx context.Context, orgID, actor, principalID string) error {
 	if actor == principalID {
-		return s.Leave(ctx, principalID, orgID)
+		return s.Leave(ctx, orgID, principalID)
 	}
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
 		target, err := s.member(ctx, tx, orgID, principalID)
@@ -181,7 +181,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor, orgID, principalID st
 // may leave, unless that breaks an invariant (the last admin or owner, the
 // last owner of a scope resource) or its role is immutable (UiPath's
 // owner).
-func (s *Service) Leave(ctx context.Context, principalID, orgID string) error {
+func (s *Service) Leave(ctx context.Context, orgID, principalID string) error {
 	return s.update(ctx, orgID, principalID, func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := policy.CanLeave(st.sch, st.o.Edition, st.actor.Role).Err(); err != nil {
 			return fmt.Errorf("%q leave %q: %w", principalID, orgID, err)
@@ -217,7 +217,7 @@ func (s *Service) removeMember(ctx context.Context, tx store.Tx, st *state, m or
 
 // Member returns member principalID to an actor who is a member (not an
 // external one).
-func (s *Service) Member(ctx context.Context, actor, orgID, principalID string) (org.Member, error) {
+func (s *Service) Member(ctx context.Context, orgID, actor, principalID string) (org.Member, error) {
 	var out org.Member
 	err := s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
 		if err := st.mayList(); err != nil {
@@ -264,7 +264,7 @@ type MemberPage struct {
 // Members lists the organization's members, external ones included (their
 // Role is the scheme's external role), ordered by principal ID, to an actor
 // who is a member (not an external one).
-func (s *Service) Members(ctx context.Context, actor, orgID string, p Page) (MemberPage, error) {
+func (s *Service) Members(ctx context.Context, orgID, actor string, p Page) (MemberPage, error) {
 	limit, err := p.limit()
 	if err != nil {
 		return MemberPage{}, err

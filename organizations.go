@@ -95,7 +95,7 @@ func (s *Service) schemeList() string {
 
 // Organization returns the organization, to any of its members (external
 // ones included).
-func (s *Service) Organization(ctx context.Context, actor, orgID string) (org.Organization, error) {
+func (s *Service) Organization(ctx context.Context, orgID, actor string) (org.Organization, error) {
 	var o org.Organization
 	err := s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
 		o = st.o
@@ -114,7 +114,7 @@ type OrganizationUpdate struct {
 
 // UpdateOrganization renames the organization or replaces its settings. The
 // actor needs the scheme's settings capability.
-func (s *Service) UpdateOrganization(ctx context.Context, actor, orgID string, u OrganizationUpdate) (org.Organization, error) {
+func (s *Service) UpdateOrganization(ctx context.Context, orgID, actor string, u OrganizationUpdate) (org.Organization, error) {
 	if u.Name != nil {
 		if err := org.ValidateName("organization", *u.Name); err != nil {
 			return org.Organization{}, err
@@ -159,7 +159,7 @@ func (s *Service) UpdateOrganization(ctx context.Context, actor, orgID string, u
 // The actor needs the scheme's edition capability. A downgrade is refused
 // when the seats in use exceed the new edition's limit or members hold a
 // role the new edition does not offer; the error says how many.
-func (s *Service) ChangeEdition(ctx context.Context, actor, orgID, ed string) error {
+func (s *Service) ChangeEdition(ctx context.Context, orgID, actor, ed string) error {
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := st.decide(st.sch.OrgCapabilities().Edition); err != nil {
 			return fmt.Errorf("change edition of %q: %w", orgID, err)
@@ -226,7 +226,7 @@ func (s *Service) keepServicePrincipals(ctx context.Context, r store.Reader, sch
 // edition allows one (0 returns to the edition's limit). The actor needs
 // the scheme's edition capability. A limit below the seats in use is
 // refused with ErrSeatLimit.
-func (s *Service) SetSeatOverride(ctx context.Context, actor, orgID string, n int) error {
+func (s *Service) SetSeatOverride(ctx context.Context, orgID, actor string, n int) error {
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := st.decide(st.sch.OrgCapabilities().Edition); err != nil {
 			return fmt.Errorf("set seat override of %q: %w", orgID, err)
@@ -264,7 +264,7 @@ func (s *Service) SetSeatOverride(ctx context.Context, actor, orgID string, n in
 // scheme's delete capability, and where the scheme has an immutable role
 // (UiPath's owner, who "cannot be deleted") must hold that role (see
 // policy.CanDeleteOrganization).
-func (s *Service) ArchiveOrganization(ctx context.Context, actor, orgID string) error {
+func (s *Service) ArchiveOrganization(ctx context.Context, orgID, actor string) error {
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := policy.CanDeleteOrganization(st.sch, st.o.Edition, st.actor.Role).Err(); err != nil {
 			return fmt.Errorf("archive organization %q: %w", orgID, err)
@@ -281,7 +281,7 @@ func (s *Service) ArchiveOrganization(ctx context.Context, actor, orgID string) 
 // DeleteOrganization deletes the organization and everything in it, its
 // audit trail included; archived organizations too. The actor needs what
 // ArchiveOrganization needs.
-func (s *Service) DeleteOrganization(ctx context.Context, actor, orgID string) error {
+func (s *Service) DeleteOrganization(ctx context.Context, orgID, actor string) error {
 	if err := org.ValidateID("organization", orgID); err != nil {
 		return err
 	}

@@ -8,6 +8,18 @@
 // written. Check, CheckScope and CheckOwn answer permission questions on
 // the hot path; they deny by default and fail closed.
 //
+// # Arguments, always in one order
+//
+// Every call about an organization takes the context, then the
+// organization, then the principal it is about or who acts, then what:
+//
+//	svc.Check(ctx, orgID, principalID, capability)
+//	svc.ChangeRole(ctx, orgID, actor, principalID, newRole)
+//	svc.Host().RemoveMember(ctx, orgID, principalID)
+//
+// The host's own authority (support and back-office actions no member could
+// make) is a separate value, Service.Host, never an empty actor.
+//
 // Every refusal is an error matching the sentinels below with errors.Is;
 // its message names the rule. Bad input (an empty name, an unknown role or
 // edition) gets a clear error and changes nothing.

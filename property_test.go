@@ -257,46 +257,46 @@ func testPropertyRandomOperations(t *testing.T, f *fixture, steps int) {
 			_, err = f.svc.Provision(ctx, o.id, user(who), pick(roles))
 		case 2:
 			op = "add"
-			_, err = f.svc.AddMember(ctx, actor, o.id, user(who), pick(roles))
+			_, err = f.svc.AddMember(ctx, o.id, actor, user(who), pick(roles))
 		case 3, 4:
 			op = "change-role"
-			_, err = f.svc.ChangeRole(ctx, actor, o.id, who, pick(roles))
+			_, err = f.svc.ChangeRole(ctx, o.id, actor, who, pick(roles))
 		case 5:
 			op = "remove"
-			err = f.svc.RemoveMember(ctx, actor, o.id, who)
+			err = f.svc.RemoveMember(ctx, o.id, actor, who)
 		case 6:
 			op = "leave"
-			err = f.svc.Leave(ctx, actor, o.id)
+			err = f.svc.Leave(ctx, o.id, actor)
 		case 7:
 			op = "edition"
-			err = f.svc.ChangeEdition(ctx, actor, o.id, pick(editions))
+			err = f.svc.ChangeEdition(ctx, o.id, actor, pick(editions))
 		case 8:
 			op = "seats"
-			err = f.svc.SetSeatOverride(ctx, actor, o.id, rng.IntN(8)-1)
+			err = f.svc.SetSeatOverride(ctx, o.id, actor, rng.IntN(8)-1)
 		case 9:
 			op = "create-scope"
 			if kind == "" {
 				continue
 			}
-			_, err = f.svc.CreateScope(ctx, actor, o.id, kind, "S")
+			_, err = f.svc.CreateScope(ctx, o.id, actor, kind, "S")
 		case 10:
 			op = "delete-scope"
 			if kind == "" {
 				continue
 			}
-			err = f.svc.DeleteScope(ctx, actor, o.id, kind, scopeID)
+			err = f.svc.DeleteScope(ctx, o.id, actor, kind, scopeID)
 		case 11, 12:
 			op = "add-scope-member"
 			if kind == "" {
 				continue
 			}
-			_, err = f.svc.AddScopeMember(ctx, actor, o.id, kind, scopeID, user(who), scopeRole)
+			_, err = f.svc.AddScopeMember(ctx, o.id, actor, kind, scopeID, user(who), scopeRole)
 		case 13:
 			op = "remove-scope-member"
 			if kind == "" {
 				continue
 			}
-			err = f.svc.RemoveScopeMember(ctx, actor, o.id, kind, scopeID, who)
+			err = f.svc.RemoveScopeMember(ctx, o.id, actor, kind, scopeID, who)
 		case 14:
 			op = "define-scope-role"
 			if kind != "service" {
@@ -306,7 +306,7 @@ func testPropertyRandomOperations(t *testing.T, f *fixture, steps int) {
 			if rng.IntN(2) == 0 {
 				caps = append(caps, "service/jobs:manage")
 			}
-			_, err = f.svc.DefineScopeRole(ctx, actor, o.id, kind, scopeID, orgauthz.ScopeRoleDef{ID: "custom", Capabilities: caps})
+			_, err = f.svc.DefineScopeRole(ctx, o.id, actor, kind, scopeID, orgauthz.ScopeRoleDef{ID: "custom", Capabilities: caps})
 		}
 		after := takeSnapshot(t, f.st, sch, o.id, before.LastAudit.Seq-1)
 		lastSeq[o.id] = after.LastAudit.Seq - 1

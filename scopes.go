@@ -109,7 +109,7 @@ func (s *Service) scopeAuthority(ctx context.Context, r store.Reader, st *state,
 // CreateScope creates a scope resource (a project, service, workspace) of
 // the given kind; its creator gets the kind's creator role on it. The actor
 // needs the kind's create capability (AI Engine: projects:create).
-func (s *Service) CreateScope(ctx context.Context, actor, orgID, kind, name string) (org.Scope, error) {
+func (s *Service) CreateScope(ctx context.Context, orgID, actor, kind, name string) (org.Scope, error) {
 	if err := org.ValidateName(kind, name); err != nil {
 		return org.Scope{}, err
 	}
@@ -142,7 +142,7 @@ func (s *Service) CreateScope(ctx context.Context, actor, orgID, kind, name stri
 // The actor needs the kind's organization delete capability (SoterAI:
 // workspaces:delete) or the resource's own (AI Engine: project:delete).
 // External principals left in no resource stop being external members.
-func (s *Service) DeleteScope(ctx context.Context, actor, orgID, kind, id string) error {
+func (s *Service) DeleteScope(ctx context.Context, orgID, actor, kind, id string) error {
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
 		sc, err := st.scopeKind(kind)
 		if err != nil {
@@ -195,7 +195,7 @@ func (s *Service) DeleteScope(ctx context.Context, actor, orgID, kind, id string
 // is not a member of the organization can be added only where the kind
 // allows external members, and becomes an external member. If p already
 // has a role there, it is changed as by ChangeScopeRole.
-func (s *Service) AddScopeMember(ctx context.Context, actor, orgID, kind, id string, p org.Principal, r string) (org.ScopeMember, error) {
+func (s *Service) AddScopeMember(ctx context.Context, orgID, actor, kind, id string, p org.Principal, r string) (org.ScopeMember, error) {
 	if err := p.Validate(); err != nil {
 		return org.ScopeMember{}, err
 	}
@@ -211,7 +211,7 @@ func (s *Service) AddScopeMember(ctx context.Context, actor, orgID, kind, id str
 // ChangeScopeRole changes principal principalID's role on a scope resource,
 // with the authority AddScopeMember needs; the resource keeps its minimum
 // of holders (AI Engine: at least one project owner).
-func (s *Service) ChangeScopeRole(ctx context.Context, actor, orgID, kind, id, principalID, r string) (org.ScopeMember, error) {
+func (s *Service) ChangeScopeRole(ctx context.Context, orgID, actor, kind, id, principalID, r string) (org.ScopeMember, error) {
 	var out org.ScopeMember
 	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
 		m, err := s.member(ctx, tx, orgID, principalID)
@@ -344,7 +344,7 @@ func keepScopeMinimum(ctx context.Context, r store.Reader, sc *edition.Scope, id
 // the authority AddScopeMember needs; anyone may take itself off. The
 // resource keeps its minimum of holders. An external principal left in no
 // resource stops being an external member.
-func (s *Service) RemoveScopeMember(ctx context.Context, actor, orgID, kind, id, principalID string) error {
+func (s *Service) RemoveScopeMember(ctx context.Context, orgID, actor, kind, id, principalID string) error {
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
 		sc, err := st.scopeKind(kind)
 		if err != nil {
@@ -485,7 +485,7 @@ type ScopeRoleDef struct {
 // (UiPath: custom service roles). The actor must hold the kind's custom-role
 // capability there (service/roles:manage), and the role may hold only
 // capabilities the actor holds there itself.
-func (s *Service) DefineScopeRole(ctx context.Context, actor, orgID, kind, id string, def ScopeRoleDef) (org.ScopeRole, error) {
+func (s *Service) DefineScopeRole(ctx context.Context, orgID, actor, kind, id string, def ScopeRoleDef) (org.ScopeRole, error) {
 	if err := role.ValidateID(def.ID); err != nil {
 		return org.ScopeRole{}, err
 	}
@@ -590,7 +590,7 @@ type ScopeMemberPage struct {
 
 // ScopeMembers lists a resource's explicit members to an actor who is a
 // member of the organization (not an external one) or of the resource.
-func (s *Service) ScopeMembers(ctx context.Context, actor, orgID, kind, id string, p Page) (ScopeMemberPage, error) {
+func (s *Service) ScopeMembers(ctx context.Context, orgID, actor, kind, id string, p Page) (ScopeMemberPage, error) {
 	limit, err := p.limit()
 	if err != nil {
 		return ScopeMemberPage{}, err

@@ -17,23 +17,23 @@ func TestAIEngineProjects(t *testing.T) {
 	id := f.newOrg(t, "aiengine", "", "ed", "editor", "vic", "viewer")
 
 	// Viewers may not create projects; editors may, and own what they create.
-	_, err := f.svc.CreateScope(ctx, "vic", id, "project", "Churn")
+	_, err := f.svc.CreateScope(ctx, id, "vic", "project", "Churn")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
-	p, err := f.svc.CreateScope(ctx, "ed", id, "project", "Churn")
+	p, err := f.svc.CreateScope(ctx, id, "ed", "project", "Churn")
 	require.NoError(t, err)
 	assert.True(t, f.svc.CheckScope(ctx, id, "ed", "project", p.ID, "project:delete").Allowed)
 
 	// The project owner adds an org viewer as project owner (viewers hold
 	// projects:be_owner) and a stranger, who becomes an External User.
-	_, err = f.svc.AddScopeMember(ctx, "ed", id, "project", p.ID, user("vic"), "owner")
+	_, err = f.svc.AddScopeMember(ctx, id, "ed", "project", p.ID, user("vic"), "owner")
 	require.NoError(t, err)
-	_, err = f.svc.AddScopeMember(ctx, "ed", id, "project", p.ID, user("xena"), "owner")
+	_, err = f.svc.AddScopeMember(ctx, id, "ed", "project", p.ID, user("xena"), "owner")
 	require.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "externals lack projects:be_owner")
 	assert.Contains(t, err.Error(), "projects:be_owner")
-	_, err = f.svc.AddScopeMember(ctx, "ed", id, "project", p.ID, user("xena"), "editor")
+	_, err = f.svc.AddScopeMember(ctx, id, "ed", "project", p.ID, user("xena"), "editor")
 	require.NoError(t, err)
 
-	x, err := f.svc.Member(ctx, "ed", id, "xena")
+	x, err := f.svc.Member(ctx, id, "ed", "xena")
 	require.NoError(t, err)
 	assert.True(t, x.External)
 	assert.Equal(t, "external", x.Role, "listed as external")
@@ -42,40 +42,40 @@ func TestAIEngineProjects(t *testing.T) {
 	assert.False(t, f.svc.CheckScope(ctx, id, "xena", "project", p.ID, "project:delete").Allowed)
 	assert.Equal(t, policy.ReasonRoleLacks, f.svc.Check(ctx, id, "xena", "projects:create").Reason)
 	assert.True(t, f.svc.Check(ctx, id, "xena", "projects:be_member").Allowed)
-	_, err = f.svc.Members(ctx, "xena", id, orgauthz.Page{})
+	_, err = f.svc.Members(ctx, id, "xena", orgauthz.Page{})
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "externals do not list the organization")
 	// External users take no seat; only who manages members removes them
 	// from the organization (see TestRegressionOwnerRemovesAnExternalUser).
-	assert.ErrorIs(t, f.svc.RemoveMember(ctx, "vic", id, "xena"), orgauthz.ErrPermissionDenied)
+	assert.ErrorIs(t, f.svc.RemoveMember(ctx, id, "vic", "xena"), orgauthz.ErrPermissionDenied)
 
 	// Editors (of the project) do not manage its members.
-	_, err = f.svc.AddScopeMember(ctx, "xena", id, "project", p.ID, user("yan"), "viewer")
+	_, err = f.svc.AddScopeMember(ctx, id, "xena", "project", p.ID, user("yan"), "viewer")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 	// The org owner does not reach into projects it is not in.
 	assert.Equal(t, policy.ReasonNotScopeMember, f.svc.CheckScope(ctx, id, "creator", "project", p.ID, "project:view").Reason)
 
 	// Removing the external user from its last project ends its standing.
-	require.NoError(t, f.svc.RemoveScopeMember(ctx, "ed", id, "project", p.ID, "xena"))
-	_, err = f.svc.Member(ctx, "ed", id, "xena")
+	require.NoError(t, f.svc.RemoveScopeMember(ctx, id, "ed", "project", p.ID, "xena"))
+	_, err = f.svc.Member(ctx, id, "ed", "xena")
 	assert.ErrorIs(t, err, orgauthz.ErrNotMember)
 
 	// A project keeps at least one owner.
-	require.NoError(t, f.svc.RemoveScopeMember(ctx, "ed", id, "project", p.ID, "vic"))
-	err = f.svc.RemoveScopeMember(ctx, "ed", id, "project", p.ID, "ed")
+	require.NoError(t, f.svc.RemoveScopeMember(ctx, id, "ed", "project", p.ID, "vic"))
+	err = f.svc.RemoveScopeMember(ctx, id, "ed", "project", p.ID, "ed")
 	assert.ErrorIs(t, err, orgauthz.ErrMinHolders)
-	_, err = f.svc.ChangeScopeRole(ctx, "ed", id, "project", p.ID, "ed", "viewer")
+	_, err = f.svc.ChangeScopeRole(ctx, id, "ed", "project", p.ID, "ed", "viewer")
 	assert.ErrorIs(t, err, orgauthz.ErrMinHolders)
 	// ...so its last owner cannot leave the organization either (a removal
 	// by the organization's owner hands the project over instead).
-	err = f.svc.Leave(ctx, "ed", id)
+	err = f.svc.Leave(ctx, id, "ed")
 	assert.ErrorIs(t, err, orgauthz.ErrMinHolders)
 	assert.Equal(t, "editor", f.role(t, id, "ed"), "the refused departure changed nothing")
 	assert.True(t, f.svc.CheckScope(ctx, id, "ed", "project", p.ID, "project:view").Allowed)
 
 	// The owner deletes the project.
-	require.NoError(t, f.svc.DeleteScope(ctx, "ed", id, "project", p.ID))
+	require.NoError(t, f.svc.DeleteScope(ctx, id, "ed", "project", p.ID))
 	assert.Equal(t, policy.ReasonNotScopeMember, f.svc.CheckScope(ctx, id, "ed", "project", p.ID, "project:view").Reason)
-	assert.ErrorIs(t, f.svc.DeleteScope(ctx, "ed", id, "project", p.ID), orgauthz.ErrNotFound)
+	assert.ErrorIs(t, f.svc.DeleteScope(ctx, id, "ed", "project", p.ID), orgauthz.ErrNotFound)
 }
 
 func TestUiPathServices(t *testing.T) {
@@ -83,7 +83,7 @@ func TestUiPathServices(t *testing.T) {
 	f := newFixture(t)
 	id := f.newOrg(t, "uipath", "", "ann", "administrator", "al", "administrator", "uma", "user")
 
-	svc, err := f.svc.CreateScope(ctx, "ann", id, "service", "Orchestrator")
+	svc, err := f.svc.CreateScope(ctx, id, "ann", "service", "Orchestrator")
 	require.NoError(t, err)
 	// The creator gets access, the owner reaches every service, others none.
 	assert.True(t, f.svc.CheckScope(ctx, id, "ann", "service", svc.ID, "service:access").Allowed)
@@ -92,42 +92,42 @@ func TestUiPathServices(t *testing.T) {
 	assert.Equal(t, policy.ReasonNotScopeMember, f.svc.CheckScope(ctx, id, "uma", "service", svc.ID, "service:access").Reason)
 
 	// Users may not create services or grant access, not even to themselves.
-	_, err = f.svc.CreateScope(ctx, "uma", id, "service", "Mine")
+	_, err = f.svc.CreateScope(ctx, id, "uma", "service", "Mine")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
-	_, err = f.svc.AddScopeMember(ctx, "uma", id, "service", svc.ID, user("uma"), "")
+	_, err = f.svc.AddScopeMember(ctx, id, "uma", "service", svc.ID, user("uma"), "")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 	// Administrators grant access to anyone, themselves included.
-	_, err = f.svc.AddScopeMember(ctx, "al", id, "service", svc.ID, user("al"), "")
+	_, err = f.svc.AddScopeMember(ctx, id, "al", "service", svc.ID, user("al"), "")
 	require.NoError(t, err)
 	assert.True(t, f.svc.CheckScope(ctx, id, "al", "service", svc.ID, "service:access").Allowed)
 	// Services admit organization members only.
-	_, err = f.svc.AddScopeMember(ctx, "al", id, "service", svc.ID, user("stranger"), "")
+	_, err = f.svc.AddScopeMember(ctx, id, "al", "service", svc.ID, user("stranger"), "")
 	assert.ErrorIs(t, err, orgauthz.ErrNotMember)
 
 	// Service administrators define custom roles within what they hold.
-	r, err := f.svc.DefineScopeRole(ctx, "ann", id, "service", svc.ID, orgauthz.ScopeRoleDef{ID: "operator", Capabilities: []role.Capability{"service:access", "service/jobs:manage"}})
+	r, err := f.svc.DefineScopeRole(ctx, id, "ann", "service", svc.ID, orgauthz.ScopeRoleDef{ID: "operator", Capabilities: []role.Capability{"service:access", "service/jobs:manage"}})
 	require.NoError(t, err)
 	assert.Equal(t, "operator", r.Name)
-	_, err = f.svc.DefineScopeRole(ctx, "uma", id, "service", svc.ID, orgauthz.ScopeRoleDef{ID: "mine", Capabilities: []role.Capability{"service:access"}})
+	_, err = f.svc.DefineScopeRole(ctx, id, "uma", "service", svc.ID, orgauthz.ScopeRoleDef{ID: "mine", Capabilities: []role.Capability{"service:access"}})
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
-	_, err = f.svc.DefineScopeRole(ctx, "ann", id, "service", svc.ID, orgauthz.ScopeRoleDef{ID: "administrator"})
+	_, err = f.svc.DefineScopeRole(ctx, id, "ann", "service", svc.ID, orgauthz.ScopeRoleDef{ID: "administrator"})
 	assert.ErrorIs(t, err, orgauthz.ErrExists)
-	_, err = f.svc.DefineScopeRole(ctx, "ann", id, "service", svc.ID, orgauthz.ScopeRoleDef{ID: "bad", Capabilities: []role.Capability{"rockets:launch"}})
+	_, err = f.svc.DefineScopeRole(ctx, id, "ann", "service", svc.ID, orgauthz.ScopeRoleDef{ID: "bad", Capabilities: []role.Capability{"rockets:launch"}})
 	assert.ErrorIs(t, err, orgauthz.ErrUnknownCapability)
 
-	_, err = f.svc.AddScopeMember(ctx, "ann", id, "service", svc.ID, user("uma"), "operator")
+	_, err = f.svc.AddScopeMember(ctx, id, "ann", "service", svc.ID, user("uma"), "operator")
 	require.NoError(t, err)
 	assert.True(t, f.svc.CheckScope(ctx, id, "uma", "service", svc.ID, "service/jobs:manage").Allowed)
 	d := f.svc.CheckScope(ctx, id, "uma", "service", svc.ID, "service/robots:manage")
 	assert.Equal(t, policy.ReasonRoleLacks, d.Reason, "%v", d)
-	_, err = f.svc.AddScopeMember(ctx, "ann", id, "service", svc.ID, user("uma"), "janitor")
+	_, err = f.svc.AddScopeMember(ctx, id, "ann", "service", svc.ID, user("uma"), "janitor")
 	assert.ErrorIs(t, err, orgauthz.ErrUnknownRole)
 
 	// An operator cannot define roles: it lacks service/roles:manage.
-	_, err = f.svc.DefineScopeRole(ctx, "uma", id, "service", svc.ID, orgauthz.ScopeRoleDef{ID: "sub", Capabilities: []role.Capability{"service:access"}})
+	_, err = f.svc.DefineScopeRole(ctx, id, "uma", "service", svc.ID, orgauthz.ScopeRoleDef{ID: "sub", Capabilities: []role.Capability{"service:access"}})
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 
-	page, err := f.svc.ScopeMembers(ctx, "uma", id, "service", svc.ID, orgauthz.Page{})
+	page, err := f.svc.ScopeMembers(ctx, id, "uma", "service", svc.ID, orgauthz.Page{})
 	require.NoError(t, err)
 	var ids []string
 	for _, m := range page.Members {
@@ -142,29 +142,29 @@ func TestScopeAuthorityIsBoundedByWhatTheActorHolds(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "soterai", "enterprise", "max", "manager", "meg", "member", "mo", "member")
-	ws, err := f.svc.CreateScope(ctx, "max", id, "workspace", "Safety")
+	ws, err := f.svc.CreateScope(ctx, id, "max", "workspace", "Safety")
 	require.NoError(t, err)
 	// Members may be workspace members, not workspace managers.
-	_, err = f.svc.AddScopeMember(ctx, "max", id, "workspace", ws.ID, user("meg"), "manager")
+	_, err = f.svc.AddScopeMember(ctx, id, "max", "workspace", ws.ID, user("meg"), "manager")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
-	_, err = f.svc.AddScopeMember(ctx, "max", id, "workspace", ws.ID, user("meg"), "")
+	_, err = f.svc.AddScopeMember(ctx, id, "max", "workspace", ws.ID, user("meg"), "")
 	require.NoError(t, err)
 	assert.True(t, f.svc.CheckScope(ctx, id, "meg", "workspace", ws.ID, "workspace:use").Allowed)
 	assert.False(t, f.svc.CheckScope(ctx, id, "meg", "workspace", ws.ID, "workspace:configure").Allowed)
 	// Owners reach every workspace as its manager.
 	assert.True(t, f.svc.CheckScope(ctx, id, "creator", "workspace", ws.ID, "workspace:configure").Allowed)
 	// A workspace member manages nobody there.
-	_, err = f.svc.AddScopeMember(ctx, "meg", id, "workspace", ws.ID, user("mo"), "")
+	_, err = f.svc.AddScopeMember(ctx, id, "meg", "workspace", ws.ID, user("mo"), "")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 	// Anyone may take itself off a resource.
-	require.NoError(t, f.svc.RemoveScopeMember(ctx, "meg", id, "workspace", ws.ID, "meg"))
+	require.NoError(t, f.svc.RemoveScopeMember(ctx, id, "meg", "workspace", ws.ID, "meg"))
 	assert.Equal(t, policy.ReasonNotScopeMember, f.svc.CheckScope(ctx, id, "meg", "workspace", ws.ID, "workspace:use").Reason)
 	// Unknown kinds and resources.
-	_, err = f.svc.CreateScope(ctx, "max", id, "project", "X")
+	_, err = f.svc.CreateScope(ctx, id, "max", "project", "X")
 	assert.ErrorIs(t, err, orgauthz.ErrUnknownScope)
-	_, err = f.svc.AddScopeMember(ctx, "max", id, "workspace", "nope", user("mo"), "")
+	_, err = f.svc.AddScopeMember(ctx, id, "max", "workspace", "nope", user("mo"), "")
 	assert.ErrorIs(t, err, orgauthz.ErrNotFound)
-	_, err = f.svc.CreateScope(ctx, "max", id, "workspace", "")
+	_, err = f.svc.CreateScope(ctx, id, "max", "workspace", "")
 	assert.ErrorIs(t, err, orgauthz.ErrInvalidName)
 }
 
@@ -172,14 +172,14 @@ func TestScopeChangesAreAudited(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "aiengine", "", "ed", "editor")
-	p, err := f.svc.CreateScope(ctx, "ed", id, "project", "P")
+	p, err := f.svc.CreateScope(ctx, id, "ed", "project", "P")
 	require.NoError(t, err)
-	_, err = f.svc.AddScopeMember(ctx, "ed", id, "project", p.ID, org.Principal{ID: "svc-bot", Kind: org.User}, "viewer")
+	_, err = f.svc.AddScopeMember(ctx, id, "ed", "project", p.ID, org.Principal{ID: "svc-bot", Kind: org.User}, "viewer")
 	require.NoError(t, err)
-	_, err = f.svc.ChangeScopeRole(ctx, "ed", id, "project", p.ID, "svc-bot", "editor")
+	_, err = f.svc.ChangeScopeRole(ctx, id, "ed", "project", p.ID, "svc-bot", "editor")
 	require.NoError(t, err)
-	require.NoError(t, f.svc.RemoveScopeMember(ctx, "ed", id, "project", p.ID, "svc-bot"))
-	events, err := f.svc.Audit(ctx, "creator", id, orgauthz.AuditQuery{AfterSeq: 2})
+	require.NoError(t, f.svc.RemoveScopeMember(ctx, id, "ed", "project", p.ID, "svc-bot"))
+	events, err := f.svc.Audit(ctx, id, "creator", orgauthz.AuditQuery{AfterSeq: 2})
 	require.NoError(t, err)
 	var got []string
 	for _, e := range events {

@@ -173,30 +173,30 @@ func TestChangeRoleKeepsTheLastAdmin(t *testing.T) {
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "community", "bob", "user")
 
-	_, err := f.svc.ChangeRole(ctx, "creator", id, "creator", "user")
+	_, err := f.svc.ChangeRole(ctx, id, "creator", "creator", "user")
 	require.ErrorIs(t, err, orgauthz.ErrMinHolders)
 	assert.ErrorIs(t, err, orgauthz.ErrInvariant)
 	assert.Contains(t, err.Error(), `at least 1 member(s) must hold "admin"`)
 	assert.Equal(t, "admin", f.role(t, id, "creator"), "a refused change changes nothing")
 
 	// Promote Bob, then the creator may step down.
-	m, err := f.svc.ChangeRole(ctx, "creator", id, "bob", "admin")
+	m, err := f.svc.ChangeRole(ctx, id, "creator", "bob", "admin")
 	require.NoError(t, err)
 	assert.Equal(t, "admin", m.Role)
-	_, err = f.svc.ChangeRole(ctx, "creator", id, "creator", "user")
+	_, err = f.svc.ChangeRole(ctx, id, "creator", "creator", "user")
 	require.NoError(t, err)
 	// Users manage nobody.
-	_, err = f.svc.ChangeRole(ctx, "creator", id, "bob", "user")
+	_, err = f.svc.ChangeRole(ctx, id, "creator", "bob", "user")
 	require.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 	assert.Contains(t, err.Error(), `role "user" lacks "roles:modify"`)
 	// Unknown role and non-member.
-	_, err = f.svc.ChangeRole(ctx, "bob", id, "creator", "root")
+	_, err = f.svc.ChangeRole(ctx, id, "bob", "creator", "root")
 	assert.ErrorIs(t, err, orgauthz.ErrUnknownRole)
-	_, err = f.svc.ChangeRole(ctx, "bob", id, "nobody", "user")
+	_, err = f.svc.ChangeRole(ctx, id, "bob", "nobody", "user")
 	assert.ErrorIs(t, err, orgauthz.ErrNotMember)
-	_, err = f.svc.ChangeRole(ctx, "stranger", id, "bob", "user")
+	_, err = f.svc.ChangeRole(ctx, id, "stranger", "bob", "user")
 	assert.ErrorIs(t, err, orgauthz.ErrNotMember)
-	_, err = f.svc.ChangeRole(ctx, "bob", "no-such-org", "bob", "user")
+	_, err = f.svc.ChangeRole(ctx, "no-such-org", "bob", "bob", "user")
 	assert.ErrorIs(t, err, orgauthz.ErrUnknownOrganization)
 }
 
@@ -207,33 +207,33 @@ func TestSchemeRulesOnRoles(t *testing.T) {
 	so := f.newOrg(t, "soterai", "starter", "max", "manager")
 
 	// UiPath: the owner is never re-roled or removed, not even by itself.
-	_, err := f.svc.ChangeRole(ctx, "creator", up, "creator", "administrator")
+	_, err := f.svc.ChangeRole(ctx, up, "creator", "creator", "administrator")
 	assert.ErrorIs(t, err, orgauthz.ErrImmutableRole)
-	assert.ErrorIs(t, f.svc.RemoveMember(ctx, "ann", up, "creator"), orgauthz.ErrImmutableRole)
-	assert.ErrorIs(t, f.svc.Leave(ctx, "creator", up), orgauthz.ErrImmutableRole)
-	_, err = f.svc.ChangeRole(ctx, "ann", up, "uma", "owner")
+	assert.ErrorIs(t, f.svc.RemoveMember(ctx, up, "ann", "creator"), orgauthz.ErrImmutableRole)
+	assert.ErrorIs(t, f.svc.Leave(ctx, up, "creator"), orgauthz.ErrImmutableRole)
+	_, err = f.svc.ChangeRole(ctx, up, "ann", "uma", "owner")
 	assert.ErrorIs(t, err, orgauthz.ErrImmutableRole, "the owner role is never given")
-	_, err = f.svc.ChangeRole(ctx, "ann", up, "uma", "administrator")
+	_, err = f.svc.ChangeRole(ctx, up, "ann", "uma", "administrator")
 	assert.NoError(t, err, "administrators make administrators")
 	_, err = f.svc.Provision(ctx, up, user("usurper"), "owner")
 	assert.ErrorIs(t, err, orgauthz.ErrImmutableRole, "not even the host gives it")
 
 	// SoterAI: managers never touch owners; member exists only in enterprise.
-	assert.ErrorIs(t, f.svc.RemoveMember(ctx, "max", so, "creator"), orgauthz.ErrPermissionDenied)
-	_, err = f.svc.ChangeRole(ctx, "max", so, "max", "owner")
+	assert.ErrorIs(t, f.svc.RemoveMember(ctx, so, "max", "creator"), orgauthz.ErrPermissionDenied)
+	_, err = f.svc.ChangeRole(ctx, so, "max", "max", "owner")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 	_, err = f.svc.Provision(ctx, so, user("meg"), "member")
 	assert.ErrorIs(t, err, orgauthz.ErrEditionGated)
-	require.NoError(t, f.svc.ChangeEdition(ctx, "creator", so, "enterprise"))
+	require.NoError(t, f.svc.ChangeEdition(ctx, so, "creator", "enterprise"))
 	_, err = f.svc.Provision(ctx, so, user("meg"), "member")
 	require.NoError(t, err)
 	// A downgrade while members hold "member" is refused, saying how many.
-	err = f.svc.ChangeEdition(ctx, "creator", so, "professional")
+	err = f.svc.ChangeEdition(ctx, so, "creator", "professional")
 	require.ErrorIs(t, err, orgauthz.ErrEditionGated)
 	assert.Contains(t, err.Error(), `which 1 member(s) hold`)
-	_, err = f.svc.ChangeRole(ctx, "max", so, "meg", "manager")
+	_, err = f.svc.ChangeRole(ctx, so, "max", "meg", "manager")
 	require.NoError(t, err)
-	require.NoError(t, f.svc.ChangeEdition(ctx, "creator", so, "professional"))
+	require.NoError(t, f.svc.ChangeEdition(ctx, so, "creator", "professional"))
 }
 
 func TestSeatLimits(t *testing.T) {
@@ -245,22 +245,22 @@ func TestSeatLimits(t *testing.T) {
 	assert.Contains(t, err.Error(), `edition "community" allows 5 seats and 5 are in use`)
 
 	// Community's limit is fixed; professional's is a default.
-	assert.ErrorIs(t, f.svc.SetSeatOverride(ctx, "creator", id, 8), orgauthz.ErrInvalidArgument)
-	require.NoError(t, f.svc.ChangeEdition(ctx, "creator", id, "professional"))
-	require.NoError(t, f.svc.SetSeatOverride(ctx, "creator", id, 6))
+	assert.ErrorIs(t, f.svc.SetSeatOverride(ctx, id, "creator", 8), orgauthz.ErrInvalidArgument)
+	require.NoError(t, f.svc.ChangeEdition(ctx, id, "creator", "professional"))
+	require.NoError(t, f.svc.SetSeatOverride(ctx, id, "creator", 6))
 	_, err = f.svc.Provision(ctx, id, user("u5"), "user")
 	require.NoError(t, err)
 	_, err = f.svc.Provision(ctx, id, user("u6"), "user")
 	require.ErrorIs(t, err, orgauthz.ErrSeatLimit)
 	// An override below the seats in use is refused.
-	assert.ErrorIs(t, f.svc.SetSeatOverride(ctx, "creator", id, 5), orgauthz.ErrSeatLimit)
+	assert.ErrorIs(t, f.svc.SetSeatOverride(ctx, id, "creator", 5), orgauthz.ErrSeatLimit)
 	// Downgrading to community with six members is refused.
-	err = f.svc.ChangeEdition(ctx, "creator", id, "community")
+	err = f.svc.ChangeEdition(ctx, id, "creator", "community")
 	require.ErrorIs(t, err, orgauthz.ErrSeatLimit)
 	assert.Contains(t, err.Error(), "free 1 first")
 	// Users may not change editions.
-	assert.ErrorIs(t, f.svc.ChangeEdition(ctx, "u1", id, "enterprise"), orgauthz.ErrPermissionDenied)
-	assert.ErrorIs(t, f.svc.ChangeEdition(ctx, "creator", id, "platinum"), orgauthz.ErrUnknownEdition)
+	assert.ErrorIs(t, f.svc.ChangeEdition(ctx, id, "u1", "enterprise"), orgauthz.ErrPermissionDenied)
+	assert.ErrorIs(t, f.svc.ChangeEdition(ctx, id, "creator", "platinum"), orgauthz.ErrUnknownEdition)
 }
 
 func TestRemovalEndsAccessAtOnce(t *testing.T) {
@@ -268,14 +268,14 @@ func TestRemovalEndsAccessAtOnce(t *testing.T) {
 	f := newFixture(t)
 	id := f.newOrg(t, "soterai", "enterprise", "max", "manager", "meg", "member")
 	require.True(t, f.svc.Check(ctx, id, "meg", "content:use").Allowed)
-	require.NoError(t, f.svc.RemoveMember(ctx, "max", id, "meg"))
+	require.NoError(t, f.svc.RemoveMember(ctx, id, "max", "meg"))
 	d := f.svc.Check(ctx, id, "meg", "content:use")
 	assert.False(t, d.Allowed)
 	assert.Equal(t, policy.ReasonNotMember, d.Reason)
 	assert.ErrorIs(t, d.Err(), orgauthz.ErrNotMember)
 	// Leaving: the last owner may not; a manager may.
-	assert.ErrorIs(t, f.svc.Leave(ctx, "creator", id), orgauthz.ErrMinHolders)
-	require.NoError(t, f.svc.Leave(ctx, "max", id))
+	assert.ErrorIs(t, f.svc.Leave(ctx, id, "creator"), orgauthz.ErrMinHolders)
+	require.NoError(t, f.svc.Leave(ctx, id, "max"))
 	assert.Equal(t, "", f.role(t, id, "max"))
 }
 
@@ -343,12 +343,12 @@ func TestArchive(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "professional", "bob", "user")
-	assert.ErrorIs(t, f.svc.ArchiveOrganization(ctx, "bob", id), orgauthz.ErrPermissionDenied)
-	require.NoError(t, f.svc.ArchiveOrganization(ctx, "creator", id))
+	assert.ErrorIs(t, f.svc.ArchiveOrganization(ctx, id, "bob"), orgauthz.ErrPermissionDenied)
+	require.NoError(t, f.svc.ArchiveOrganization(ctx, id, "creator"))
 	d := f.svc.Check(ctx, id, "creator", "cloud:use")
 	assert.Equal(t, policy.ReasonArchived, d.Reason)
 	assert.ErrorIs(t, d.Err(), orgauthz.ErrArchived)
-	_, err := f.svc.ChangeRole(ctx, "creator", id, "bob", "admin")
+	_, err := f.svc.ChangeRole(ctx, id, "creator", "bob", "admin")
 	assert.ErrorIs(t, err, orgauthz.ErrArchived)
 	_, err = f.svc.Provision(ctx, id, user("carl"), "user")
 	assert.ErrorIs(t, err, orgauthz.ErrArchived)
@@ -356,14 +356,14 @@ func TestArchive(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, caps)
 	// Still readable, then deletable.
-	o, err := f.svc.Organization(ctx, "bob", id)
+	o, err := f.svc.Organization(ctx, id, "bob")
 	require.NoError(t, err)
 	assert.True(t, o.Archived)
-	events, err := f.svc.Audit(ctx, "creator", id, orgauthz.AuditQuery{})
+	events, err := f.svc.Audit(ctx, id, "creator", orgauthz.AuditQuery{})
 	require.NoError(t, err)
 	assert.Equal(t, orgauthz.AuditOrganizationArchive, events[len(events)-1].Action)
-	assert.ErrorIs(t, f.svc.DeleteOrganization(ctx, "bob", id), orgauthz.ErrPermissionDenied)
-	require.NoError(t, f.svc.DeleteOrganization(ctx, "creator", id))
+	assert.ErrorIs(t, f.svc.DeleteOrganization(ctx, id, "bob"), orgauthz.ErrPermissionDenied)
+	require.NoError(t, f.svc.DeleteOrganization(ctx, id, "creator"))
 	assert.Equal(t, policy.ReasonUnknownOrganization, f.svc.Check(ctx, id, "creator", "cloud:use").Reason)
 }
 
@@ -373,20 +373,20 @@ func TestUpdateOrganization(t *testing.T) {
 	id := f.newOrg(t, "wherobots", "community", "bob", "user")
 	name := "Renamed"
 	f.clock.Advance(time.Hour)
-	o, err := f.svc.UpdateOrganization(ctx, "creator", id, orgauthz.OrganizationUpdate{Name: &name, Settings: map[string]string{"region": "eu"}})
+	o, err := f.svc.UpdateOrganization(ctx, id, "creator", orgauthz.OrganizationUpdate{Name: &name, Settings: map[string]string{"region": "eu"}})
 	require.NoError(t, err)
 	assert.Equal(t, "Renamed", o.Name)
 	assert.Equal(t, map[string]string{"region": "eu"}, o.Settings)
 	assert.Equal(t, f.clock.Now(), o.UpdatedAt)
-	_, err = f.svc.UpdateOrganization(ctx, "bob", id, orgauthz.OrganizationUpdate{Name: &name})
+	_, err = f.svc.UpdateOrganization(ctx, id, "bob", orgauthz.OrganizationUpdate{Name: &name})
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 	bad := ""
-	_, err = f.svc.UpdateOrganization(ctx, "creator", id, orgauthz.OrganizationUpdate{Name: &bad})
+	_, err = f.svc.UpdateOrganization(ctx, id, "creator", orgauthz.OrganizationUpdate{Name: &bad})
 	assert.ErrorIs(t, err, orgauthz.ErrInvalidName)
-	got, err := f.svc.Organization(ctx, "bob", id)
+	got, err := f.svc.Organization(ctx, id, "bob")
 	require.NoError(t, err)
 	assert.Equal(t, "Renamed", got.Name, "a refused update changed nothing")
-	_, err = f.svc.Organization(ctx, "eve", id)
+	_, err = f.svc.Organization(ctx, id, "eve")
 	assert.ErrorIs(t, err, orgauthz.ErrNotMember)
 }
 
@@ -402,7 +402,7 @@ func TestMembersPaged(t *testing.T) {
 	p := orgauthz.Page{Limit: 10}
 	for pages := 0; ; pages++ {
 		require.Less(t, pages, 5)
-		got, err := f.svc.Members(ctx, "m03", id, p)
+		got, err := f.svc.Members(ctx, id, "m03", p)
 		require.NoError(t, err)
 		for _, m := range got.Members {
 			all = append(all, m.PrincipalID)
@@ -415,12 +415,12 @@ func TestMembersPaged(t *testing.T) {
 	require.Len(t, all, 26)
 	assert.Equal(t, "creator", all[0])
 	assert.Equal(t, "m24", all[25])
-	_, err := f.svc.Members(ctx, "m03", id, orgauthz.Page{Limit: 5000})
+	_, err := f.svc.Members(ctx, id, "m03", orgauthz.Page{Limit: 5000})
 	assert.ErrorIs(t, err, orgauthz.ErrInvalidArgument)
-	m, err := f.svc.Member(ctx, "m03", id, "m07")
+	m, err := f.svc.Member(ctx, id, "m03", "m07")
 	require.NoError(t, err)
 	assert.Equal(t, "user", m.Role)
-	_, err = f.svc.Member(ctx, "m03", id, "zz")
+	_, err = f.svc.Member(ctx, id, "m03", "zz")
 	assert.ErrorIs(t, err, orgauthz.ErrNotMember)
 }
 
@@ -428,18 +428,18 @@ func TestAddMemberDirectly(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ai := f.newOrg(t, "aiengine", "", "ed", "editor")
-	m, err := f.svc.AddMember(ctx, "creator", ai, user("viv"), "")
+	m, err := f.svc.AddMember(ctx, ai, "creator", user("viv"), "")
 	require.NoError(t, err)
 	assert.Equal(t, "viewer", m.Role, "the default invitation role")
-	_, err = f.svc.AddMember(ctx, "creator", ai, user("viv"), "editor")
+	_, err = f.svc.AddMember(ctx, ai, "creator", user("viv"), "editor")
 	assert.ErrorIs(t, err, orgauthz.ErrAlreadyMember)
-	_, err = f.svc.AddMember(ctx, "ed", ai, user("zed"), "viewer")
+	_, err = f.svc.AddMember(ctx, ai, "ed", user("zed"), "viewer")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "only owners add")
-	_, err = f.svc.AddMember(ctx, "creator", ai, user("zed"), "external")
+	_, err = f.svc.AddMember(ctx, ai, "creator", user("zed"), "external")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "external is never given")
 	// Wherobots admits members by invitation only.
 	w := f.newOrg(t, "wherobots", "community")
-	_, err = f.svc.AddMember(ctx, "creator", w, user("bob"), "user")
+	_, err = f.svc.AddMember(ctx, w, "creator", user("bob"), "user")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 	assert.Contains(t, err.Error(), "offers no add action")
 }
@@ -449,13 +449,13 @@ func TestAudit(t *testing.T) {
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "professional", "bob", "user")
 	f.clock.Advance(time.Minute)
-	_, err := f.svc.ChangeRole(ctx, "creator", id, "bob", "admin")
+	_, err := f.svc.ChangeRole(ctx, id, "creator", "bob", "admin")
 	require.NoError(t, err)
 	f.clock.Advance(time.Minute)
-	_, err = f.svc.ChangeRole(ctx, "bob", id, "creator", "user")
+	_, err = f.svc.ChangeRole(ctx, id, "bob", "creator", "user")
 	require.NoError(t, err)
 
-	events, err := f.svc.Audit(ctx, "bob", id, orgauthz.AuditQuery{})
+	events, err := f.svc.Audit(ctx, id, "bob", orgauthz.AuditQuery{})
 	require.NoError(t, err)
 	require.Len(t, events, 4)
 	assert.Equal(t, []string{orgauthz.AuditOrganizationCreate, orgauthz.AuditMemberAdd, orgauthz.AuditMemberRole, orgauthz.AuditMemberRole},
@@ -463,26 +463,26 @@ func TestAudit(t *testing.T) {
 	last := events[3]
 	assert.Equal(t, org.AuditEvent{Seq: 4, OrgID: id, Time: f.clock.Now(), Actor: "bob", Action: orgauthz.AuditMemberRole, Target: "creator", RoleBefore: "admin", RoleAfter: "user"}, last)
 
-	byBob, err := f.svc.Audit(ctx, "bob", id, orgauthz.AuditQuery{Actor: "bob"})
+	byBob, err := f.svc.Audit(ctx, id, "bob", orgauthz.AuditQuery{Actor: "bob"})
 	require.NoError(t, err)
 	assert.Len(t, byBob, 1)
 	start := f.clock.Now().Add(-time.Minute)
-	window, err := f.svc.Audit(ctx, "bob", id, orgauthz.AuditQuery{Since: start, Until: f.clock.Now()})
+	window, err := f.svc.Audit(ctx, id, "bob", orgauthz.AuditQuery{Since: start, Until: f.clock.Now()})
 	require.NoError(t, err)
 	require.Len(t, window, 1)
 	assert.Equal(t, int64(3), window[0].Seq)
 
 	var out strings.Builder
-	require.NoError(t, f.svc.ExportAudit(ctx, "bob", id, orgauthz.AuditQuery{AfterSeq: 2}, &out))
+	require.NoError(t, f.svc.ExportAudit(ctx, id, "bob", orgauthz.AuditQuery{AfterSeq: 2}, &out))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.Len(t, lines, 2)
 	assert.Equal(t, `{"seq":4,"org":"`+id+`","time":"2026-11-22T09:02:00Z","actor":"bob","action":"member.role","target":"creator","role_before":"admin","role_after":"user"}`, lines[1])
 
 	// Users may not read it; community admins neither (edition-gated).
-	_, err = f.svc.Audit(ctx, "creator", id, orgauthz.AuditQuery{})
+	_, err = f.svc.Audit(ctx, id, "creator", orgauthz.AuditQuery{})
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 	c := f.newOrg(t, "wherobots", "community")
-	_, err = f.svc.Audit(ctx, "creator", c, orgauthz.AuditQuery{})
+	_, err = f.svc.Audit(ctx, c, "creator", orgauthz.AuditQuery{})
 	assert.ErrorIs(t, err, orgauthz.ErrEditionGated)
 }
 
@@ -490,13 +490,13 @@ func TestRefusalsWriteNoAudit(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "professional", "bob", "user")
-	before, err := f.svc.Audit(ctx, "creator", id, orgauthz.AuditQuery{})
+	before, err := f.svc.Audit(ctx, id, "creator", orgauthz.AuditQuery{})
 	require.NoError(t, err)
-	_, err = f.svc.ChangeRole(ctx, "creator", id, "creator", "user")
+	_, err = f.svc.ChangeRole(ctx, id, "creator", "creator", "user")
 	require.Error(t, err)
-	_, err = f.svc.ChangeRole(ctx, "bob", id, "creator", "user")
+	_, err = f.svc.ChangeRole(ctx, id, "bob", "creator", "user")
 	require.Error(t, err)
-	after, err := f.svc.Audit(ctx, "creator", id, orgauthz.AuditQuery{})
+	after, err := f.svc.Audit(ctx, id, "creator", orgauthz.AuditQuery{})
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
 }
@@ -524,17 +524,17 @@ func TestOwnershipPassesByPromotionThenDemotion(t *testing.T) {
 			second = "editor"
 		}
 		id := f.newOrg(t, scheme, "", "max", second)
-		_, err := f.svc.ChangeRole(ctx, "creator", id, "max", "owner")
+		_, err := f.svc.ChangeRole(ctx, id, "creator", "max", "owner")
 		require.NoError(t, err, scheme)
-		_, err = f.svc.ChangeRole(ctx, "max", id, "creator", second)
+		_, err = f.svc.ChangeRole(ctx, id, "max", "creator", second)
 		require.NoError(t, err, scheme)
 		assert.Equal(t, "owner", f.role(t, id, "max"), scheme)
 		assert.Equal(t, second, f.role(t, id, "creator"), scheme)
 		// The new owner is now the last one.
-		_, err = f.svc.ChangeRole(ctx, "max", id, "max", second)
+		_, err = f.svc.ChangeRole(ctx, id, "max", "max", second)
 		assert.ErrorIs(t, err, orgauthz.ErrMinHolders, scheme)
 	}
 	up := f.newOrg(t, "uipath", "", "ann", "administrator")
-	_, err := f.svc.ChangeRole(ctx, "creator", up, "ann", "owner")
+	_, err := f.svc.ChangeRole(ctx, up, "creator", "ann", "owner")
 	assert.ErrorIs(t, err, orgauthz.ErrImmutableRole)
 }

@@ -56,7 +56,7 @@ func setup(ctx context.Context) (*orgauthz.Service, keys, error) {
 	}
 	out := keys{}
 	for _, who := range []string{"ada", "bob"} {
-		_, secret, err := svc.CreateAPIKey(ctx, who, o.ID, orgauthz.NewKey{Name: who + "'s laptop"})
+		_, secret, err := svc.CreateAPIKey(ctx, o.ID, who, orgauthz.NewKey{Name: who + "'s laptop"})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -78,7 +78,7 @@ func run(ctx context.Context, url string, w io.Writer) (err error) {
 		// Clean up even when interrupted, but not for ever.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		derr := svc.DeleteOrganization(dctx, "ada", orgID)
+		derr := svc.DeleteOrganization(dctx, orgID, "ada")
 		if derr == nil {
 			fmt.Fprintf(w, "organization %s deleted\n", orgID)
 		}
@@ -97,7 +97,7 @@ func run(ctx context.Context, url string, w io.Writer) (err error) {
 	check("ada", "billing:view")
 	check("eve", "job_runs:create")
 
-	if _, err := svc.ChangeRole(ctx, "ada", orgID, "bob", "admin"); err != nil {
+	if _, err := svc.ChangeRole(ctx, orgID, "ada", "bob", "admin"); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "ada promotes bob to admin")
