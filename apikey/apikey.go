@@ -21,6 +21,17 @@
 // Secret.Matches compares it with a stored hash; a Secret redacts itself
 // wherever it is printed or logged. ExpiryPreset gives the lifetimes a
 // host offers.
+//
+// # JSON
+//
+// A Key marshals with encoding/json to the form its doc lists, and
+// unmarshals back from it, following the convention package org describes:
+// snake_case names, RFC 3339 times omitted when zero. Its Hash is never
+// marshaled, nor unmarshaled, and a Key never holds the key string, so the
+// JSON of a key is safe for a listing. A Status marshals as a word
+// ("active", "revoked", "expired"); a Key has no status field, since its
+// status depends on the time (StatusAt): a host that shows one adds it
+// alongside. A Secret marshals redacted, as its Display form.
 package apikey
 
 import (
@@ -37,7 +48,8 @@ import (
 // repeating the text.
 var ErrMalformedKey = errors.New("malformed API key")
 
-// Status is a key's state at a given time.
+// Status is a key's state at a given time. It marshals to JSON and text as
+// its String: "active", "revoked" or "expired" (the zero Status as "").
 type Status uint8
 
 // The states of a key.
@@ -60,30 +72,75 @@ func (s Status) String() string {
 	return fmt.Sprintf("Status(%d)", uint8(s))
 }
 
+// ErrUnknownStatus: a Status that is none of the states nor zero was
+// marshaled, or text other than their names and "" was unmarshaled into a
+// Status.
+var ErrUnknownStatus = errors.New("unknown API key status")
+
+// MarshalText returns "active", "revoked", "expired", or "" for the zero
+// Status; it fails, matching ErrUnknownStatus, for any other value.
+func (s Status) MarshalText() ([]byte, error) {
+	switch s {
+	case 0:
+		return []byte{}, nil
+	case Active, Revoked, Expired:
+		return []byte(s.String()), nil
+	}
+	return nil, fmt.Errorf("%w: %d", ErrUnknownStatus, uint8(s))
+}
+
+// UnmarshalText sets s from "active", "revoked", "expired", or "" (the
+// zero Status). Any other text fails, matching ErrUnknownStatus, and
+// leaves s unchanged; names are matched exactly.
+func (s *Status) UnmarshalText(text []byte) error {
+	switch string(text) {
+	case "":
+		*s = 0
+	case "active":
+		*s = Active
+	case "revoked":
+		*s = Revoked
+	case "expired":
+		*s = Expired
+	default:
+		if len(text) > 32 {
+			return fmt.Errorf("%w: %q… (%d bytes)", ErrUnknownStatus, text[:32], len(text))
+		}
+		return fmt.Errorf("%w: %q", ErrUnknownStatus, text)
+	}
+	return nil
+}
+
 // Key is an API key's record. It never holds the key string.
+//
+// JSON: {"id", "name", "owner_id", "scope" (an array of capability IDs;
+// omitted when empty: the key is limited only by its owner's role),
+// "display", "created_by", "created_at", "expires_at", "revoked_at"
+// (omitted while not revoked), "last_used_at" (omitted if never used)};
+// never the Hash.
 type Key struct {
-	ID   string
-	Name string
+	ID   string `json:"id"`
+	Name string `json:"name"`
 	// OwnerID is the principal the key acts as: a user (its own key) or a
 	// service principal.
-	OwnerID string
+	OwnerID string `json:"owner_id"`
 	// Scope, if not empty, limits the key to these capabilities; the key
 	// can never do more than its owner's role allows at the time of use.
-	Scope []role.Capability
+	Scope []role.Capability `json:"scope,omitempty"`
 	// Hash is the SHA-256 of the key's secret, 32 bytes (Secret.Hash);
 	// compare a presented key with it with Secret.Matches.
-	Hash []byte
+	Hash []byte `json:"-"`
 	// Display is the redacted form shown in listings: the prefix and the
 	// last four characters, e.g. "acme_…x7qa" (Secret.Display).
-	Display   string
-	CreatedBy string
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	Display   string    `json:"display"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// RevokedAt is when the key was revoked; zero while it is not.
-	RevokedAt time.Time
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
 	// LastUsedAt is when the key last authenticated, to within the
 	// service's throttle (a minute by default); zero if never.
-	LastUsedAt time.Time
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 }
 
 // StatusAt returns the key's status at time now: Revoked once RevokedAt

@@ -340,6 +340,22 @@ func (s *Scheme) buildManagement(b *builder) error {
 			}
 		}
 	}
+	s.owner = -1
+	if mg.Owner != "" {
+		o, err := b.role("Management.Owner", mg.Owner)
+		if err != nil {
+			return err
+		}
+		if o == s.external {
+			return b.fault(nil, "Management.Owner is the external role %q, which is never held by a member", mg.Owner)
+		}
+		for r := range n {
+			if s.m.Role(r).Rank > s.m.Role(o).Rank {
+				return b.fault(nil, "Management.Owner is %q (rank %d), but role %q outranks it (%d): the owner role must be of the highest rank", mg.Owner, s.m.Role(o).Rank, s.m.Role(r).ID, s.m.Role(r).Rank)
+			}
+		}
+		s.owner = o
+	}
 	seen := make(map[int]bool)
 	for _, rule := range mg.Rules {
 		what := fmt.Sprintf("management rule for role %q", rule.Actor)
@@ -556,7 +572,7 @@ func (s *Scheme) buildScope(b *builder, sp ScopeSpec) (*Scope, error) {
 		what string
 		c    role.Capability
 	}
-	for _, x := range []named{{"Delete", sp.Delete}, {"ManageMembers", sp.ManageMembers}} {
+	for _, x := range []named{{"Delete", sp.Delete}, {"ManageMembers", sp.ManageMembers}, {"View", sp.View}} {
 		if _, err := orgCap(x.what, x.c); err != nil {
 			return nil, err
 		}

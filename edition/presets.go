@@ -7,6 +7,17 @@ import "github.com/orgauthz/orgauthz/role"
 // safe for concurrent use. The presets are validated by the package's
 // tests, so building one never fails.
 
+// The scope kinds of the presets, for CheckScope, CreateScope and the
+// scope listings.
+const (
+	// ScopeProject is AIEngine's kind of scope resource.
+	ScopeProject = "project"
+	// ScopeService is UiPath's.
+	ScopeService = "service"
+	// ScopeWorkspace is SoterAI's.
+	ScopeWorkspace = "workspace"
+)
+
 func mustBuild(sp Spec) *Scheme {
 	s, err := NewScheme(sp)
 	if err != nil {
@@ -190,6 +201,7 @@ func AIEngine() *Scheme {
 			Add:        "accounts:create",
 			Remove:     "members:manage",
 			ChangeRole: "members:manage",
+			Owner:      owner,
 		},
 		Organization: OrgCapabilities{
 			Settings: "billing:manage",
@@ -198,7 +210,7 @@ func AIEngine() *Scheme {
 			Audit:    "members:manage",
 		},
 		Scopes: []ScopeSpec{{
-			Kind: "project",
+			Kind: ScopeProject,
 			Name: "Project",
 			Roles: []role.Role{
 				{ID: owner, Name: "Project Owner", Rank: 3},
@@ -248,7 +260,11 @@ func AIEngine() *Scheme {
 //     text says users get read-only access to Resource Center, Licenses,
 //     Users and Services. The safer reading wins: user holds exactly
 //     resource_center:view, licenses:view, users:view and services:view.
-//   - No ownership transfer exists.
+//   - No member can transfer ownership, the owner included: the owner
+//     role is immutable. The host can (orgauthz's Host.TransferOwnership,
+//     a support action), so that a founder who leaves can hand over.
+//   - Users see the organization's services (services:view lets them list
+//     the services and read their members) without access to any.
 //   - Inviting needs users:create, removing users:delete, changing a role
 //     users:edit; members join by invitation only (no direct addition).
 //   - One edition, standard, with unlimited seats.
@@ -340,6 +356,7 @@ func UiPath() *Scheme {
 			Invite:     "users:create",
 			Remove:     "users:delete",
 			ChangeRole: "users:edit",
+			Owner:      owner,
 		},
 		Organization: OrgCapabilities{
 			Settings: "organization_settings:edit",
@@ -354,7 +371,7 @@ func UiPath() *Scheme {
 			RevokeOthers:         "licenses/api_keys:delete",
 		},
 		Scopes: []ScopeSpec{{
-			Kind:          "service",
+			Kind:          ScopeService,
 			Name:          "Service",
 			Roles:         []role.Role{{ID: admin, Name: "Administrator", Rank: 1}},
 			Capabilities:  serviceDefs,
@@ -364,6 +381,7 @@ func UiPath() *Scheme {
 			Create:        "services:create",
 			Delete:        "services:delete",
 			ManageMembers: "services:grant_access",
+			View:          "services:view",
 			CustomRoles:   "service/roles:manage",
 			Implicit:      map[string]string{owner: admin},
 		}},
@@ -458,6 +476,7 @@ func SoterAI() *Scheme {
 			Remove:     "members:remove",
 			ChangeRole: "members:change_role",
 			Rules:      []Rule{{Actor: manager, Manage: []string{manager, member}, Assign: []string{manager, member}}},
+			Owner:      owner,
 		},
 		Organization: OrgCapabilities{
 			Settings: "organization/settings:edit",
@@ -467,7 +486,7 @@ func SoterAI() *Scheme {
 		},
 		Own: []role.Capability{"content/own:edit", "profile/own:edit"},
 		Scopes: []ScopeSpec{{
-			Kind: "workspace",
+			Kind: ScopeWorkspace,
 			Name: "Workspace",
 			Roles: []role.Role{
 				{ID: manager, Name: "Workspace Manager", Rank: 2},

@@ -290,6 +290,10 @@ func TestPresets(t *testing.T) {
 				assert.Equal(t, w.creator, s.CreatorRole())
 				assert.Equal(t, w.invite, s.InviteRole())
 				assert.Equal(t, w.external, s.ExternalRole())
+				owner, ok := s.OwnerRole()
+				wantOwner := map[string]string{"aiengine": "owner", "uipath": "owner", "soterai": "owner"}[w.id]
+				assert.Equal(t, wantOwner != "", ok, "OwnerRole offered")
+				assert.Equal(t, wantOwner, owner, "OwnerRole")
 				for i, r := range w.roles {
 					assert.Equal(t, r.ID == w.external, s.IsExternal(i), "IsExternal(%s)", r.ID)
 				}

@@ -182,6 +182,13 @@ type Management struct {
 	Invite, Add, Remove, ChangeRole role.Capability
 	// Rules tighten the rank rule for some actor roles.
 	Rules []Rule
+	// Owner, if set, is the role an ownership transfer hands over: its
+	// holder gives it to another member and steps down to a role it names,
+	// in one change. It must be a role of the highest rank, and not the
+	// external one. When it is immutable (UiPath's owner), no member may
+	// transfer it, itself included: only the host may. "" means the scheme
+	// has no owner to hand over (Wherobots: admins and users).
+	Owner string
 }
 
 // Rule narrows what members holding role Actor may do to others.
@@ -206,6 +213,7 @@ type Scheme struct {
 	defEdition int
 	creator    int
 	invite     int
+	owner      int // -1 when the scheme offers no ownership transfer
 	external   int // -1 when none
 	min, max   []int
 	immutable  uint64
@@ -257,6 +265,15 @@ func (s *Scheme) DefaultEdition() *Edition { return s.editions[s.defEdition] }
 
 // CreatorRole returns the ID of the role an organization's creator gets.
 func (s *Scheme) CreatorRole() string { return s.m.Role(s.creator).ID }
+
+// OwnerRole returns the ID of the role an ownership transfer hands over
+// (see Management.Owner), and false if the scheme offers no transfer.
+func (s *Scheme) OwnerRole() (string, bool) {
+	if s.owner < 0 {
+		return "", false
+	}
+	return s.m.Role(s.owner).ID, true
+}
 
 // InviteRole returns the ID of the role an invitation carries by default.
 func (s *Scheme) InviteRole() string { return s.m.Role(s.invite).ID }

@@ -436,6 +436,12 @@ func TestNewSchemeRefuses(t *testing.T) {
 			sp.Matrix["guest"] = append(sp.Matrix["guest"], "members:vouch")
 			sp.Management.Add = "members:vouch"
 		}, names: []string{"members:vouch"}},
+		{name: "owner role unknown", mut: func(sp *edition.Spec) { sp.Management.Owner = "founder" },
+			is: []error{role.ErrUnknownRole}, names: []string{"founder"}},
+		{name: "owner role external", mut: func(sp *edition.Spec) { sp.Management.Owner = "guest" },
+			names: []string{"guest"}, text: []string{"Management.Owner", "external"}},
+		{name: "owner role outranked", mut: func(sp *edition.Spec) { sp.Management.Owner = "admin" },
+			names: []string{"admin", "owner"}, text: []string{"Management.Owner", "highest rank"}},
 		{name: "rule for an unknown actor", mut: func(sp *edition.Spec) {
 			sp.Management.Rules = append(sp.Management.Rules, edition.Rule{Actor: "auditor", Manage: []string{"member"}})
 		}, is: []error{role.ErrUnknownRole}, names: []string{"auditor"}},
@@ -569,6 +575,8 @@ func TestNewSchemeRefuses(t *testing.T) {
 			// A scope capability is not an organization capability.
 			sp.Scopes[0].Delete = "project:delete"
 		}, is: []error{role.ErrUnknownCapability}, names: []string{"project:delete"}},
+		{name: "scope View unknown", mut: func(sp *edition.Spec) { sp.Scopes[0].View = "projects:peek" },
+			is: []error{role.ErrUnknownCapability}, names: []string{"projects:peek"}},
 		{name: "scope ManageMembers unknown", mut: func(sp *edition.Spec) { sp.Scopes[0].ManageMembers = "projects:admit" },
 			is: []error{role.ErrUnknownCapability}, names: []string{"projects:admit"}},
 		{name: "scope DeleteInScope unknown", mut: func(sp *edition.Spec) {

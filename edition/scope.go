@@ -44,6 +44,13 @@ type ScopeSpec struct {
 	// ManageMembersInScope, if set, is the scope capability that lets a
 	// scope member manage the resource's members.
 	ManageMembersInScope role.Capability
+	// View, if set, is the organization capability that lets a member see
+	// every resource of this kind (list it, read its record and members)
+	// without holding a role on it (UiPath: users see the organization's
+	// services). Whoever holds Delete or ManageMembers, or an implicit
+	// role on the kind, sees every resource too; anyone else sees the
+	// resources it holds a role on.
+	View role.Capability
 	// CustomRoles, if set, is the scope capability that lets a scope member
 	// define custom scope roles, whose capabilities never exceed its own.
 	CustomRoles role.Capability
@@ -136,6 +143,10 @@ func (sc *Scope) ManageMembersCapability() role.Capability { return sc.spec.Mana
 func (sc *Scope) ManageMembersInScopeCapability() role.Capability {
 	return sc.spec.ManageMembersInScope
 }
+
+// ViewCapability returns the organization capability that lets a member
+// see every resource of the kind, or "" (see ScopeSpec.View).
+func (sc *Scope) ViewCapability() role.Capability { return sc.spec.View }
 
 // CustomRolesCapability returns the scope capability that lets a scope
 // member define custom scope roles, or "" when the kind has none.

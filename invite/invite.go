@@ -10,6 +10,16 @@
 // secret is 160 random bits, both in lower-case base32 without padding: 16
 // and 32 characters, 53 in all. Token values redact themselves when printed
 // or logged; Reveal returns the text to send.
+//
+// # JSON
+//
+// An Invitation marshals with encoding/json to the form its doc lists, and
+// unmarshals back from it, following the convention package org describes:
+// snake_case names, its Status as a word ("pending", "accepted",
+// "revoked", "declined", "expired"), RFC 3339 times omitted when zero. Its
+// TokenHash is never marshaled, nor unmarshaled: the JSON of an invitation
+// is safe to show to anyone who may see the invitation. A Token marshals
+// redacted.
 package invite
 
 import (
@@ -28,7 +38,9 @@ var (
 	ErrMalformedToken = errors.New("malformed invitation token")
 )
 
-// Status is an invitation's state.
+// Status is an invitation's state. It marshals to JSON and text as its
+// String: "pending", "accepted", "revoked", "declined" or "expired" (the
+// zero Status as "").
 type Status uint8
 
 // The states of an invitation. Pending is the only one that changes;
@@ -59,26 +71,74 @@ func (s Status) String() string {
 	return fmt.Sprintf("Status(%d)", uint8(s))
 }
 
+// ErrUnknownStatus: a Status that is none of the states nor zero was
+// marshaled, or text other than their names and "" was unmarshaled into a
+// Status.
+var ErrUnknownStatus = errors.New("unknown invitation status")
+
+// MarshalText returns the status's name, e.g. "pending", or "" for the
+// zero Status; it fails, matching ErrUnknownStatus, for any other value.
+func (s Status) MarshalText() ([]byte, error) {
+	switch s {
+	case 0:
+		return []byte{}, nil
+	case Pending, Accepted, Revoked, Declined, Expired:
+		return []byte(s.String()), nil
+	}
+	return nil, fmt.Errorf("%w: %d", ErrUnknownStatus, uint8(s))
+}
+
+// UnmarshalText sets s from a status's name ("pending", "accepted",
+// "revoked", "declined", "expired"), or "" for the zero Status. Any other
+// text fails, matching ErrUnknownStatus, and leaves s unchanged; names are
+// matched exactly.
+func (s *Status) UnmarshalText(text []byte) error {
+	for st := Pending; st <= Expired; st++ {
+		if string(text) == st.String() {
+			*s = st
+			return nil
+		}
+	}
+	if len(text) == 0 {
+		*s = 0
+		return nil
+	}
+	if len(text) > 32 {
+		return fmt.Errorf("%w: %q… (%d bytes)", ErrUnknownStatus, text[:32], len(text))
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownStatus, text)
+}
+
 // Invitation invites an e-mail address into an organization with a role.
+//
+// JSON: {"id", "email", "role", "status", "invited_by", "created_at",
+// "expires_at", "updated_at", "accepted_by" (optional), "declined_by"
+// (optional), "sends"}; never the TokenHash. "status" is the Status field
+// as it is: a host showing what an invitation is now sets Status to
+// StatusAt(now) before marshaling, so that one past its expiry reads
+// "expired".
 type Invitation struct {
-	ID    string
-	Email string // normalized
-	Role  string
+	ID    string `json:"id"`
+	Email string `json:"email"` // normalized
+	Role  string `json:"role"`
 	// Status is Pending, Accepted, Revoked or Declined as stored; use
 	// StatusAt for what it is at a given time.
-	Status Status
+	Status Status `json:"status"`
 	// TokenHash is the SHA-256 of the token's secret (Token.Hash); the
 	// token itself is never stored.
-	TokenHash []byte
-	InvitedBy string
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	TokenHash []byte    `json:"-"`
+	InvitedBy string    `json:"invited_by"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// UpdatedAt is when the status or token last changed.
-	UpdatedAt time.Time
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	// AcceptedBy is the principal who accepted it.
-	AcceptedBy string
+	AcceptedBy string `json:"accepted_by,omitempty"`
+	// DeclinedBy is the principal who declined it, when it was signed in;
+	// "" for a decline through the link alone (and while not declined).
+	DeclinedBy string `json:"declined_by,omitempty"`
 	// Sends counts how many times it was sent: 1, plus one per resend.
-	Sends int
+	Sends int `json:"sends"`
 }
 
 // StatusAt returns the invitation's status at time now: a pending

@@ -1,8 +1,10 @@
 package org_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/orgauthz/orgauthz/org"
 )
@@ -25,4 +27,15 @@ func ExamplePrincipal_Validate() {
 	// Output:
 	// <nil>
 	// invalid ID: principal ID "has space" has byte 0x20 at 3 (printable ASCII only, no space)
+}
+
+// Records marshal to stable snake_case JSON, kinds as words, times in
+// RFC 3339, zero times and optional fields omitted.
+func ExampleMember_json() {
+	m := org.Member{PrincipalID: "ci-bot", Kind: org.ServicePrincipal, Name: "deploy bot", Role: "member",
+		JoinedAt: time.Date(2025, 5, 1, 9, 30, 0, 0, time.UTC)}
+	b, err := json.Marshal(m)
+	fmt.Println(string(b), err)
+	// Output:
+	// {"principal_id":"ci-bot","kind":"service_principal","name":"deploy bot","role":"member","external":false,"joined_at":"2025-05-01T09:30:00Z"} <nil>
 }

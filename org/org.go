@@ -4,6 +4,33 @@
 //
 // Records are plain values. Their slices and maps are owned by whoever
 // holds the record: stores copy them in and out (see Clone methods).
+//
+// # JSON
+//
+// Every record marshals with encoding/json to a stable, documented form
+// that a host may put in its responses as it is, and unmarshals back from
+// it (each type's doc lists its fields). One convention holds across the
+// records of this package and of packages invite, apikey and policy:
+//
+//   - Field names are lower-case snake_case. A record's own ID is "id",
+//     its own kind "kind" (a Member's is its principal's) and its name
+//     "name"; a reference to another record says what it names:
+//     "principal_id", "scope_kind" and "scope_id" (a scope resource),
+//     "created_by" and "invited_by" (principals). Records nested in
+//     another are named for their type: "organization", "member", "scope".
+//   - Kinds and statuses are words: a Kind is "user" or
+//     "service_principal" (see Kind.MarshalText). The zero value of such a
+//     word type marshals as "" and "" unmarshals to it; an unknown value
+//     fails to marshal and an unknown word fails to unmarshal.
+//   - Times are RFC 3339 strings (time.Time's own encoding), omitted when
+//     zero.
+//   - Fields a record always has are always present, even when empty;
+//     optional strings (documented as such) and empty slices and maps are
+//     omitted. Booleans and numbers are always present.
+//   - No JSON holds a secret or a hash: the hashes that invitations and API
+//     keys keep are neither marshaled nor unmarshaled.
+//
+// AuditEvent keeps the names it has always had ("org", "actor", ...).
 package org
 
 import (
@@ -42,7 +69,8 @@ const (
 	MaxSettingValueLen = 4096
 )
 
-// Kind is the kind of a principal.
+// Kind is the kind of a principal. It marshals to JSON and text as its
+// String: "user" or "service_principal" (the zero Kind as "").
 type Kind uint8
 
 // The kinds of principal.
@@ -53,22 +81,69 @@ const (
 	ServicePrincipal
 )
 
-// String returns "user" or "service-principal".
+// String returns "user" or "service_principal", the words Kind marshals
+// to, or "Kind(n)" for an unknown kind.
 func (k Kind) String() string {
 	switch k {
 	case User:
 		return "user"
 	case ServicePrincipal:
-		return "service-principal"
+		return "service_principal"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
+// ErrUnknownKind: a Kind that is neither User, ServicePrincipal nor zero
+// was marshaled, or text other than "user", "service_principal" and ""
+// was unmarshaled into a Kind.
+var ErrUnknownKind = errors.New("unknown principal kind")
+
+// MarshalText returns "user", "service_principal", or "" for the zero
+// Kind; it fails, matching ErrUnknownKind, for any other value.
+func (k Kind) MarshalText() ([]byte, error) {
+	switch k {
+	case 0:
+		return []byte{}, nil
+	case User, ServicePrincipal:
+		return []byte(k.String()), nil
+	}
+	return nil, fmt.Errorf("%w: %d", ErrUnknownKind, uint8(k))
+}
+
+// UnmarshalText sets k from "user", "service_principal", or "" (the zero
+// Kind). Any other text fails, matching ErrUnknownKind, and leaves k
+// unchanged; the words are matched exactly.
+func (k *Kind) UnmarshalText(text []byte) error {
+	switch string(text) {
+	case "":
+		*k = 0
+	case "user":
+		*k = User
+	case "service_principal":
+		*k = ServicePrincipal
+	default:
+		return fmt.Errorf("%w: %s", ErrUnknownKind, quoteWord(text))
+	}
+	return nil
+}
+
+// quoteWord quotes text for an error, cut short if long, so that an
+// unmarshaled word can never flood a log.
+func quoteWord(text []byte) string {
+	const most = 32
+	if len(text) > most {
+		return fmt.Sprintf("%q… (%d bytes)", text[:most], len(text))
+	}
+	return fmt.Sprintf("%q", text)
+}
+
 // Principal is someone who acts: a user or a service principal, known by an
 // ID the host assigns.
+//
+// JSON: {"id", "kind"}.
 type Principal struct {
-	ID   string
-	Kind Kind
+	ID   string `json:"id"`
+	Kind Kind   `json:"kind"`
 }
 
 // Validate reports whether p has a valid ID and a known kind.
@@ -83,20 +158,24 @@ func (p Principal) Validate() error {
 }
 
 // Organization is a customer's organization.
+//
+// JSON: {"id", "name", "scheme", "edition", "seat_override", "settings"
+// (an object of strings; omitted when empty), "archived", "created_at",
+// "updated_at"}.
 type Organization struct {
-	ID      string
-	Name    string
-	Scheme  string // the scheme's ID
-	Edition string // the edition's ID
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Scheme  string `json:"scheme"`  // the scheme's ID
+	Edition string `json:"edition"` // the edition's ID
 	// SeatOverride is the organization's own seat limit, where its edition
 	// allows one; 0 means the edition's limit.
-	SeatOverride int
+	SeatOverride int `json:"seat_override"`
 	// Settings are the host's free-form settings.
-	Settings map[string]string
+	Settings map[string]string `json:"settings,omitempty"`
 	// Archived organizations allow nothing until deleted.
-	Archived  bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Archived  bool      `json:"archived"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // Clone returns a copy of o that shares nothing with it.
@@ -106,50 +185,91 @@ func (o Organization) Clone() Organization {
 }
 
 // Member is a principal's membership of an organization.
+//
+// JSON: {"principal_id", "kind", "name" (optional), "role", "external",
+// "email" (optional), "joined_at"}.
 type Member struct {
-	PrincipalID string
-	Kind        Kind
+	PrincipalID string `json:"principal_id"`
+	Kind        Kind   `json:"kind"`
 	// Name is a display name; service principals have one, users need not.
-	Name string
+	Name string `json:"name,omitempty"`
 	// Role is the member's organization role. For an external member it is
 	// the scheme's external role.
-	Role string
+	Role string `json:"role"`
 	// External marks a principal that belongs to scope resources of the
 	// organization without being a member of it (AI Engine's External
 	// User). External members take no seat.
-	External bool
-	JoinedAt time.Time
+	External bool `json:"external"`
+	// Email is the normalized address the member was invited at, when it
+	// joined by accepting an invitation; "" when it joined otherwise
+	// (created the organization, was added or provisioned). Within an
+	// organization no two members share a non-empty Email.
+	Email    string    `json:"email,omitempty"`
+	JoinedAt time.Time `json:"joined_at,omitzero"`
+}
+
+// Membership is a principal's membership of one organization, with the
+// organization: one entry of a principal's organizations (an
+// organization switcher).
+//
+// JSON: {"organization" (an Organization), "member" (a Member)}.
+type Membership struct {
+	Organization Organization `json:"organization"`
+	Member       Member       `json:"member"`
+}
+
+// Clone returns a copy of m that shares nothing with it.
+func (m Membership) Clone() Membership {
+	m.Organization = m.Organization.Clone()
+	return m
+}
+
+// ScopeMembership is a principal's explicit membership of one scope
+// resource, with the resource: one entry of a principal's projects,
+// services or workspaces.
+//
+// JSON: {"scope" (a Scope), "member" (a ScopeMember)}.
+type ScopeMembership struct {
+	Scope  Scope       `json:"scope"`
+	Member ScopeMember `json:"member"`
 }
 
 // Scope is a resource inside an organization that carries roles of its
 // own: a project, a service, a workspace.
+//
+// JSON: {"kind", "id", "name", "created_by", "created_at"}.
 type Scope struct {
-	Kind      string // the scheme's scope kind, e.g. "project"
-	ID        string
-	Name      string
-	CreatedBy string
-	CreatedAt time.Time
+	Kind      string    `json:"kind"` // the scheme's scope kind, e.g. "project"
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // ScopeMember is a principal's role on one scope resource.
+//
+// JSON: {"scope_kind", "scope_id", "principal_id", "role", "added_at"}.
 type ScopeMember struct {
-	Kind        string
-	ScopeID     string
-	PrincipalID string
-	Role        string // a scope role of the kind, or a custom role of the resource
-	AddedAt     time.Time
+	Kind        string    `json:"scope_kind"` // the resource's scope kind
+	ScopeID     string    `json:"scope_id"`
+	PrincipalID string    `json:"principal_id"`
+	Role        string    `json:"role"` // a scope role of the kind, or a custom role of the resource
+	AddedAt     time.Time `json:"added_at,omitzero"`
 }
 
 // ScopeRole is a custom scope role defined on one resource (UiPath's custom
 // service roles).
+//
+// JSON: {"scope_kind", "scope_id", "id", "name", "capabilities" (an array
+// of capability IDs; omitted when empty), "created_by", "created_at"}.
 type ScopeRole struct {
-	Kind         string
-	ScopeID      string
-	ID           string
-	Name         string
-	Capabilities []role.Capability
-	CreatedBy    string
-	CreatedAt    time.Time
+	Kind         string            `json:"scope_kind"` // the resource's scope kind
+	ScopeID      string            `json:"scope_id"`
+	ID           string            `json:"id"`
+	Name         string            `json:"name"`
+	Capabilities []role.Capability `json:"capabilities,omitempty"`
+	CreatedBy    string            `json:"created_by"`
+	CreatedAt    time.Time         `json:"created_at,omitzero"`
 }
 
 // Clone returns a copy of r that shares nothing with it.
@@ -160,12 +280,17 @@ func (r ScopeRole) Clone() ScopeRole {
 
 // AuditEvent records one change, written in the same transaction as the
 // change. It never holds a secret.
+//
+// JSON: {"seq", "org", "time", "actor" (optional), "action", "target"
+// (optional), "role_before" (optional), "role_after" (optional), "detail"
+// (optional)}: the names it has always had (Service.ExportAudit writes
+// them), which predate the convention for the other records.
 type AuditEvent struct {
 	// Seq numbers the organization's events from 1, in the order they were
 	// written; the store assigns it.
 	Seq   int64     `json:"seq"`
 	OrgID string    `json:"org"`
-	Time  time.Time `json:"time"`
+	Time  time.Time `json:"time,omitzero"`
 	// Actor is the principal who made the change; "" when the host made it
 	// on its own authority.
 	Actor string `json:"actor,omitempty"`

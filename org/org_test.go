@@ -139,7 +139,7 @@ func TestPrincipalValidate(t *testing.T) {
 	assert.ErrorIs(t, err, org.ErrInvalidID)
 	assert.Contains(t, err.Error(), "unknown kind 0")
 	assert.Equal(t, "user", org.User.String())
-	assert.Equal(t, "service-principal", org.ServicePrincipal.String())
+	assert.Equal(t, "service_principal", org.ServicePrincipal.String())
 	assert.Equal(t, "Kind(9)", org.Kind(9).String())
 }
 

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -8,7 +10,8 @@ import (
 	"github.com/orgauthz/orgauthz/role"
 )
 
-// Reason names the rule that decided.
+// Reason names the rule that decided. It marshals to JSON and text as its
+// String, e.g. "edition-gated" (the zero Reason as "").
 type Reason uint8
 
 // The reasons a Decision can give. The zero Reason is never produced.
@@ -138,6 +141,44 @@ func (r Reason) String() string {
 	return "Reason(" + strconv.Itoa(int(r)) + ")"
 }
 
+// ErrUnknownReason: a Reason that is none of the reasons nor zero was
+// marshaled, or text other than their names and "" was unmarshaled into a
+// Reason.
+var ErrUnknownReason = errors.New("unknown decision reason")
+
+// MarshalText returns the reason's name, e.g. "edition-gated", or "" for
+// the zero Reason; it fails, matching ErrUnknownReason, for any other
+// value.
+func (r Reason) MarshalText() ([]byte, error) {
+	if r == 0 {
+		return []byte{}, nil
+	}
+	if r < numReasons && reasonNames[r] != "" {
+		return []byte(reasonNames[r]), nil
+	}
+	return nil, fmt.Errorf("%w: %d", ErrUnknownReason, uint8(r))
+}
+
+// UnmarshalText sets r from a reason's name, e.g. "edition-gated", or ""
+// for the zero Reason. Any other text fails, matching ErrUnknownReason, and
+// leaves r unchanged; names are matched exactly.
+func (r *Reason) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		*r = 0
+		return nil
+	}
+	for i, name := range reasonNames {
+		if name != "" && name == string(text) {
+			*r = Reason(i)
+			return nil
+		}
+	}
+	if len(text) > 32 {
+		return fmt.Errorf("%w: %q… (%d bytes)", ErrUnknownReason, text[:32], len(text))
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownReason, text)
+}
+
 // Decision is the answer to "may this be done?", with the rule that
 // decided. It is four words, kept in registers by the compiler, so building
 // one costs almost nothing and never allocates on the allow path; the names
@@ -145,6 +186,15 @@ func (r Reason) String() string {
 // scheme by its methods, and String and Err format it on demand.
 //
 // The zero Decision denies. Decisions are comparable with ==.
+//
+// JSON (MarshalJSON): {"allowed", "reason", "role", "target", "new_role",
+// "capability", "edition", "scope_kind", "action", "explanation"}, where
+// "allowed" and "reason" (a Reason's name) are always present, the names
+// the decision refers to (its accessors: role, capability and edition IDs,
+// the scope kind, the management action's name such as "change-role") are
+// omitted when it has none, and "explanation" is the text String gives
+// after the verdict and reason. A Decision does not unmarshal: the names it
+// refers to are read back from its scheme, which JSON does not carry.
 type Decision struct {
 	// Allowed is the answer.
 	Allowed bool
@@ -335,6 +385,45 @@ func (d Decision) String() string {
 		verdict = "allowed"
 	}
 	return verdict + " (" + d.Reason.String() + "): " + d.explain()
+}
+
+// decisionJSON is a Decision's JSON form; see Decision.
+type decisionJSON struct {
+	Allowed     bool            `json:"allowed"`
+	Reason      Reason          `json:"reason"`
+	Role        string          `json:"role,omitempty"`
+	Target      string          `json:"target,omitempty"`
+	NewRole     string          `json:"new_role,omitempty"`
+	Capability  role.Capability `json:"capability,omitempty"`
+	Edition     string          `json:"edition,omitempty"`
+	ScopeKind   string          `json:"scope_kind,omitempty"`
+	Action      string          `json:"action,omitempty"`
+	Explanation string          `json:"explanation"`
+}
+
+// MarshalJSON writes the decision as its doc describes, e.g.
+//
+//	{"allowed":false,"reason":"edition-gated","role":"admin","capability":"billing:view","edition":"community","explanation":"edition \"community\" does not offer \"billing:view\""}
+//
+// It fails only for a Reason that is none of the reasons. It is meant for
+// responses and logs, never for the decision path, which it does not
+// touch.
+func (d Decision) MarshalJSON() ([]byte, error) {
+	j := decisionJSON{
+		Allowed:     d.Allowed,
+		Reason:      d.Reason,
+		Role:        d.Role(),
+		Target:      d.Target(),
+		NewRole:     d.NewRole(),
+		Capability:  d.Capability(),
+		Edition:     d.Edition(),
+		ScopeKind:   d.Scope(),
+		Explanation: d.explain(),
+	}
+	if a := d.Action(); a != 0 {
+		j.Action = a.String()
+	}
+	return json.Marshal(j)
 }
 
 func (d Decision) explain() string {
@@ -568,6 +657,8 @@ func (d Decision) Err() error {
 		return fmt.Errorf("%w: %s", ErrUnknownScope, msg)
 	case ReasonUnknownScheme:
 		return fmt.Errorf("%w: %s", ErrUnknownScheme, msg)
+	case ReasonActionNotOffered:
+		return fmt.Errorf("%w: %w: %s", ErrPermissionDenied, ErrNotOffered, msg)
 	case ReasonNotOwner:
 		return fmt.Errorf("%w: %w: %s", ErrPermissionDenied, ErrNotOwner, msg)
 	case ReasonUnknownOrganization:

@@ -68,4 +68,15 @@
 //   - A seat override rests on the seats in use: any change of the limit,
 //     clearing the override included, must leave room for every member and
 //     pending invitation.
+//
+// # JSON
+//
+// A Decision marshals with encoding/json, for a host's responses and
+// logs, following the convention package org describes (snake_case names,
+// words for enumerations): {"allowed", "reason", "role", "target",
+// "new_role", "capability", "edition", "scope_kind", "action",
+// "explanation"}, the names it refers to omitted when it has none (see
+// Decision). A Reason marshals as its name, e.g. "edition-gated", and
+// unmarshals from it. A Decision does not unmarshal: it refers to its
+// scheme, which JSON does not carry; decide again instead.
 package policy

@@ -36,6 +36,14 @@ var (
 	// ErrSeatOverride: the seat override is negative, or the edition's
 	// limit cannot be overridden.
 	ErrSeatOverride = errors.New("invalid seat override")
+	// ErrNotOffered: the scheme offers no such action at all (Wherobots
+	// adds members only by invitation, so it offers no direct add); no
+	// role or edition would allow it. It also matches ErrPermissionDenied.
+	ErrNotOffered = errors.New("action not offered by the scheme")
+	// ErrInvalidTransfer: an ownership transfer names a new owner that
+	// holds the owner role already, or a role to step down to that is the
+	// owner role or the external standing (see CheckTransfer).
+	ErrInvalidTransfer = errors.New("invalid ownership transfer")
 	// ErrNotOwner: the capability acts on one's own things only.
 	ErrNotOwner = errors.New("not the owner")
 	// ErrNotMember: the principal is not a member of the organization (or

@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -129,4 +130,14 @@ func ExampleCanRemoveExternal() {
 	// Output:
 	// allowed (may-manage): role "owner" may remove an external principal from the organization
 	// denied (role-lacks): role "editor" lacks "members:manage"
+}
+
+// A Decision marshals for a response: the verdict, the reason's name, the
+// names it refers to and the explanation.
+func ExampleDecision_MarshalJSON() {
+	d := policy.Decide(edition.Wherobots(), "community", "admin", "billing:view")
+	b, err := json.Marshal(d)
+	fmt.Println(string(b), err)
+	// Output:
+	// {"allowed":false,"reason":"edition-gated","role":"admin","capability":"billing:view","edition":"community","explanation":"edition \"community\" does not offer \"billing:view\""} <nil>
 }
