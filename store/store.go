@@ -94,6 +94,23 @@ type Store interface {
 	// the given ID ("" for the first).
 	Organizations(ctx context.Context, after string) iter.Seq2[org.Organization, error]
 
+	// Memberships lists the organizations principal principalID belongs
+	// to, as a member or an external one, each with the principal's member
+	// record, ordered by organization ID, starting after the given one
+	// ("" for the first); as last committed. A principal that belongs to
+	// none lists nothing. A store keeps an index by principal, so that a
+	// page costs the same whatever the number of organizations and
+	// members (an organization switcher asks it on every page view).
+	Memberships(ctx context.Context, principalID, after string) iter.Seq2[org.Membership, error]
+
+	// InvitationsTo lists the invitations addressed to email whose stored
+	// status is Pending (expired or not), across organizations, each with
+	// its organization's record, ordered by invitation ID, starting after
+	// the given one; as last committed. The address is compared byte for
+	// byte: normalizing it is the caller's business. A store keeps an
+	// index by address.
+	InvitationsTo(ctx context.Context, email, after string) iter.Seq2[AddressedInvitation, error]
+
 	// InvitationToken returns, for invitation id, the organization that
 	// holds it and the hash of its token's secret (its TokenHash), both as
 	// last committed, in one lookup, or an error matching ErrNotFound: an
@@ -189,6 +206,13 @@ type InvitationToken struct {
 	HashOK bool
 }
 
+// AddressedInvitation is one entry of InvitationsTo: a pending invitation
+// and the organization that holds it.
+type AddressedInvitation struct {
+	Organization org.Organization
+	Invitation   invite.Invitation
+}
+
 // Counts are an organization's head counts.
 type Counts struct {
 	// Members counts members that are not external.
@@ -222,6 +246,14 @@ type Reader interface {
 	// Members lists the members (external ones included), ordered by
 	// principal ID, starting after the given one.
 	Members(ctx context.Context, after string) iter.Seq2[org.Member, error]
+	// MemberByEmail returns the member whose Email is email (compared byte
+	// for byte; never "": an empty address finds no one), or an error
+	// matching ErrMemberNotFound.
+	MemberByEmail(ctx context.Context, email string) (org.Member, error)
+	// ServicePrincipals lists the members of kind org.ServicePrincipal,
+	// ordered by principal ID, starting after the given one, without
+	// stepping over the other members.
+	ServicePrincipals(ctx context.Context, after string) iter.Seq2[org.Member, error]
 	// Counts returns the head counts.
 	Counts(ctx context.Context) (Counts, error)
 
@@ -239,6 +271,11 @@ type Reader interface {
 	// PrincipalScopes lists every scope membership of one principal in the
 	// organization, ordered by kind, then scope ID.
 	PrincipalScopes(ctx context.Context, principalID string) iter.Seq2[org.ScopeMember, error]
+	// MemberScopes lists one principal's explicit memberships of the
+	// resources of one kind, each with its resource, ordered by scope ID,
+	// starting after the given one, without stepping over the principal's
+	// memberships of other kinds or other principals' ("my projects").
+	MemberScopes(ctx context.Context, principalID, kind, after string) iter.Seq2[org.ScopeMembership, error]
 	// ScopeRole returns a custom scope role, or an error matching
 	// ErrNotFound.
 	ScopeRole(ctx context.Context, kind, scopeID, roleID string) (org.ScopeRole, error)
@@ -285,10 +322,12 @@ type Tx interface {
 	// and audit events.
 	DeleteOrganization(ctx context.Context) error
 
-	// AddMember adds a member; ErrExists if the principal is one.
+	// AddMember adds a member; ErrExists if the principal is one, or if
+	// m.Email is not empty and another member has it.
 	AddMember(ctx context.Context, m org.Member) error
 	// UpdateMember replaces a member's record; an error matching
-	// ErrMemberNotFound if the principal is not one.
+	// ErrMemberNotFound if the principal is not one, ErrExists if m.Email
+	// is not empty and another member has it.
 	UpdateMember(ctx context.Context, m org.Member) error
 	// RemoveMember removes a member's record (and nothing else); an error
 	// matching ErrMemberNotFound if the principal is not one.

@@ -41,9 +41,14 @@ type orgState struct {
 // organization does not exist and every other field is empty.
 type orgData struct {
 	rec       *org.Organization
-	members   map[string]member
+	members   map[string]*member
 	memberIDs sortedSet[string, byString]
-	counts    counts
+	// byEmail maps the non-empty Email of each member that has one to its
+	// principal ID (no two members share one); serviceIDs holds, in order,
+	// the principal IDs of the members of kind org.ServicePrincipal.
+	byEmail    map[string]string
+	serviceIDs sortedSet[string, byString]
+	counts     counts
 	// scopes holds the scope resources; kinds their IDs in order, by kind;
 	// byPrincipal the scope memberships of each principal, in order.
 	scopes      map[scopeKey]*scopeState
@@ -66,22 +71,25 @@ type orgData struct {
 	keysBy map[string]*sortedSet[string, byString]
 }
 
-// member is the compact form of org.Member, stored by value under its
-// principal ID.
+// member is the compact form of org.Member, stored under its principal
+// ID. It is never changed once stored: a change stores a new one, so that
+// the store-wide index of memberships can share the record as committed
+// while a transaction changes the organization's.
 type member struct {
 	role     string
 	name     string // empty for most users: it shares nothing then
+	email    string // empty unless the member joined by invitation
 	joined   int64  // JoinedAt in microseconds since the Unix epoch
 	kind     org.Kind
 	external bool
 }
 
-func newMember(m org.Member) member {
-	return member{role: m.Role, name: m.Name, joined: micros(m.JoinedAt), kind: m.Kind, external: m.External}
+func newMember(m org.Member) *member {
+	return &member{role: m.Role, name: m.Name, email: m.Email, joined: micros(m.JoinedAt), kind: m.Kind, external: m.External}
 }
 
-func (m member) record(id string) org.Member {
-	return org.Member{PrincipalID: id, Kind: m.kind, Name: m.name, Role: m.role, External: m.external, JoinedAt: fromMicros(m.joined)}
+func (m *member) record(id string) org.Member {
+	return org.Member{PrincipalID: id, Kind: m.kind, Name: m.name, Role: m.role, External: m.external, Email: m.email, JoinedAt: fromMicros(m.joined)}
 }
 
 // counts are the head counts, kept as members come and go.
@@ -95,7 +103,7 @@ type roleCount struct {
 	n    int
 }
 
-func (c *counts) add(m member, delta int) {
+func (c *counts) add(m *member, delta int) {
 	if m.external {
 		c.external += delta
 	} else {
@@ -145,28 +153,69 @@ func (m scopeMember) record(k scopeKey, principalID string) org.ScopeMember {
 	return org.ScopeMember{Kind: k.kind, ScopeID: k.id, PrincipalID: principalID, Role: m.role, AddedAt: fromMicros(m.added)}
 }
 
-// Member operations. They keep the map, the ordered IDs and the counts in
-// step, and are their own inverses for the undo log.
+// Member operations. They keep the map, the ordered IDs, the indexes by
+// address and of service principals, and the counts in step, and are
+// their own inverses for the undo log.
 
-func (d *orgData) addMember(id string, m member) {
+func (d *orgData) addMember(id string, m *member) {
 	if d.members == nil {
-		d.members = make(map[string]member)
+		d.members = make(map[string]*member)
 	}
 	d.members[id] = m
 	d.memberIDs.insert(id)
+	d.indexMember(id, m)
 	d.counts.add(m, 1)
 }
 
-func (d *orgData) setMember(id string, m member) {
-	d.counts.add(d.members[id], -1)
+func (d *orgData) setMember(id string, m *member) {
+	old := d.members[id]
+	d.counts.add(old, -1)
+	d.unindexMember(id, old)
 	d.members[id] = m
+	d.indexMember(id, m)
 	d.counts.add(m, 1)
 }
 
 func (d *orgData) removeMember(id string) {
-	d.counts.add(d.members[id], -1)
+	old := d.members[id]
+	d.counts.add(old, -1)
+	d.unindexMember(id, old)
 	delete(d.members, id)
 	d.memberIDs.delete(id)
+}
+
+// indexMember puts member id, whose record is m, into the indexes by
+// address and of service principals.
+func (d *orgData) indexMember(id string, m *member) {
+	if m.email != "" {
+		if d.byEmail == nil {
+			d.byEmail = make(map[string]string)
+		}
+		d.byEmail[m.email] = id
+	}
+	if m.kind == org.ServicePrincipal {
+		d.serviceIDs.insert(id)
+	}
+}
+
+// unindexMember takes member id, whose record is m, out of them.
+func (d *orgData) unindexMember(id string, m *member) {
+	if m.email != "" && d.byEmail[m.email] == id {
+		delete(d.byEmail, m.email)
+	}
+	if m.kind == org.ServicePrincipal {
+		d.serviceIDs.delete(id)
+	}
+}
+
+// emailTaken reports the member other than id that has address email, if
+// there is one: the address is not id's to take.
+func (d *orgData) emailTaken(id, email string) (string, bool) {
+	if email == "" {
+		return "", false
+	}
+	other, ok := d.byEmail[email]
+	return other, ok && other != id
 }
 
 // Scope operations.

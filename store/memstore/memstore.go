@@ -31,23 +31,75 @@
 // The organization's lock is not reentrant: a function passed to Update
 // or View must not call Update, View, Access, KeyAccess or TouchAPIKey on
 // the same organization (for the last two: with the ID of one of its API
-// keys). It may call Organizations and InvitationToken, which take no
-// organization's lock, and any method on other organizations.
+// keys). It may call Organizations, Memberships, InvitationsTo and
+// InvitationToken, which take no organization's lock, and any method on
+// other organizations.
 //
 // # Listings and memory
 //
-// Members are kept compactly, by value under their principal ID, with
-// their keys also in sorted indexes (sorted chunks of keys, a one-level
-// B+ tree), so that a page of a listing costs a binary search and the
-// page, never a sort, and a change moves at most a chunk. Counts are kept
-// as members change. A listing started with after "" starts at the first
-// key. A listing ranged over inside an Update may run while its own Tx
-// changes what it lists: it goes on past the last key it yielded, as
-// things then stand. Each listing may be ranged over once; a second time
-// it yields one error.
+// Members are kept compactly, each record a small value that is never
+// changed once stored (a change stores a new one), under its principal
+// ID, with their keys also in sorted indexes (sorted chunks of keys, a
+// one-level B+ tree), so that a page of a listing costs a binary search
+// and the page, never a sort, and a change moves at most a chunk. Counts
+// are kept as members change. A listing started with after "" starts at
+// the first key. A listing ranged over inside an Update may run while its
+// own Tx changes what it lists: it goes on past the last key it yielded,
+// as things then stand. Each listing may be ranged over once; a second
+// time it yields one error.
 //
 // An audit filter's Since and Until are truncated to the microsecond, as
 // the times they are compared with were when stored.
+//
+// # Members by address, service principals, scope memberships
+//
+// An organization keeps two more indexes of its members: the principal
+// ID of each non-empty Email (there is at most one: Tx.AddMember and
+// Tx.UpdateMember refuse with store.ErrExists, changing nothing, an
+// address another member has), for Reader.MemberByEmail; and the
+// principal IDs of its service principals, in order, so that
+// Reader.ServicePrincipals never steps over the other members. Both
+// follow every change of a member, a change of its kind included, and a
+// rollback restores them with the rest. Reader.MemberScopes seeks a
+// principal's scope memberships, kept in order by kind, then scope ID, to
+// the kind it asks for, and stops at the next one.
+//
+// # Memberships and addresses across organizations
+//
+// The store keeps two indexes across organizations, as last committed:
+// the memberships of each principal, for Store.Memberships, and the
+// Pending invitations to each address, for Store.InvitationsTo. Each
+// lives behind a small lock of its own, like the ID spaces below, and is
+// changed only when an Update ends, under the organization's lock, before
+// anyone else may take it: a transaction notes the principals whose
+// member records it added, changed or removed, and the invitations it
+// created Pending or changed from or to Pending; a commit brings the
+// organization's entries for those (and for every member and invitation
+// its DeleteOrganization dropped) in line with what the organization
+// then holds, at a cost proportional to them; a rollback leaves both
+// indexes as they were. So an organization created and deleted within
+// one Update leaves nothing in them, and one deleted leaves them when its
+// Update commits.
+//
+// The index of memberships holds, under each principal ID, the
+// organizations it belongs to, each with its member record as committed:
+// the record itself, shared with the organization, which a transaction
+// never changes in place. A principal of one organization (most are) has
+// its entry by value, in one map; a principal of more, a sorted set of
+// them, ordered by organization ID. The index of addresses holds, under
+// each address, the Pending invitations to it, as committed, ordered by
+// invitation ID, and under each of their IDs its address, so that a
+// commit finds the entry it replaces. Neither listing takes an
+// organization's lock: each copies a batch of entries out of its index
+// under the index's lock, then yields them with the organization's record
+// as last committed (see Store.Organizations). So they never wait for a
+// running Update, see none of its changes, even from inside it, and a
+// page costs a lookup, a binary search and the page, whatever the size of
+// the store. An organization's record is published before its first
+// entries appear, and withdrawn after its last entries are gone.
+// Updates of different organizations meet at an index only for the time
+// their commits take to settle their entries there (for a
+// DeleteOrganization, one per member or Pending invitation dropped).
 //
 // # Invitations
 //
@@ -128,7 +180,8 @@ import (
 type Store struct {
 	// mu guards orgs and ids. It is held only to find, add or remove an
 	// entry, never while another lock is awaited or a function runs
-	// (except the locks of the ID spaces, by Close).
+	// (except the locks of the ID spaces and of the indexes across
+	// organizations, by Close).
 	mu   sync.RWMutex
 	orgs map[string]*orgState
 	ids  sortedSet[string, byString] // the keys of orgs, in order
@@ -137,6 +190,11 @@ type Store struct {
 	// the other.
 	invites idSpace
 	keys    idSpace
+	// memberships and addresses are the store-wide indexes of the
+	// organizations each principal belongs to and of the Pending
+	// invitations to each address, as last committed.
+	memberships membershipIndex
+	addresses   addressIndex
 	// closed is set under mu, and read with or without it.
 	closed atomic.Bool
 }
@@ -376,12 +434,13 @@ func (s *Store) Access(ctx context.Context, orgID, principalID string) (store.Ac
 			st.mu.RUnlock()
 			return store.Access{}, store.ErrOrganizationNotFound
 		}
-		m, ok := st.d.members[principalID]
-		a := store.Access{Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: m.role, Kind: m.kind, External: m.external}
-		st.mu.RUnlock()
-		if !ok {
+		m := st.d.members[principalID]
+		if m == nil {
+			st.mu.RUnlock()
 			return store.Access{}, store.ErrMemberNotFound
 		}
+		a := store.Access{Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: m.role, Kind: m.kind, External: m.external}
+		st.mu.RUnlock()
 		return a, nil
 	}
 }
@@ -589,6 +648,8 @@ func (s *Store) Close() error {
 	s.ids = sortedSet[string, byString]{}
 	s.invites.close()
 	s.keys.close()
+	s.memberships.close()
+	s.addresses.close()
 	return nil
 }
 

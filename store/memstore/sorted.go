@@ -75,7 +75,16 @@ func bound[K any, O ordering[K]](c []K, k K, strict bool) int {
 }
 
 // insert adds k and reports whether it was not there yet.
-func (s *sortedSet[K, O]) insert(k K) bool {
+func (s *sortedSet[K, O]) insert(k K) bool { return s.add(k, false) }
+
+// put adds k, or replaces the key that compares equal to it, and reports
+// whether no such key was there yet. It is for sets whose keys carry more
+// than what they are ordered by.
+func (s *sortedSet[K, O]) put(k K) bool { return s.add(k, true) }
+
+// add adds k and reports whether it was not there yet; if it was, replace
+// says whether k takes the place of the key there.
+func (s *sortedSet[K, O]) add(k K, replace bool) bool {
 	var o O
 	ci := s.firstChunk(k, false)
 	if ci == len(s.chunks) {
@@ -89,6 +98,9 @@ func (s *sortedSet[K, O]) insert(k K) bool {
 	c := s.chunks[ci]
 	i := bound[K, O](c, k, false)
 	if i < len(c) && o.compare(c[i], k) == 0 {
+		if replace {
+			c[i] = k
+		}
 		return false
 	}
 	c = slices.Insert(c, i, k)
@@ -146,6 +158,40 @@ func (s *sortedSet[K, O]) seek(k K, inclusive bool) pos {
 		return pos{ci: ci}
 	}
 	return pos{ci, bound[K, O](s.chunks[ci], k, !inclusive)}
+}
+
+// seekFunc returns the position of the first key for which cmp returns
+// more than 0, or at least 0 when inclusive. cmp compares a key with the
+// one sought, as O would (negative when the key sorts before it), so that
+// a set may be searched by the part of its keys it is ordered by.
+func (s *sortedSet[K, O]) seekFunc(cmp func(K) int, inclusive bool) pos {
+	before := func(k K) bool {
+		d := cmp(k)
+		return d < 0 || !inclusive && d == 0
+	}
+	lo, hi := 0, len(s.chunks)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if c := s.chunks[m]; before(c[len(c)-1]) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == len(s.chunks) {
+		return pos{ci: lo}
+	}
+	c := s.chunks[lo]
+	i, j := 0, len(c)
+	for i < j {
+		m := int(uint(i+j) >> 1)
+		if before(c[m]) {
+			i = m + 1
+		} else {
+			j = m
+		}
+	}
+	return pos{lo, i}
 }
 
 // at returns the key at p, or false if p is past the last key.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,9 @@ func TestSortedSet(t *testing.T) {
 			if !slices.Equal(walked, ref[i:]) {
 				t.Fatalf("step %d: seek(%q, %v) walks %d keys, want %d", step, probe, inclusive, len(walked), len(ref)-i)
 			}
+			if p, q := s.seek(probe, inclusive), s.seekFunc(func(k string) int { return strings.Compare(k, probe) }, inclusive); p != q {
+				t.Fatalf("step %d: seek(%q, %v) = %v, seekFunc = %v", step, probe, inclusive, p, q)
+			}
 		}
 	}
 	for step := range 40_000 {
@@ -77,3 +81,32 @@ func TestSortedSet(t *testing.T) {
 		t.Fatalf("emptied set: len %d, %d chunks", s.len(), len(s.chunks))
 	}
 }
+
+// TestSortedSetPut: put replaces the key that compares equal, insert
+// keeps it.
+func TestSortedSetPut(t *testing.T) {
+	var s sortedSet[kv, byKey]
+	for i := range 2000 {
+		if !s.put(kv{fmt.Sprintf("k%04d", i), "a"}) {
+			t.Fatalf("put of new key %d reported it there", i)
+		}
+	}
+	if s.put(kv{"k0042", "b"}) || s.insert(kv{"k0043", "b"}) {
+		t.Fatal("put or insert of a key there reported it new")
+	}
+	for _, c := range []kv{{"k0042", "b"}, {"k0043", "a"}} {
+		if got, _ := s.at(s.seek(kv{k: c.k}, true)); got != c {
+			t.Errorf("at %s: %v, want %v", c.k, got, c)
+		}
+	}
+	if s.len() != 2000 {
+		t.Errorf("len %d, want 2000", s.len())
+	}
+}
+
+// kv is a key k with a value v that takes no part in its order.
+type kv struct{ k, v string }
+
+type byKey struct{}
+
+func (byKey) compare(a, b kv) int { return strings.Compare(a.k, b.k) }

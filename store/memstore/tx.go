@@ -86,6 +86,37 @@ func (r *reader) Members(ctx context.Context, after string) iter.Seq2[org.Member
 	})
 }
 
+// MemberByEmail returns the member whose Email is email, found in the
+// organization's index by address; "" finds no one.
+func (r *reader) MemberByEmail(ctx context.Context, email string) (org.Member, error) {
+	d, err := r.check(ctx)
+	if err != nil {
+		return org.Member{}, err
+	}
+	id, ok := d.byEmail[email]
+	if !ok || email == "" {
+		return org.Member{}, fmt.Errorf("memstore: member with address %q in organization %q: %w", email, r.orgID, store.ErrMemberNotFound)
+	}
+	return d.members[id].record(id), nil
+}
+
+// ServicePrincipals lists the members of kind org.ServicePrincipal by
+// principal ID, walking their index only.
+func (r *reader) ServicePrincipals(ctx context.Context, after string) iter.Seq2[org.Member, error] {
+	ids := walk(r, ctx, func(d *orgData) *sortedSet[string, byString] { return &d.serviceIDs }, after, after == "")
+	return once(func(yield func(org.Member, error) bool) {
+		for id, err := range ids {
+			if err != nil {
+				yield(org.Member{}, err)
+				return
+			}
+			if !yield(r.st.d.members[id].record(id), nil) {
+				return
+			}
+		}
+	})
+}
+
 // Counts returns the head counts, kept up to date by every change.
 func (r *reader) Counts(ctx context.Context) (store.Counts, error) {
 	d, err := r.check(ctx)
@@ -176,6 +207,29 @@ func (r *reader) PrincipalScopes(ctx context.Context, principalID string) iter.S
 				return
 			}
 			if !yield(r.st.d.scopes[k].members[principalID].record(k, principalID), nil) {
+				return
+			}
+		}
+	})
+}
+
+// MemberScopes lists a principal's memberships of the scope resources of
+// one kind, each with its resource, by scope ID: it seeks the principal's
+// index of memberships (ordered by kind, then scope ID) to the kind and
+// stops at the next kind.
+func (r *reader) MemberScopes(ctx context.Context, principalID, kind, after string) iter.Seq2[org.ScopeMembership, error] {
+	keys := walk(r, ctx, func(d *orgData) *sortedSet[scopeKey, byScope] { return d.byPrincipal[principalID] }, scopeKey{kind, after}, after == "")
+	return once(func(yield func(org.ScopeMembership, error) bool) {
+		for k, err := range keys {
+			if err != nil {
+				yield(org.ScopeMembership{}, err)
+				return
+			}
+			if k.kind != kind {
+				return
+			}
+			sc := r.st.d.scopes[k]
+			if !yield(org.ScopeMembership{Scope: sc.rec, Member: sc.members[principalID].record(k, principalID)}, nil) {
 				return
 			}
 		}
@@ -390,6 +444,16 @@ type tx struct {
 	// ends.
 	invites claims[invite.Invitation]
 	keys    claims[*storedKey]
+	// members and addressed are what it did that the store-wide indexes
+	// of memberships and of addresses follow at commit: the principals
+	// whose member records it added, changed or removed, and the
+	// invitations it created Pending or changed from or to Pending, with
+	// what DeleteOrganization dropped.
+	members   touched[*member]
+	addressed touched[invite.Invitation]
+	// firstMembers backs members.ids at first, so that an Update that
+	// changes a member or two allocates no list for them.
+	firstMembers [2]string
 }
 
 // claims are what a transaction did to one store-wide ID space: the IDs
@@ -453,9 +517,14 @@ func (t *tx) DeleteOrganization(ctx context.Context) error {
 	}
 	old := *d
 	*d = orgData{}
-	// Their IDs leave the store-wide maps when the Update commits.
+	// Their IDs leave the store-wide maps, and their entries the
+	// store-wide indexes, when the Update commits.
+	if len(old.members) > 0 {
+		t.members.dropped = append(t.members.dropped, old.members)
+	}
 	if len(old.invites) > 0 {
 		t.invites.dropped = append(t.invites.dropped, old.invites)
+		t.addressed.dropped = append(t.addressed.dropped, old.invites)
 	}
 	if len(old.keys) > 0 {
 		t.keys.dropped = append(t.keys.dropped, old.keys)
@@ -473,9 +542,25 @@ func (t *tx) AddMember(ctx context.Context, m org.Member) error {
 	if _, ok := d.members[id]; ok {
 		return fmt.Errorf("memstore: member %q of organization %q: %w", id, t.orgID, store.ErrExists)
 	}
+	if other, taken := d.emailTaken(id, m.Email); taken {
+		return t.emailTakenError(id, m.Email, other)
+	}
 	d.addMember(id, newMember(m))
 	t.changed(func() { d.removeMember(id) })
+	t.noteMember(id)
 	return nil
+}
+
+// noteMember notes that member id changed, for the index of memberships.
+func (t *tx) noteMember(id string) {
+	if t.members.ids == nil {
+		t.members.ids = t.firstMembers[:0]
+	}
+	t.members.ids = append(t.members.ids, id)
+}
+
+func (t *tx) emailTakenError(id, email, other string) error {
+	return fmt.Errorf("memstore: member %q of organization %q: address %q is member %q's: %w", id, t.orgID, email, other, store.ErrExists)
 }
 
 func (t *tx) UpdateMember(ctx context.Context, m org.Member) error {
@@ -488,8 +573,12 @@ func (t *tx) UpdateMember(ctx context.Context, m org.Member) error {
 	if !ok {
 		return memberNotFound(t.orgID, id)
 	}
+	if other, taken := d.emailTaken(id, m.Email); taken {
+		return t.emailTakenError(id, m.Email, other)
+	}
 	d.setMember(id, newMember(m))
 	t.changed(func() { d.setMember(id, old) })
+	t.noteMember(id)
 	return nil
 }
 
@@ -504,6 +593,7 @@ func (t *tx) RemoveMember(ctx context.Context, principalID string) error {
 	}
 	d.removeMember(principalID)
 	t.changed(func() { d.addMember(principalID, old) })
+	t.noteMember(principalID)
 	return nil
 }
 
@@ -651,6 +741,9 @@ func (t *tx) CreateInvitation(ctx context.Context, inv invite.Invitation) error 
 	}
 	d.putInvitation(invitationIn(inv))
 	t.changed(func() { d.removeInvitation(id) })
+	if inv.Status == invite.Pending {
+		t.addressed.ids = append(t.addressed.ids, id)
+	}
 	return nil
 }
 
@@ -668,6 +761,12 @@ func (t *tx) UpdateInvitation(ctx context.Context, inv invite.Invitation) error 
 	}
 	d.putInvitation(invitationIn(inv))
 	t.changed(func() { d.putInvitation(old) })
+	if old.Status == invite.Pending || inv.Status == invite.Pending {
+		// Its entry in the index of addresses follows at commit. (One
+		// neither Pending before nor after this change has none, or has
+		// it noted by the change that took it from Pending.)
+		t.addressed.ids = append(t.addressed.ids, inv.ID)
+	}
 	if !bytes.Equal(old.TokenHash, inv.TokenHash) {
 		// Its entry in the store-wide space gets the new hash at commit.
 		t.invites.changed = append(t.invites.changed, inv.ID)
@@ -735,10 +834,30 @@ func (t *tx) reserve(sp *idSpace, reserved *[]string, what, id string) error {
 	return nil
 }
 
-// settle brings the store-wide ID spaces in line with how the transaction
-// ended, while the organization is still locked (and before an
-// organization left without a record is removed from the store).
+// settle brings the store-wide indexes and ID spaces in line with how the
+// transaction ended, while the organization is still locked (and before
+// an organization left without a record is removed from the store). On
+// commit, an organization that exists has its record published first, so
+// that an entry of the indexes never names an organization whose record
+// is not out yet; one that does not is unpublished after, once the
+// indexes no longer name it (see Store.finish). The index of addresses is
+// settled before the space of invitation IDs frees the IDs of dropped
+// invitations, so that no other organization can take one while this one
+// still has an entry under it.
 func (t *tx) settle(committed bool) {
+	if committed {
+		d := &t.st.d
+		if d.rec != nil {
+			t.st.pub.Store(d.rec)
+		}
+		if !t.members.empty() {
+			t.s.memberships.settle(t.st, d.members, &t.members)
+		}
+		if !t.addressed.empty() {
+			t.s.addresses.settle(t.st, d.invites, &t.addressed)
+		}
+	}
+	t.members, t.addressed = touched[*member]{}, touched[invite.Invitation]{}
 	settleSpace(t, &t.s.invites, &t.invites, t.st.d.invites, committed, tokenHash)
 	settleSpace(t, &t.s.keys, &t.keys, t.st.d.keys, committed, nil)
 }

@@ -71,14 +71,7 @@ func (s *Store) readAccess(ctx context.Context, orgID, principalID string) (stor
 // Organizations lists the organizations, ordered by ID; see store.Store.
 // Each page is read in a statement of its own.
 func (s *Store) Organizations(ctx context.Context, after string) iter.Seq2[org.Organization, error] {
-	check := func(ctx context.Context) error {
-		if s.closed.Load() {
-			return errClosed("listing organizations")
-		}
-		return ctx.Err()
-	}
-	return listing(ctx, check, func() querier { return s.pool }, scanOrg,
-		func(err error) error { return s.fail(ctx, err, "listing organizations") },
+	return poolList(ctx, s, "listing organizations", scanOrg,
 		`SELECT `+orgColumns+` FROM orgauthz.organizations WHERE id > $1 ORDER BY id LIMIT 256`,
 		func(last *org.Organization) []any {
 			if last != nil {

@@ -31,10 +31,27 @@
 //
 // The database holds what it can itself: one membership per principal and
 // organization, one scope per kind and ID, invitation and API key IDs
-// unique across the store (their primary keys), and at most one Pending
-// invitation per address and organization (a partial unique index). Of two
+// unique across the store (their primary keys), at most one Pending
+// invitation per address and organization, and at most one member per
+// non-empty address and organization (partial unique indexes). Of two
 // Updates creating one invitation or key ID at once, the second waits for
-// the first to end, then fails with store.ErrExists if it committed.
+// the first to end, then fails with store.ErrExists if it committed. A
+// Tx checks before it writes, or writes with ON CONFLICT DO NOTHING, so
+// that a duplicate it reports as store.ErrExists leaves its transaction
+// usable; only a writer outside the store racing it can make the database
+// refuse a row, which also reads as store.ErrExists.
+//
+// # Lookups across organizations
+//
+// Store.Memberships (a principal's organizations) and Store.InvitationsTo
+// (the Pending invitations to an address) read what was last committed,
+// one statement per page, through indexes by principal and by address
+// (migration 3), so that a page costs the same however many
+// organizations, members and invitations the database holds. So do the
+// lookups of a Reader by address (MemberByEmail), by kind
+// (ServicePrincipals) and by principal and scope kind (MemberScopes).
+// Every listing reads pages of up to 256 rows: a caller that takes fewer
+// entries, a page of 20 say, costs one statement.
 //
 // Database errors are translated to the store's sentinels (store.ErrExists,
 // store.ErrNotFound, store.ErrClosed) or, for everything else, wrapped with
@@ -63,14 +80,15 @@
 // cache off: every Access then reads the database.
 //
 // KeyAccess and InvitationToken are not cached: a revoked key is
-// refused from the moment the revocation commits.
+// refused from the moment the revocation commits. Nor are Memberships and
+// InvitationsTo, nor any read of a View or an Update.
 //
 // # Connections and deadlocks
 //
 // An Update or a View holds one connection of the pool for the whole of its
 // function; Access (when it misses the cache), KeyAccess, TouchAPIKey,
-// InvitationToken and each page of Organizations take one for a
-// statement. Size the pool for the Updates that may wait on one
+// InvitationToken and each page of Organizations, Memberships and
+// InvitationsTo take one for a statement. Size the pool for the Updates that may wait on one
 // organization's lock at once, plus the reads beside them. The lock of an
 // organization is not reentrant: a function passed to Update or View must
 // not call Update on the same organization, which would wait for itself.

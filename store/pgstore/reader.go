@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -178,16 +179,40 @@ func capsOut(ss []string) []role.Capability {
 	return out
 }
 
+// qualify prefixes each of the comma-separated columns with alias, for a
+// join: qualify("o", "id, name") is "o.id, o.name".
+func qualify(alias, columns string) string {
+	cs := strings.Split(columns, ", ")
+	for i, c := range cs {
+		cs[i] = alias + "." + c
+	}
+	return strings.Join(cs, ", ")
+}
+
 // Organizations.
 
 const orgColumns = `id, name, scheme, edition, seat_override, settings, archived, created_at, updated_at`
 
+// orgRow scans orgColumns: Scan into dest, then take value. The scanners
+// of joined rows (Memberships, InvitationsTo) put two of them together.
+type orgRow struct {
+	o                org.Organization
+	created, updated pgtype.Timestamptz
+}
+
+func (r *orgRow) dest() []any {
+	return []any{&r.o.ID, &r.o.Name, &r.o.Scheme, &r.o.Edition, &r.o.SeatOverride, &r.o.Settings, &r.o.Archived, &r.created, &r.updated}
+}
+
+func (r *orgRow) value() org.Organization {
+	r.o.CreatedAt, r.o.UpdatedAt = tsOut(r.created), tsOut(r.updated)
+	return r.o
+}
+
 func scanOrg(row pgx.CollectableRow) (org.Organization, error) {
-	var o org.Organization
-	var created, updated pgtype.Timestamptz
-	err := row.Scan(&o.ID, &o.Name, &o.Scheme, &o.Edition, &o.SeatOverride, &o.Settings, &o.Archived, &created, &updated)
-	o.CreatedAt, o.UpdatedAt = tsOut(created), tsOut(updated)
-	return o, err
+	var o orgRow
+	err := row.Scan(o.dest()...)
+	return o.value(), err
 }
 
 func (r *reader) Organization(ctx context.Context) (org.Organization, error) {
@@ -197,15 +222,28 @@ func (r *reader) Organization(ctx context.Context) (org.Organization, error) {
 
 // Members.
 
-const memberColumns = `principal_id, kind, name, role, external, joined_at`
+const memberColumns = `principal_id, kind, name, role, external, email, joined_at`
+
+// memberRow scans memberColumns, as orgRow does orgColumns.
+type memberRow struct {
+	m      org.Member
+	kind   int16
+	joined pgtype.Timestamptz
+}
+
+func (r *memberRow) dest() []any {
+	return []any{&r.m.PrincipalID, &r.kind, &r.m.Name, &r.m.Role, &r.m.External, &r.m.Email, &r.joined}
+}
+
+func (r *memberRow) value() org.Member {
+	r.m.Kind, r.m.JoinedAt = org.Kind(r.kind), tsOut(r.joined)
+	return r.m
+}
 
 func scanMember(row pgx.CollectableRow) (org.Member, error) {
-	var m org.Member
-	var kind int16
-	var joined pgtype.Timestamptz
-	err := row.Scan(&m.PrincipalID, &kind, &m.Name, &m.Role, &m.External, &joined)
-	m.Kind, m.JoinedAt = org.Kind(kind), tsOut(joined)
-	return m, err
+	var m memberRow
+	err := row.Scan(m.dest()...)
+	return m.value(), err
 }
 
 func (r *reader) Member(ctx context.Context, principalID string) (org.Member, error) {
@@ -216,6 +254,40 @@ func (r *reader) Member(ctx context.Context, principalID string) (org.Member, er
 func (r *reader) Members(ctx context.Context, after string) iter.Seq2[org.Member, error] {
 	return list(ctx, r, scanMember,
 		`SELECT `+memberColumns+` FROM orgauthz.members WHERE org_id = $1 AND principal_id > $2 ORDER BY principal_id LIMIT 256`,
+		func(last *org.Member) []any {
+			if last != nil {
+				after = last.PrincipalID
+			}
+			return []any{r.orgID, after}
+		})
+}
+
+// memberByEmailQuery finds a member by its non-empty address, through
+// index members_email (whose predicate it repeats, so that a generic plan
+// of the prepared statement uses it too).
+const memberByEmailQuery = `SELECT ` + memberColumns + ` FROM orgauthz.members WHERE org_id = $1 AND email = $2 AND email <> ''`
+
+func (r *reader) MemberByEmail(ctx context.Context, email string) (org.Member, error) {
+	notFound := func() error {
+		return fmt.Errorf("pgstore: member with address %q of organization %q: %w", email, r.orgID, store.ErrMemberNotFound)
+	}
+	if email == "" {
+		// No member has the empty address: there is nothing to look up.
+		if err := r.check(ctx); err != nil {
+			return org.Member{}, err
+		}
+		return org.Member{}, notFound()
+	}
+	return one(ctx, r, scanMember, notFound, memberByEmailQuery, r.orgID, email)
+}
+
+// servicePrincipalsQuery lists service principals (kind 2) through index
+// members_service_principals, whose predicate it repeats as a literal.
+const servicePrincipalsQuery = `SELECT ` + memberColumns + ` FROM orgauthz.members
+	WHERE org_id = $1 AND kind = 2 AND principal_id > $2 ORDER BY principal_id LIMIT 256`
+
+func (r *reader) ServicePrincipals(ctx context.Context, after string) iter.Seq2[org.Member, error] {
+	return list(ctx, r, scanMember, servicePrincipalsQuery,
 		func(last *org.Member) []any {
 			if last != nil {
 				after = last.PrincipalID
@@ -253,12 +325,25 @@ func (r *reader) Counts(ctx context.Context) (store.Counts, error) {
 
 const scopeColumns = `kind, id, name, created_by, created_at`
 
+// scopeRow scans scopeColumns, as orgRow does orgColumns.
+type scopeRow struct {
+	s       org.Scope
+	created pgtype.Timestamptz
+}
+
+func (r *scopeRow) dest() []any {
+	return []any{&r.s.Kind, &r.s.ID, &r.s.Name, &r.s.CreatedBy, &r.created}
+}
+
+func (r *scopeRow) value() org.Scope {
+	r.s.CreatedAt = tsOut(r.created)
+	return r.s
+}
+
 func scanScope(row pgx.CollectableRow) (org.Scope, error) {
-	var s org.Scope
-	var created pgtype.Timestamptz
-	err := row.Scan(&s.Kind, &s.ID, &s.Name, &s.CreatedBy, &created)
-	s.CreatedAt = tsOut(created)
-	return s, err
+	var s scopeRow
+	err := row.Scan(s.dest()...)
+	return s.value(), err
 }
 
 func (r *reader) scopeNotFound(kind, id string) error {
@@ -283,12 +368,25 @@ func (r *reader) Scopes(ctx context.Context, kind, after string) iter.Seq2[org.S
 
 const scopeMemberColumns = `kind, scope_id, principal_id, role, added_at`
 
+// scopeMemberRow scans scopeMemberColumns, as orgRow does orgColumns.
+type scopeMemberRow struct {
+	m     org.ScopeMember
+	added pgtype.Timestamptz
+}
+
+func (r *scopeMemberRow) dest() []any {
+	return []any{&r.m.Kind, &r.m.ScopeID, &r.m.PrincipalID, &r.m.Role, &r.added}
+}
+
+func (r *scopeMemberRow) value() org.ScopeMember {
+	r.m.AddedAt = tsOut(r.added)
+	return r.m
+}
+
 func scanScopeMember(row pgx.CollectableRow) (org.ScopeMember, error) {
-	var m org.ScopeMember
-	var added pgtype.Timestamptz
-	err := row.Scan(&m.Kind, &m.ScopeID, &m.PrincipalID, &m.Role, &added)
-	m.AddedAt = tsOut(added)
-	return m, err
+	var m scopeMemberRow
+	err := row.Scan(m.dest()...)
+	return m.value(), err
 }
 
 func (r *reader) ScopeMember(ctx context.Context, kind, scopeID, principalID string) (org.ScopeMember, error) {
@@ -316,6 +414,32 @@ func (r *reader) PrincipalScopes(ctx context.Context, principalID string) iter.S
 				return []any{r.orgID, principalID, "", ""}
 			}
 			return []any{r.orgID, principalID, last.Kind, last.ScopeID}
+		})
+}
+
+// memberScopesQuery lists one principal's memberships of one kind with
+// their scopes: index scope_members_principal (org_id, principal_id, kind,
+// scope_id) gives them in order, and each finds its scope by primary key.
+var memberScopesQuery = `SELECT ` + qualify("s", scopeColumns) + `, ` + qualify("sm", scopeMemberColumns) + `
+	FROM orgauthz.scope_members sm
+	JOIN orgauthz.scopes s ON s.org_id = sm.org_id AND s.kind = sm.kind AND s.id = sm.scope_id
+	WHERE sm.org_id = $1 AND sm.principal_id = $2 AND sm.kind = $3 AND sm.scope_id > $4
+	ORDER BY sm.scope_id LIMIT 256`
+
+func scanScopeMembership(row pgx.CollectableRow) (org.ScopeMembership, error) {
+	var s scopeRow
+	var m scopeMemberRow
+	err := row.Scan(append(s.dest(), m.dest()...)...)
+	return org.ScopeMembership{Scope: s.value(), Member: m.value()}, err
+}
+
+func (r *reader) MemberScopes(ctx context.Context, principalID, kind, after string) iter.Seq2[org.ScopeMembership, error] {
+	return list(ctx, r, scanScopeMembership, memberScopesQuery,
+		func(last *org.ScopeMembership) []any {
+			if last != nil {
+				after = last.Member.ScopeID
+			}
+			return []any{r.orgID, principalID, kind, after}
 		})
 }
 
@@ -381,16 +505,30 @@ func (r *reader) Audit(ctx context.Context, f store.AuditFilter) iter.Seq2[org.A
 
 // Invitations.
 
-const invitationColumns = `id, email, role, status, token_hash, invited_by, created_at, expires_at, updated_at, accepted_by, sends`
+const invitationColumns = `id, email, role, status, token_hash, invited_by, created_at, expires_at, updated_at, accepted_by, declined_by, sends`
+
+// invitationRow scans invitationColumns, as orgRow does orgColumns.
+type invitationRow struct {
+	inv                       invite.Invitation
+	status                    int16
+	created, expires, updated pgtype.Timestamptz
+}
+
+func (r *invitationRow) dest() []any {
+	return []any{&r.inv.ID, &r.inv.Email, &r.inv.Role, &r.status, &r.inv.TokenHash, &r.inv.InvitedBy,
+		&r.created, &r.expires, &r.updated, &r.inv.AcceptedBy, &r.inv.DeclinedBy, &r.inv.Sends}
+}
+
+func (r *invitationRow) value() invite.Invitation {
+	r.inv.Status = invite.Status(r.status)
+	r.inv.CreatedAt, r.inv.ExpiresAt, r.inv.UpdatedAt = tsOut(r.created), tsOut(r.expires), tsOut(r.updated)
+	return r.inv
+}
 
 func scanInvitation(row pgx.CollectableRow) (invite.Invitation, error) {
-	var inv invite.Invitation
-	var status int16
-	var created, expires, updated pgtype.Timestamptz
-	err := row.Scan(&inv.ID, &inv.Email, &inv.Role, &status, &inv.TokenHash, &inv.InvitedBy, &created, &expires, &updated, &inv.AcceptedBy, &inv.Sends)
-	inv.Status = invite.Status(status)
-	inv.CreatedAt, inv.ExpiresAt, inv.UpdatedAt = tsOut(created), tsOut(expires), tsOut(updated)
-	return inv, err
+	var inv invitationRow
+	err := row.Scan(inv.dest()...)
+	return inv.value(), err
 }
 
 func (r *reader) invitationNotFound(id string) error {

@@ -153,20 +153,76 @@ func (t *tx) AddMember(ctx context.Context, m org.Member) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	return t.execOne(ctx, "adding member", func() error { return t.existsErr("member %q", m.PrincipalID) },
-		`INSERT INTO orgauthz.members (org_id, `+memberColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
+	// ON CONFLICT DO NOTHING stands for every unique index: the primary
+	// key, and members_email for a non-empty address.
+	n, err := t.exec(ctx, "adding member", `INSERT INTO orgauthz.members (org_id, `+memberColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT DO NOTHING`,
-		t.orgID, m.PrincipalID, int16(m.Kind), m.Name, m.Role, m.External, tsIn(m.JoinedAt))
+		t.orgID, m.PrincipalID, int16(m.Kind), m.Name, m.Role, m.External, m.Email, tsIn(m.JoinedAt))
+	switch {
+	case err != nil:
+		return err
+	case n > 0:
+		return nil
+	case m.Email == "":
+		return t.existsErr("member %q", m.PrincipalID)
+	}
+	// Which one was it?
+	isMember, err := t.isMember(ctx, m.PrincipalID)
+	switch {
+	case err != nil:
+		return err
+	case isMember:
+		return t.existsErr("member %q", m.PrincipalID)
+	}
+	return t.emailTaken(m.Email)
+}
+
+// isMember reports whether principalID is a member.
+func (t *tx) isMember(ctx context.Context, principalID string) (bool, error) {
+	var ok bool
+	if err := t.q.QueryRow(ctx, `SELECT EXISTS (SELECT FROM orgauthz.members WHERE org_id = $1 AND principal_id = $2)`,
+		t.orgID, principalID).Scan(&ok); err != nil {
+		return false, t.fail(ctx, err, "looking up member %q", principalID)
+	}
+	return ok, nil
+}
+
+// emailTaken returns the ErrExists error of giving a second member the
+// address email.
+func (t *tx) emailTaken(email string) error {
+	return t.existsErr("member with address %q", email)
 }
 
 func (t *tx) UpdateMember(ctx context.Context, m org.Member) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	return t.execOne(ctx, "updating member", func() error { return memberNotFound(t.orgID, m.PrincipalID) },
-		`UPDATE orgauthz.members SET kind = $3, name = $4, role = $5, external = $6, joined_at = $7
-		WHERE org_id = $1 AND principal_id = $2`,
-		t.orgID, m.PrincipalID, int16(m.Kind), m.Name, m.Role, m.External, tsIn(m.JoinedAt))
+	// The row is written only if no other member has its non-empty
+	// address, so that index members_email never refuses it (which would
+	// abort the transaction): the organization is locked, so what the
+	// statement checked still holds when it writes.
+	n, err := t.exec(ctx, "updating member", `UPDATE orgauthz.members SET kind = $3, name = $4, role = $5, external = $6, email = $7, joined_at = $8
+		WHERE org_id = $1 AND principal_id = $2
+		AND ($7 = '' OR NOT EXISTS (
+			SELECT FROM orgauthz.members o WHERE o.org_id = $1 AND o.email = $7 AND o.email <> '' AND o.principal_id <> $2))`,
+		t.orgID, m.PrincipalID, int16(m.Kind), m.Name, m.Role, m.External, m.Email, tsIn(m.JoinedAt))
+	switch {
+	case err != nil:
+		return err
+	case n > 0:
+		return nil
+	case m.Email == "":
+		return memberNotFound(t.orgID, m.PrincipalID)
+	}
+	// Which one was it? A missing member comes first.
+	isMember, err := t.isMember(ctx, m.PrincipalID)
+	switch {
+	case err != nil:
+		return err
+	case !isMember:
+		return memberNotFound(t.orgID, m.PrincipalID)
+	}
+	return t.emailTaken(m.Email)
 }
 
 func (t *tx) RemoveMember(ctx context.Context, principalID string) error {
@@ -292,10 +348,10 @@ func (t *tx) CreateInvitation(ctx context.Context, inv invite.Invitation) error 
 	// inserting one ID, the second waits for the first and inserts
 	// nothing if it commits.
 	n, err := t.exec(ctx, "creating invitation", `INSERT INTO orgauthz.invitations (org_id, `+invitationColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT DO NOTHING`,
 		t.orgID, inv.ID, inv.Email, inv.Role, int16(inv.Status), inv.TokenHash, inv.InvitedBy,
-		tsIn(inv.CreatedAt), tsIn(inv.ExpiresAt), tsIn(inv.UpdatedAt), inv.AcceptedBy, inv.Sends)
+		tsIn(inv.CreatedAt), tsIn(inv.ExpiresAt), tsIn(inv.UpdatedAt), inv.AcceptedBy, inv.DeclinedBy, inv.Sends)
 	switch {
 	case err != nil:
 		return err
@@ -320,10 +376,11 @@ func (t *tx) UpdateInvitation(ctx context.Context, inv invite.Invitation) error 
 	}
 	return t.execOne(ctx, "updating invitation", func() error { return t.invitationNotFound(inv.ID) },
 		`UPDATE orgauthz.invitations
-		SET email = $3, role = $4, status = $5, token_hash = $6, invited_by = $7, created_at = $8, expires_at = $9, updated_at = $10, accepted_by = $11, sends = $12
+		SET email = $3, role = $4, status = $5, token_hash = $6, invited_by = $7, created_at = $8, expires_at = $9, updated_at = $10,
+			accepted_by = $11, declined_by = $12, sends = $13
 		WHERE org_id = $1 AND id = $2`,
 		t.orgID, inv.ID, inv.Email, inv.Role, int16(inv.Status), inv.TokenHash, inv.InvitedBy,
-		tsIn(inv.CreatedAt), tsIn(inv.ExpiresAt), tsIn(inv.UpdatedAt), inv.AcceptedBy, inv.Sends)
+		tsIn(inv.CreatedAt), tsIn(inv.ExpiresAt), tsIn(inv.UpdatedAt), inv.AcceptedBy, inv.DeclinedBy, inv.Sends)
 }
 
 func (t *tx) CreateAPIKey(ctx context.Context, k apikey.Key) error {

@@ -1,0 +1,193 @@
+package memstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/orgauthz/orgauthz/invite"
+	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/store"
+)
+
+// checkIndexes asserts that the store-wide indexes hold exactly what the
+// organizations of s hold as committed, and keep their own invariants: a
+// principal is in one or many, never both, and in many only with two
+// organizations or more; every address entry has its reverse entry.
+func checkIndexes(t *testing.T, s *Store) {
+	t.Helper()
+	wantM := map[string]map[*orgState]*member{}
+	wantA := map[string]map[string]*orgState{}
+	s.mu.RLock()
+	for _, st := range s.orgs {
+		st.mu.RLock()
+		for p, m := range st.d.members {
+			if wantM[p] == nil {
+				wantM[p] = map[*orgState]*member{}
+			}
+			wantM[p][st] = m
+		}
+		for id, inv := range st.d.invites {
+			if inv.Status == invite.Pending {
+				if wantA[inv.Email] == nil {
+					wantA[inv.Email] = map[string]*orgState{}
+				}
+				wantA[inv.Email][id] = st
+			}
+		}
+		st.mu.RUnlock()
+	}
+	s.mu.RUnlock()
+
+	x := &s.memberships
+	x.mu.RLock()
+	gotM := map[string]map[*orgState]*member{}
+	for p, e := range x.one {
+		if x.many[p] != nil {
+			t.Errorf("principal %q is in both one and many", p)
+		}
+		gotM[p] = map[*orgState]*member{e.st: e.m}
+	}
+	for p, set := range x.many {
+		if set.len() < 2 {
+			t.Errorf("principal %q is in many with %d organizations", p, set.len())
+		}
+		gotM[p] = map[*orgState]*member{}
+		last := ""
+		set.each(func(e membership) {
+			if e.st.id <= last {
+				t.Errorf("principal %q: organization %q after %q", p, e.st.id, last)
+			}
+			last = e.st.id
+			gotM[p][e.st] = e.m
+		})
+	}
+	x.mu.RUnlock()
+	if fmt.Sprint(gotM) != fmt.Sprint(wantM) {
+		t.Errorf("index of memberships:\n got %v\nwant %v", gotM, wantM)
+	}
+
+	a := &s.addresses
+	a.mu.RLock()
+	gotA := map[string]map[string]*orgState{}
+	n := 0
+	for email, set := range a.to {
+		if set.len() == 0 {
+			t.Errorf("address %q has an empty set", email)
+		}
+		gotA[email] = map[string]*orgState{}
+		set.each(func(e addressed) {
+			n++
+			gotA[email][e.inv.ID] = e.st
+			if a.at[e.inv.ID] != email || e.inv.Email != email || e.inv.Status != invite.Pending {
+				t.Errorf("invitation %q under %q: reverse entry %q, record %+v", e.inv.ID, email, a.at[e.inv.ID], e.inv)
+			}
+			if got := e.st.d.invites[e.inv.ID]; len(got.TokenHash) > 0 && &got.TokenHash[0] != &e.inv.TokenHash[0] {
+				// Shared with the committed record (no Update runs now).
+				t.Errorf("invitation %q: entry's TokenHash is not the stored one's", e.inv.ID)
+			}
+		})
+	}
+	if len(a.at) != n {
+		t.Errorf("index of addresses: %d reverse entries for %d entries", len(a.at), n)
+	}
+	a.mu.RUnlock()
+	if fmt.Sprint(gotA) != fmt.Sprint(wantA) {
+		t.Errorf("index of addresses:\n got %v\nwant %v", gotA, wantA)
+	}
+}
+
+// TestIndexesFollowCommits drives random Updates, some failing, some
+// deleting their organization, and checks after each that the
+// store-wide indexes hold what the organizations hold; once every
+// organization is deleted they are empty.
+func TestIndexesFollowCommits(t *testing.T) {
+	s := New()
+	ctx := t.Context()
+	rng := rand.New(rand.NewPCG(1, 2))
+	boom := errors.New("boom")
+	orgs := []string{"a", "b", "c", "d"}
+	principals := []string{"p", "q", "r", "s", "t"}
+	emails := []string{"x@example.com", "y@example.com", "z@example.com"}
+	statuses := []invite.Status{invite.Pending, invite.Pending, invite.Accepted, invite.Revoked, invite.Declined}
+	nextInv := 0
+	for step := range 3000 {
+		orgID := orgs[rng.IntN(len(orgs))]
+		err := s.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
+			if _, err := tx.Organization(ctx); errors.Is(err, store.ErrNotFound) {
+				if err := tx.CreateOrganization(ctx, org.Organization{ID: orgID, Name: orgID}); err != nil {
+					return err
+				}
+			}
+			for range 1 + rng.IntN(4) {
+				p := principals[rng.IntN(len(principals))]
+				m := org.Member{PrincipalID: p, Kind: org.User, Role: fmt.Sprint("r", step)}
+				var err error
+				switch rng.IntN(10) {
+				case 0, 1, 2:
+					err = tx.AddMember(ctx, m)
+				case 3, 4:
+					err = tx.UpdateMember(ctx, m)
+				case 5, 6:
+					err = tx.RemoveMember(ctx, p)
+				case 7:
+					nextInv++
+					err = tx.CreateInvitation(ctx, invite.Invitation{ID: fmt.Sprint("inv-", nextInv), Email: emails[rng.IntN(len(emails))], Status: statuses[rng.IntN(len(statuses))], TokenHash: []byte{byte(step)}})
+				case 8:
+					for inv, lerr := range tx.Invitations(ctx, "", false) {
+						if lerr != nil {
+							err = lerr
+							break
+						}
+						if rng.IntN(3) == 0 {
+							inv.Email = emails[rng.IntN(len(emails))]
+							inv.Status = statuses[rng.IntN(len(statuses))]
+							inv.TokenHash = []byte{byte(step), 1}
+							err = tx.UpdateInvitation(ctx, inv)
+							break
+						}
+					}
+				case 9:
+					if rng.IntN(3) == 0 {
+						err = tx.DeleteOrganization(ctx)
+						if err == nil && rng.IntN(2) == 0 {
+							err = tx.CreateOrganization(ctx, org.Organization{ID: orgID, Name: orgID})
+						}
+					}
+				}
+				if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrExists) {
+					return err
+				}
+			}
+			if rng.IntN(4) == 0 {
+				return boom
+			}
+			return nil
+		})
+		if err != nil && err != boom {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		checkIndexes(t, s)
+		if t.Failed() {
+			t.Fatalf("step %d", step)
+		}
+	}
+	for _, orgID := range orgs {
+		err := s.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
+			err := tx.DeleteOrganization(ctx)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkIndexes(t, s)
+	if len(s.memberships.one)+len(s.memberships.many)+len(s.addresses.to)+len(s.addresses.at) != 0 {
+		t.Errorf("indexes not empty once every organization is deleted: %d, %d, %d, %d", len(s.memberships.one), len(s.memberships.many), len(s.addresses.to), len(s.addresses.at))
+	}
+}

@@ -1,0 +1,10 @@
+package pgstore
+
+// The statements of the lookups, for the tests of their plans.
+var LookupQueries = map[string]string{
+	"Memberships":       membershipsQuery,
+	"InvitationsTo":     invitationsToQuery,
+	"MemberByEmail":     memberByEmailQuery,
+	"ServicePrincipals": servicePrincipalsQuery,
+	"MemberScopes":      memberScopesQuery,
+}
