@@ -44,7 +44,7 @@ func populateOn(b *testing.B, st store.Store, orgs, members int) (*orgauthz.Serv
 		pairs = append(pairs, [2]string{id, "user-0"})
 		for j := 1; j < members; j++ {
 			p := fmt.Sprintf("user-%d", j)
-			if _, err := svc.Provision(ctx, id, user(p), "user"); err != nil {
+			if _, err := svc.Host().Provision(ctx, id, user(p), "user"); err != nil {
 				b.Fatal(err)
 			}
 			pairs = append(pairs, [2]string{id, p})
@@ -176,7 +176,7 @@ func BenchmarkMemoryPerMember(b *testing.B) {
 					b.Fatal(err)
 				}
 				for j := 1; j < members; j++ {
-					if _, err := svc.Provision(ctx, id, user(fmt.Sprintf("user-%07d", i*members+j)), "user"); err != nil {
+					if _, err := svc.Host().Provision(ctx, id, user(fmt.Sprintf("user-%07d", i*members+j)), "user"); err != nil {
 						b.Fatal(err)
 					}
 				}

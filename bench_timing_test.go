@@ -9,6 +9,7 @@ import (
 	"github.com/orgauthz/orgauthz/apikey"
 	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/invite"
+	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/store"
 	"github.com/orgauthz/orgauthz/store/memstore"
 	"github.com/orgauthz/orgauthz/store/pgstore"
@@ -133,7 +134,7 @@ func BenchmarkAcceptForged(b *testing.B) {
 				b.Run(c.name, func(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {
-						if _, err := fi.f.svc.AcceptInvitation(ctx, c.token, user("eve"), "bob@example.com"); err != orgauthz.ErrInvalidToken {
+						if _, _, err := fi.f.svc.AcceptInvitation(ctx, c.token, user("eve"), "bob@example.com"); err != orgauthz.ErrInvalidToken {
 							b.Fatal(err)
 						}
 					}
@@ -186,11 +187,11 @@ func TestForgedTokensDoNotWaitForTheOrganization(t *testing.T) {
 		answers := make(chan answer, 4)
 		for _, c := range []struct{ what, token string }{{"an unknown ID", fi.unknownID}, {"a wrong secret", fi.wrongSecret}} {
 			go func() {
-				_, err := f.svc.AcceptInvitation(ctx, c.token, user("eve"), "bob@example.com")
+				_, _, err := f.svc.AcceptInvitation(ctx, c.token, user("eve"), "bob@example.com")
 				answers <- answer{"accept with " + c.what, err}
 			}()
 			go func() {
-				answers <- answer{"decline with " + c.what, f.svc.DeclineInvitation(ctx, c.token)}
+				answers <- answer{"decline with " + c.what, f.svc.DeclineInvitation(ctx, c.token, org.Principal{})}
 			}()
 		}
 		// A bounded wait, only so that a store that makes them wait fails
@@ -214,7 +215,7 @@ func TestForgedTokensDoNotWaitForTheOrganization(t *testing.T) {
 		}
 		releaseLock()
 
-		_, err := f.svc.AcceptInvitation(ctx, fi.token, user("bob"), "bob@example.com")
+		_, _, err := f.svc.AcceptInvitation(ctx, fi.token, user("bob"), "bob@example.com")
 		if err != nil {
 			t.Fatalf("accept with the real token after the forged ones: %v", err)
 		}
@@ -287,7 +288,7 @@ func TestTokenRotatedAfterItsCheckIsRefused(t *testing.T) {
 			<-held
 			accepted := make(chan error, 1)
 			go func() {
-				_, err := f.svc.AcceptInvitation(ctx, fi.token, user("bob"), "bob@example.com")
+				_, _, err := f.svc.AcceptInvitation(ctx, fi.token, user("bob"), "bob@example.com")
 				accepted <- err
 			}()
 			<-st.read // the accept has checked the token, and found it good
@@ -301,7 +302,7 @@ func TestTokenRotatedAfterItsCheckIsRefused(t *testing.T) {
 			if got := f.role(t, fi.orgID, "bob"); got != "" {
 				t.Errorf("bob is a member (%q) through a rotated token", got)
 			}
-			if _, err := f.svc.AcceptInvitation(ctx, rotated.Reveal(), user("bob"), "bob@example.com"); err != nil {
+			if _, _, err := f.svc.AcceptInvitation(ctx, rotated.Reveal(), user("bob"), "bob@example.com"); err != nil {
 				t.Errorf("accept with the new token: %v", err)
 			}
 		})

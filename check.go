@@ -209,6 +209,17 @@ type AuditQuery struct {
 // sequence number. The actor needs the scheme's audit capability
 // (Wherobots: audit_logs:view, admins in professional and enterprise).
 func (s *Service) Audit(ctx context.Context, orgID, actor string, q AuditQuery) ([]org.AuditEvent, error) {
+	return s.auditPage(ctx, orgID, q, s.asMember(actor), auditPermit)
+}
+
+func auditPermit(st *state) error {
+	if err := st.decide(st.sch.OrgCapabilities().Audit); err != nil {
+		return fmt.Errorf("read the audit trail of %q: %w", st.o.ID, err)
+	}
+	return nil
+}
+
+func (s *Service) auditPage(ctx context.Context, orgID string, q AuditQuery, view viewFunc, permit func(*state) error) ([]org.AuditEvent, error) {
 	limit := q.Limit
 	if limit == 0 {
 		limit = 1000
@@ -217,7 +228,7 @@ func (s *Service) Audit(ctx context.Context, orgID, actor string, q AuditQuery) 
 		return nil, fmt.Errorf("%w: audit limit %d", ErrInvalidArgument, q.Limit)
 	}
 	var out []org.AuditEvent
-	err := s.readAudit(ctx, actor, orgID, q, func(e org.AuditEvent) error {
+	err := s.readAudit(ctx, orgID, q, view, permit, func(e org.AuditEvent) error {
 		out = append(out, e)
 		if len(out) == limit {
 			return errStop
@@ -234,13 +245,15 @@ var errStop = errors.New("stop")
 // number. The actor needs the scheme's audit capability.
 func (s *Service) ExportAudit(ctx context.Context, orgID, actor string, q AuditQuery, w io.Writer) error {
 	enc := json.NewEncoder(w)
-	return s.readAudit(ctx, actor, orgID, q, func(e org.AuditEvent) error { return enc.Encode(e) })
+	return s.readAudit(ctx, orgID, q, s.asMember(actor), auditPermit, func(e org.AuditEvent) error { return enc.Encode(e) })
 }
 
-func (s *Service) readAudit(ctx context.Context, actor, orgID string, q AuditQuery, each func(org.AuditEvent) error) error {
-	err := s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
-		if err := st.decide(st.sch.OrgCapabilities().Audit); err != nil {
-			return fmt.Errorf("read the audit trail of %q: %w", orgID, err)
+func (s *Service) readAudit(ctx context.Context, orgID string, q AuditQuery, view viewFunc, permit func(*state) error, each func(org.AuditEvent) error) error {
+	err := view(ctx, orgID, func(ctx context.Context, r store.Reader, st *state) error {
+		if permit != nil {
+			if err := permit(st); err != nil {
+				return err
+			}
 		}
 		f := store.AuditFilter{Since: q.Since, Until: q.Until, Actor: q.Actor, AfterSeq: q.AfterSeq}
 		for e, err := range r.Audit(ctx, f) {

@@ -86,7 +86,7 @@ func testConcurrentAdditions(t *testing.T, rounds int, newFixture func(testing.T
 			if i%2 == 1 {
 				svc = g.svc
 			}
-			_, err := svc.Provision(ctx, id, user(fmt.Sprintf("p%d", i)), "user")
+			_, err := svc.Host().Provision(ctx, id, user(fmt.Sprintf("p%d", i)), "user")
 			return err
 		}, orgauthz.ErrSeatLimit)
 		assert.Equal(t, 3, ok, "round %d: exactly the free seats are taken", round)
@@ -113,7 +113,7 @@ func testConcurrentAcceptOfOneToken(t *testing.T, rounds int, newFixture func(te
 			if i%2 == 1 {
 				svc = g.svc
 			}
-			_, err := svc.AcceptInvitation(ctx, tok.Reveal(), user(fmt.Sprintf("bob%d", i)), "bob@example.com")
+			_, _, err := svc.AcceptInvitation(ctx, tok.Reveal(), user(fmt.Sprintf("bob%d", i)), "bob@example.com")
 			return err
 		}, orgauthz.ErrInvitationAccepted)
 		assert.Equal(t, 1, joined, "round %d", round)
@@ -159,7 +159,7 @@ func testConcurrentAcceptsForTheLastSeat(t *testing.T, rounds int, newFixture fu
 			if i%2 == 1 {
 				svc = g.svc
 			}
-			_, err := svc.AcceptInvitation(ctx, toks[i].Reveal(), user(fmt.Sprintf("p%d", i)), fmt.Sprintf("p%d@example.com", i))
+			_, _, err := svc.AcceptInvitation(ctx, toks[i].Reveal(), user(fmt.Sprintf("p%d", i)), fmt.Sprintf("p%d@example.com", i))
 			return err
 		}, orgauthz.ErrSeatLimit)
 		assert.Equal(t, 1, joined, "round %d", round)

@@ -500,7 +500,7 @@ func (w *durabilityWorker) do(ctx context.Context) (op *durableOp, err error) {
 			apply:  func(o *durableOrg, _ []org.AuditEvent) { o.members[p] = "user" },
 		}
 		var m org.Member
-		m, err = svc.Provision(ctx, id, user(p), "user")
+		m, err = svc.Host().Provision(ctx, id, user(p), "user")
 		if err == nil && (m.PrincipalID != p || m.Role != "user") {
 			t.Errorf("worker %d: %s returned %+v", w.n, op.name, m)
 		}
@@ -544,7 +544,7 @@ func (w *durabilityWorker) do(ctx context.Context) (op *durableOp, err error) {
 			},
 		}
 		var m org.Member
-		m, err = svc.AcceptInvitation(ctx, w.token, user(q), addr)
+		m, _, err = svc.AcceptInvitation(ctx, w.token, user(q), addr)
 		if err == nil && (m.PrincipalID != q || m.Role != "user") {
 			t.Errorf("worker %d: %s returned %+v", w.n, op.name, m)
 		}

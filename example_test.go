@@ -27,7 +27,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	_, err = svc.Provision(ctx, "acme", org.Principal{ID: "bob", Kind: org.User}, "user")
+	_, err = svc.Host().Provision(ctx, "acme", org.Principal{ID: "bob", Kind: org.User}, "user")
 	if err != nil {
 		panic(err)
 	}
@@ -77,4 +77,67 @@ func ExampleService_CheckScope() {
 	// allowed (role-holds): project role "editor" holds "project/assets:manage"
 	// denied (role-lacks): project role "editor" lacks "project:delete"
 	// external true
+}
+
+// An organization switcher: the organizations a signed-in principal
+// belongs to, and the invitations waiting for its verified address.
+func ExampleService_Memberships() {
+	ctx := context.Background()
+	svc, err := orgauthz.New(memstore.New(), orgauthz.Options{Schemes: []*edition.Scheme{edition.Wherobots(), edition.SoterAI()}})
+	if err != nil {
+		panic(err)
+	}
+	gil := org.Principal{ID: "gil", Kind: org.User}
+	if _, err := svc.CreateOrganization(ctx, gil, orgauthz.NewOrganization{ID: "acme", Name: "Acme", Scheme: "wherobots"}); err != nil {
+		panic(err)
+	}
+	hal := org.Principal{ID: "hal", Kind: org.User}
+	if _, err := svc.CreateOrganization(ctx, hal, orgauthz.NewOrganization{ID: "globex", Name: "Globex", Scheme: "soterai", Edition: "enterprise"}); err != nil {
+		panic(err)
+	}
+	if _, _, err := svc.Invite(ctx, "globex", "hal", "Gil@Example.com", "manager"); err != nil {
+		panic(err)
+	}
+
+	ms, _ := svc.Memberships(ctx, "gil", orgauthz.Page{})
+	for _, m := range ms.Memberships {
+		fmt.Printf("%s: %s\n", m.Organization.Name, m.Member.Role)
+	}
+	waiting, _ := svc.InvitationsFor(ctx, "gil@example.com", orgauthz.Page{})
+	for _, inv := range waiting.Invitations {
+		fmt.Printf("invited to %s as %s by %s\n", inv.OrgName, inv.RoleName, inv.InvitedBy)
+		_, joined, err := svc.AcceptInvitationByID(ctx, inv.ID, gil, "gil@example.com")
+		fmt.Println("joined", joined.Name, err)
+	}
+	// Output:
+	// Acme: admin
+	// invited to Globex as Manager by hal
+	// joined Globex <nil>
+}
+
+// The host's authority: a support desk hands UiPath's immutable ownership
+// over, which no member can do.
+func ExampleHost_TransferOwnership() {
+	ctx := context.Background()
+	svc, err := orgauthz.New(memstore.New(), orgauthz.Options{Schemes: []*edition.Scheme{edition.UiPath()}})
+	if err != nil {
+		panic(err)
+	}
+	ada := org.Principal{ID: "ada", Kind: org.User}
+	if _, err := svc.CreateOrganization(ctx, ada, orgauthz.NewOrganization{ID: "acme", Name: "Acme"}); err != nil {
+		panic(err)
+	}
+	if _, err := svc.Host().Provision(ctx, "acme", org.Principal{ID: "al", Kind: org.User}, "administrator"); err != nil {
+		panic(err)
+	}
+
+	err = svc.TransferOwnership(ctx, "acme", "ada", "al", "administrator")
+	fmt.Println(errors.Is(err, orgauthz.ErrImmutableRole))
+	err = svc.Host().TransferOwnership(ctx, "acme", "ada", "al", "administrator")
+	fmt.Println(err)
+	fmt.Println(svc.Check(ctx, "acme", "al", "audit_logs:download").Allowed)
+	// Output:
+	// true
+	// <nil>
+	// true
 }

@@ -94,6 +94,9 @@ func (s *Service) invite(ctx context.Context, tx store.Tx, st *state, addr, r st
 	if err := policy.CanInvite(st.sch, st.o.Edition, st.actor.Role, r).Err(); err != nil {
 		return invite.Invitation{}, invite.Token{}, fmt.Errorf("invite %q to %q: %w", addr, st.o.ID, err)
 	}
+	if err := joinedWith(ctx, tx, addr, ""); err != nil {
+		return invite.Invitation{}, invite.Token{}, fmt.Errorf("invite %q to %q: %w", addr, st.o.ID, err)
+	}
 	now := s.now()
 	seats := 1
 	prev, err := tx.PendingInvitation(ctx, addr)
@@ -227,12 +230,36 @@ func (s *Service) RevokeInvitation(ctx context.Context, orgID, actor, id string)
 		if err := policy.CanInvite(st.sch, st.o.Edition, st.actor.Role, inv.Role).Err(); err != nil {
 			return fmt.Errorf("revoke invitation %q: %w", id, err)
 		}
-		inv.Status, inv.UpdatedAt = invite.Revoked, s.now()
-		if err := tx.UpdateInvitation(ctx, inv); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditInvitationRevoke, Target: inv.Email, RoleBefore: inv.Role, Detail: "invitation " + inv.ID})
+		return s.revokeInvitation(ctx, tx, st, inv)
 	})
+}
+
+// revokeInvitation revokes inv by st's actor (the host when it has none).
+func (s *Service) revokeInvitation(ctx context.Context, tx store.Tx, st *state, inv invite.Invitation) error {
+	if err := settled(inv.StatusAt(s.now())); err != nil {
+		return fmt.Errorf("revoke invitation %q: %w", inv.ID, err)
+	}
+	inv.Status, inv.UpdatedAt = invite.Revoked, s.now()
+	if err := tx.UpdateInvitation(ctx, inv); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, org.AuditEvent{Actor: st.actor.PrincipalID, Action: AuditInvitationRevoke, Target: inv.Email, RoleBefore: inv.Role, Detail: "invitation " + inv.ID})
+}
+
+// joinedWith refuses address addr when a member other than principalID
+// joined with it: an invitation to it would hold a seat for someone who is
+// a member already.
+func joinedWith(ctx context.Context, r store.Reader, addr, principalID string) error {
+	m, err := r.MemberByEmail(ctx, addr)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case m.PrincipalID == principalID:
+		return nil
+	}
+	return fmt.Errorf("%w: member %q joined with this address", ErrAlreadyMember, m.PrincipalID)
 }
 
 // invitation reads an invitation of the organization.
@@ -321,26 +348,32 @@ func (s *Service) pending(ctx context.Context, tx store.Tx, orgID string, tok in
 }
 
 // AcceptInvitation makes principal p, whose verified e-mail address is
-// verifiedEmail, a member with the invitation's role. The token must be
-// valid, its invitation pending and not expired, and (unless the service
-// was built with AcceptAnyAddress) the address must be the one invited.
+// verifiedEmail, a member with the invitation's role, and returns its
+// membership and the organization it joined. The token must be valid, its
+// invitation pending and not expired, and (unless the service was built
+// with AcceptAnyAddress) the address must be the one invited. The member
+// keeps the invited address (Member.Email).
+//
 // Accepting rechecks, inside its own transaction, everything an addition
-// needs: a seat among the members (the invitation's own reservation; the
-// reservations of other pending invitations do not block it), the role's
-// limits and edition. An
-// invitation to a principal who is a member already is refused and stays
-// pending. Every refusal has its own error and changes nothing.
-func (s *Service) AcceptInvitation(ctx context.Context, token string, p org.Principal, verifiedEmail string) (org.Member, error) {
+// needs: the sender's authority to send it still (ErrInvitationRevoked
+// otherwise), a seat among the members (the invitation's own reservation;
+// the reservations of other pending invitations do not block it), the
+// role's limits and edition. An invitation to a principal who is a member
+// already, or to an address another member joined with, is refused with
+// ErrAlreadyMember and stays pending. Every refusal has its own error and
+// changes nothing.
+func (s *Service) AcceptInvitation(ctx context.Context, token string, p org.Principal, verifiedEmail string) (org.Member, org.Organization, error) {
 	if err := p.Validate(); err != nil {
-		return org.Member{}, err
+		return org.Member{}, org.Organization{}, err
 	}
 	tok, orgID, err := s.open(ctx, token)
 	if err != nil {
-		return org.Member{}, err
+		return org.Member{}, org.Organization{}, err
 	}
-	var out org.Member
+	var m org.Member
+	var o org.Organization
 	err = s.st.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
-		inv, sch, o, err := s.pending(ctx, tx, orgID, tok)
+		inv, sch, joined, err := s.pending(ctx, tx, orgID, tok)
 		if err != nil {
 			return err
 		}
@@ -350,32 +383,60 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, p org.Prin
 				return fmt.Errorf("%w: the invitation is for another address", ErrEmailMismatch)
 			}
 		}
-		// The invitation holds on its sender's authority: revoked at every
-		// change that ends it, and checked again here.
-		inviter, err := inviterOf(ctx, tx, inv)
-		if err != nil {
-			return err
-		}
-		if err := mayStillSend(sch, o.Edition, inv, inviter); err != nil {
-			return err
-		}
-		st := &state{o: o, sch: sch}
-		out, err = s.addMember(ctx, tx, st, p, inv.Role, org.AuditEvent{Actor: p.ID, Detail: "invitation " + inv.ID}, membersOnly)
-		if err != nil {
-			return err
-		}
-		inv.Status, inv.AcceptedBy, inv.UpdatedAt = invite.Accepted, p.ID, s.now()
-		if err := tx.UpdateInvitation(ctx, inv); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, org.AuditEvent{Actor: p.ID, Action: AuditInvitationAccept, Target: inv.Email, RoleAfter: inv.Role, Detail: "invitation " + inv.ID})
+		o = joined
+		m, err = s.accept(ctx, tx, &state{o: joined, sch: sch}, inv, p)
+		return err
 	})
-	return out, err
+	if err != nil {
+		return org.Member{}, org.Organization{}, err
+	}
+	return m, o, nil
+}
+
+// accept makes p a member by invitation inv, which is pending.
+func (s *Service) accept(ctx context.Context, tx store.Tx, st *state, inv invite.Invitation, p org.Principal) (org.Member, error) {
+	// The invitation holds on its sender's authority: revoked at every
+	// change that ends it, and checked again here.
+	inviter, err := inviterOf(ctx, tx, inv)
+	if err != nil {
+		return org.Member{}, err
+	}
+	if err := mayStillSend(st.sch, st.o.Edition, inv, inviter); err != nil {
+		return org.Member{}, err
+	}
+	if err := joinedWith(ctx, tx, inv.Email, p.ID); err != nil {
+		return org.Member{}, fmt.Errorf("accept invitation %q: %w", inv.ID, err)
+	}
+	e, ok := st.sch.Edition(st.o.Edition)
+	if !ok {
+		return org.Member{}, fmt.Errorf("%w: organization %q has edition %q, which scheme %q does not define", ErrUnknownEdition, st.o.ID, st.o.Edition, st.sch.ID())
+	}
+	st.ed = e
+	m, err := s.addMember(ctx, tx, st, p, inv.Role, inv.Email, org.AuditEvent{Actor: p.ID, Detail: "invitation " + inv.ID}, membersOnly)
+	if err != nil {
+		return org.Member{}, err
+	}
+	inv.Status, inv.AcceptedBy, inv.UpdatedAt = invite.Accepted, p.ID, s.now()
+	if err := tx.UpdateInvitation(ctx, inv); err != nil {
+		return org.Member{}, err
+	}
+	if err := s.audit(ctx, tx, org.AuditEvent{Actor: p.ID, Action: AuditInvitationAccept, Target: inv.Email, RoleAfter: inv.Role, Detail: "invitation " + inv.ID}); err != nil {
+		return org.Member{}, err
+	}
+	return m, nil
 }
 
 // DeclineInvitation declines the invitation a token names; the token stops
-// working and the seat is freed. Tokens fail as in AcceptInvitation.
-func (s *Service) DeclineInvitation(ctx context.Context, token string) error {
+// working and the seat is freed. Tokens fail as in AcceptInvitation. When
+// the caller is signed in, by names it: the invitation records it
+// (DeclinedBy) and the audit event has it as actor; the zero Principal
+// declines through the link alone.
+func (s *Service) DeclineInvitation(ctx context.Context, token string, by org.Principal) error {
+	if by != (org.Principal{}) {
+		if err := by.Validate(); err != nil {
+			return err
+		}
+	}
 	tok, orgID, err := s.open(ctx, token)
 	if err != nil {
 		return err
@@ -385,19 +446,23 @@ func (s *Service) DeclineInvitation(ctx context.Context, token string) error {
 		if err != nil {
 			return err
 		}
-		inv.Status, inv.UpdatedAt = invite.Declined, s.now()
-		if err := tx.UpdateInvitation(ctx, inv); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, org.AuditEvent{Action: AuditInvitationDecline, Target: inv.Email, RoleBefore: inv.Role, Detail: "invitation " + inv.ID})
+		return s.decline(ctx, tx, inv, by.ID)
 	})
+}
+
+func (s *Service) decline(ctx context.Context, tx store.Tx, inv invite.Invitation, by string) error {
+	inv.Status, inv.DeclinedBy, inv.UpdatedAt = invite.Declined, by, s.now()
+	if err := tx.UpdateInvitation(ctx, inv); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, org.AuditEvent{Actor: by, Action: AuditInvitationDecline, Target: inv.Email, RoleBefore: inv.Role, Detail: "invitation " + inv.ID})
 }
 
 // InvitationPage is one page of invitations, ordered by ID; Next is the
 // After of the following page, or "".
 type InvitationPage struct {
-	Invitations []invite.Invitation
-	Next        string
+	Invitations []invite.Invitation `json:"invitations"`
+	Next        string              `json:"next,omitempty"`
 }
 
 // Invitations lists the organization's invitations (only those still
@@ -405,18 +470,31 @@ type InvitationPage struct {
 // actor who holds the scheme's invite capability. Each shows its status at
 // the service's clock; none shows its token or hash.
 func (s *Service) Invitations(ctx context.Context, orgID, actor string, p Page, pendingOnly bool) (InvitationPage, error) {
+	return s.invitations(ctx, orgID, p, pendingOnly, s.asMember(actor), func(st *state) error {
+		ci, ok := st.sch.ActionCapability(edition.ActionInvite)
+		if !ok {
+			return fmt.Errorf("%w: %w: scheme %q offers no invitations", ErrPermissionDenied, ErrNotOffered, st.sch.ID())
+		}
+		if err := st.decide(st.sch.Catalog().Def(ci).ID); err != nil {
+			return fmt.Errorf("list the invitations of %q: %w", orgID, err)
+		}
+		return nil
+	})
+}
+
+// invitations lists the invitations through view, once permit (nil for
+// the host) allows it.
+func (s *Service) invitations(ctx context.Context, orgID string, p Page, pendingOnly bool, view viewFunc, permit func(*state) error) (InvitationPage, error) {
 	limit, err := p.limit()
 	if err != nil {
 		return InvitationPage{}, err
 	}
 	var out InvitationPage
-	err = s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
-		ci, ok := st.sch.ActionCapability(edition.ActionInvite)
-		if !ok {
-			return fmt.Errorf("%w: scheme %q offers no invitations", ErrPermissionDenied, st.sch.ID())
-		}
-		if err := st.decide(st.sch.Catalog().Def(ci).ID); err != nil {
-			return fmt.Errorf("list the invitations of %q: %w", orgID, err)
+	err = view(ctx, orgID, func(ctx context.Context, r store.Reader, st *state) error {
+		if permit != nil {
+			if err := permit(st); err != nil {
+				return err
+			}
 		}
 		invs, next, err := page(r.Invitations(ctx, p.After, pendingOnly), limit, func(inv invite.Invitation) string { return inv.ID })
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/orgauthz/orgauthz"
 	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/invite"
+	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/store"
 	"github.com/orgauthz/orgauthz/store/memstore"
 	"github.com/stretchr/testify/assert"
@@ -30,15 +31,15 @@ func TestInviteAndAccept(t *testing.T) {
 	assert.Nil(t, inv.TokenHash, "the service never shows the hash")
 	assert.Equal(t, inv.ID, tok.ID())
 
-	m, err := f.svc.AcceptInvitation(ctx, tok.Reveal(), user("bob"), "bob@example.com")
+	m, _, err := f.svc.AcceptInvitation(ctx, tok.Reveal(), user("bob"), "bob@example.com")
 	require.NoError(t, err)
 	assert.Equal(t, "user", m.Role)
 	assert.True(t, f.svc.Check(ctx, id, "bob", "job_runs:create").Allowed)
 
 	// Accepting twice changes nothing and never makes a second membership.
-	_, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("bob"), "bob@example.com")
+	_, _, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("bob"), "bob@example.com")
 	assert.ErrorIs(t, err, orgauthz.ErrInvitationAccepted)
-	_, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("bob2"), "bob@example.com")
+	_, _, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("bob2"), "bob@example.com")
 	assert.ErrorIs(t, err, orgauthz.ErrInvitationAccepted)
 	assert.Equal(t, "", f.role(t, id, "bob2"))
 	assert.Equal(t, 2, counts(t, f, id).Members)
@@ -105,7 +106,7 @@ func TestPendingInvitationsHoldSeats(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = f.svc.Invite(ctx, id, "creator", "six@example.com", "user")
 	require.ErrorIs(t, err, orgauthz.ErrSeatLimit, "the pending invitation holds the fifth seat")
-	_, err = f.svc.Provision(ctx, id, user("u4"), "user")
+	_, err = f.svc.Host().Provision(ctx, id, user("u4"), "user")
 	require.ErrorIs(t, err, orgauthz.ErrSeatLimit)
 
 	// Revoking frees the seat.
@@ -114,7 +115,7 @@ func TestPendingInvitationsHoldSeats(t *testing.T) {
 	require.NoError(t, err)
 	// An expired invitation holds no seat.
 	f.clock.Advance(7*24*time.Hour + time.Second)
-	_, err = f.svc.Provision(ctx, id, user("u4"), "user")
+	_, err = f.svc.Host().Provision(ctx, id, user("u4"), "user")
 	require.NoError(t, err)
 }
 
@@ -127,7 +128,7 @@ func TestInvitationLifecycle(t *testing.T) {
 
 	// Expired: refused with its own error, and nothing changes.
 	f.clock.Advance(7 * 24 * time.Hour)
-	_, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("eve"), "eve@example.com")
+	_, _, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("eve"), "eve@example.com")
 	require.ErrorIs(t, err, orgauthz.ErrInvitationExpired)
 	page, err := f.svc.Invitations(ctx, id, "creator", orgauthz.Page{}, true)
 	require.NoError(t, err)
@@ -141,16 +142,16 @@ func TestInvitationLifecycle(t *testing.T) {
 	assert.Equal(t, 2, again.Sends)
 	assert.Equal(t, f.clock.Now().Add(7*24*time.Hour), again.ExpiresAt)
 	assert.NotEqual(t, tok.Reveal(), tok2.Reveal())
-	_, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("eve"), "eve@example.com")
+	_, _, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("eve"), "eve@example.com")
 	assert.ErrorIs(t, err, orgauthz.ErrInvalidToken, "the old token stops working")
 
 	// Decline; then accept is refused, and so is a resend.
-	require.NoError(t, f.svc.DeclineInvitation(ctx, tok2.Reveal()))
-	_, err = f.svc.AcceptInvitation(ctx, tok2.Reveal(), user("eve"), "eve@example.com")
+	require.NoError(t, f.svc.DeclineInvitation(ctx, tok2.Reveal(), org.Principal{}))
+	_, _, err = f.svc.AcceptInvitation(ctx, tok2.Reveal(), user("eve"), "eve@example.com")
 	assert.ErrorIs(t, err, orgauthz.ErrInvitationDeclined)
 	_, _, err = f.svc.ResendInvitation(ctx, id, "creator", inv.ID)
 	assert.ErrorIs(t, err, orgauthz.ErrInvitationDeclined)
-	assert.ErrorIs(t, f.svc.DeclineInvitation(ctx, tok2.Reveal()), orgauthz.ErrInvitationDeclined)
+	assert.ErrorIs(t, f.svc.DeclineInvitation(ctx, tok2.Reveal(), org.Principal{}), orgauthz.ErrInvitationDeclined)
 
 	// Revoked.
 	_, tok3, err := f.svc.Invite(ctx, id, "creator", "eve@example.com", "user")
@@ -159,7 +160,7 @@ func TestInvitationLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, inv3.Invitations, 1)
 	require.NoError(t, f.svc.RevokeInvitation(ctx, id, "creator", inv3.Invitations[0].ID))
-	_, err = f.svc.AcceptInvitation(ctx, tok3.Reveal(), user("eve"), "eve@example.com")
+	_, _, err = f.svc.AcceptInvitation(ctx, tok3.Reveal(), user("eve"), "eve@example.com")
 	assert.ErrorIs(t, err, orgauthz.ErrInvitationRevoked)
 	assert.ErrorIs(t, f.svc.RevokeInvitation(ctx, id, "creator", inv3.Invitations[0].ID), orgauthz.ErrInvitationRevoked)
 	assert.ErrorIs(t, f.svc.RevokeInvitation(ctx, id, "creator", "nosuchinvitation"), orgauthz.ErrNotFound)
@@ -178,22 +179,22 @@ func TestAcceptRefusals(t *testing.T) {
 	require.NoError(t, err)
 	wrong, err := invite.NewToken(tok.ID())
 	require.NoError(t, err)
-	_, errUnknown := f.svc.AcceptInvitation(ctx, other.Reveal(), user("carol"), "carol@example.com")
-	_, errWrong := f.svc.AcceptInvitation(ctx, wrong.Reveal(), user("carol"), "carol@example.com")
+	_, _, errUnknown := f.svc.AcceptInvitation(ctx, other.Reveal(), user("carol"), "carol@example.com")
+	_, _, errWrong := f.svc.AcceptInvitation(ctx, wrong.Reveal(), user("carol"), "carol@example.com")
 	require.ErrorIs(t, errUnknown, orgauthz.ErrInvalidToken)
 	require.ErrorIs(t, errWrong, orgauthz.ErrInvalidToken)
 	assert.Equal(t, errUnknown.Error(), errWrong.Error(), "an attacker cannot tell which")
-	_, err = f.svc.AcceptInvitation(ctx, "garbage", user("carol"), "carol@example.com")
+	_, _, err = f.svc.AcceptInvitation(ctx, "garbage", user("carol"), "carol@example.com")
 	assert.ErrorIs(t, err, orgauthz.ErrInvalidToken)
 	assert.NotContains(t, err.Error(), "garbage")
 
 	// The verified address must be the one invited.
-	_, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("mallory"), "mallory@example.com")
+	_, _, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("mallory"), "mallory@example.com")
 	assert.ErrorIs(t, err, orgauthz.ErrEmailMismatch)
 	// A member already is refused, and the invitation stays pending.
-	_, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("bob"), "carol@example.com")
+	_, _, err = f.svc.AcceptInvitation(ctx, tok.Reveal(), user("bob"), "carol@example.com")
 	assert.ErrorIs(t, err, orgauthz.ErrAlreadyMember)
-	m, err := f.svc.AcceptInvitation(ctx, tok.Reveal(), user("carol"), "CAROL@example.com")
+	m, _, err := f.svc.AcceptInvitation(ctx, tok.Reveal(), user("carol"), "CAROL@example.com")
 	require.NoError(t, err)
 	assert.Equal(t, "user", m.Role)
 }
@@ -208,7 +209,7 @@ func TestAcceptAnyAddressOption(t *testing.T) {
 	inv, tok, err := svc.Invite(ctx, o.ID, "ada", "bob@example.com", "user")
 	require.NoError(t, err)
 	assert.Equal(t, time.Hour, inv.ExpiresAt.Sub(inv.CreatedAt))
-	_, err = svc.AcceptInvitation(ctx, tok.Reveal(), user("bob"), "")
+	_, _, err = svc.AcceptInvitation(ctx, tok.Reveal(), user("bob"), "")
 	assert.NoError(t, err)
 
 	for _, ttl := range []time.Duration{time.Minute, 31 * 24 * time.Hour, -time.Hour} {
@@ -228,9 +229,9 @@ func TestSecondInvitationSupersedes(t *testing.T) {
 	second, tok2, err := f.svc.Invite(ctx, id, "max", "X@example.com", "manager")
 	require.NoError(t, err)
 	assert.NotEqual(t, first.ID, second.ID)
-	_, err = f.svc.AcceptInvitation(ctx, tok1.Reveal(), user("x"), "x@example.com")
+	_, _, err = f.svc.AcceptInvitation(ctx, tok1.Reveal(), user("x"), "x@example.com")
 	assert.ErrorIs(t, err, orgauthz.ErrInvitationRevoked, "the first token is dead")
-	m, err := f.svc.AcceptInvitation(ctx, tok2.Reveal(), user("x"), "x@example.com")
+	m, _, err := f.svc.AcceptInvitation(ctx, tok2.Reveal(), user("x"), "x@example.com")
 	require.NoError(t, err)
 	assert.Equal(t, "manager", m.Role)
 

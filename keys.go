@@ -82,7 +82,7 @@ func (s *Service) CreateServicePrincipal(ctx context.Context, orgID, actor, name
 		}
 		var err error
 		p := org.Principal{ID: "sp-" + s.newID(), Kind: org.ServicePrincipal}
-		out, err = s.addMember(ctx, tx, st, p, r, org.AuditEvent{Actor: actor, Detail: "service principal " + name}, reserved)
+		out, err = s.addMember(ctx, tx, st, p, r, "", org.AuditEvent{Actor: actor, Detail: "service principal " + name}, reserved)
 		if err != nil {
 			return err
 		}
@@ -365,8 +365,8 @@ func (s *Service) revokeKeysOf(ctx context.Context, tx store.Tx, actor, owner st
 // KeyPage is one page of API keys, ordered by ID; Next is the After of the
 // following page, or "".
 type KeyPage struct {
-	Keys []apikey.Key
-	Next string
+	Keys []apikey.Key `json:"keys"`
+	Next string       `json:"next,omitempty"`
 }
 
 // APIKeys lists the keys of owner ("" for the actor's own), ordered by ID,

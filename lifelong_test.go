@@ -816,6 +816,7 @@ type llMember struct {
 	Kind     org.Kind
 	External bool
 	Name     string
+	Email    string // the address it joined with, by invitation
 }
 
 type llInv struct {
@@ -859,6 +860,17 @@ type llModel struct {
 	Keys     map[string]llKey
 }
 
+// joinedWith returns the member other than principal p that joined with
+// address addr, or "".
+func (m *llModel) joinedWith(addr, p string) string {
+	for id, x := range m.Members {
+		if x.Email == addr && id != p {
+			return id
+		}
+	}
+	return ""
+}
+
 func llModelOf(s *llSnap) llModel {
 	m := llModel{
 		Name: s.Org.Name, Edition: s.Org.Edition, Override: s.Org.SeatOverride, Archived: s.Org.Archived,
@@ -866,7 +878,7 @@ func llModelOf(s *llSnap) llModel {
 		Custom: map[string]string{}, Invs: map[string]llInv{}, Keys: map[string]llKey{},
 	}
 	for _, x := range s.Members {
-		m.Members[x.PrincipalID] = llMember{Role: x.Role, Kind: x.Kind, External: x.External, Name: x.Name}
+		m.Members[x.PrincipalID] = llMember{Role: x.Role, Kind: x.Kind, External: x.External, Name: x.Name, Email: x.Email}
 	}
 	for _, x := range s.Scopes {
 		m.Scopes[x.Kind+"/"+x.ID] = x.Name
@@ -1876,7 +1888,7 @@ func (w *llWalk) opProvision(s *llStep) {
 	}
 	r := w.pickRole(s)
 	s.target, s.detail = p, fmt.Sprintf("as %q (%v)", r, kind)
-	_, s.err = w.svc.Provision(ctx, s.lo.id, org.Principal{ID: p, Kind: kind}, r)
+	_, s.err = w.svc.Host().Provision(ctx, s.lo.id, org.Principal{ID: p, Kind: kind}, r)
 	switch {
 	case s.bm.Archived:
 		s.alts = llNo("the organization is archived")
@@ -2291,7 +2303,7 @@ func (w *llWalk) judgeDeletion(s *llStep) {
 	}
 	for _, id := range lo.invOrder {
 		if inv := s.bm.Invs[id]; inv.Status == invite.Pending {
-			if _, err := w.svc.AcceptInvitation(ctx, lo.tokens[id], user(strings.TrimSuffix(inv.Email, "@example.com")), inv.Email); err == nil {
+			if _, _, err := w.svc.AcceptInvitation(ctx, lo.tokens[id], user(strings.TrimSuffix(inv.Email, "@example.com")), inv.Email); err == nil {
 				bad = append(bad, fmt.Sprintf("invitation %s was accepted", id))
 			}
 		}
@@ -2728,6 +2740,9 @@ func (s *llStep) inviteOne(m *llModel, email, r, newID string) string {
 	if why := o.inviteWhy(m.Edition, a.Role, r); why != "" {
 		return why
 	}
+	if who := m.joinedWith(addr, ""); who != "" {
+		return fmt.Sprintf("member %q joined with %s", who, addr)
+	}
 	seats := 1
 	pid, prev, superseding := m.pendingFor(addr)
 	if superseding {
@@ -2942,9 +2957,9 @@ func (w *llWalk) opAnswer(s *llStep, accept bool) {
 		s.note(fmt.Sprintf("%s an invitation revoked when its inviter lost authority (sent 100+ steps before: %v)", verb, s.n-lo.sentAt[id] >= 100))
 	}
 	if accept {
-		_, s.err = w.svc.AcceptInvitation(ctx, tok, user(p), email)
+		_, _, s.err = w.svc.AcceptInvitation(ctx, tok, user(p), email)
 	} else {
-		s.err = w.svc.DeclineInvitation(ctx, tok)
+		s.err = w.svc.DeclineInvitation(ctx, tok, org.Principal{})
 	}
 	why := ""
 	_, known := s.bm.Invs[id]
@@ -2959,6 +2974,8 @@ func (w *llWalk) opAnswer(s *llStep, accept bool) {
 		why = fmt.Sprintf("the invitation is %v", st)
 	case accept && strings.ToLower(email) != inv.Email:
 		why = "the verified address is another"
+	case accept && s.bm.joinedWith(inv.Email, p) != "":
+		why = "another member joined with the address"
 	case accept:
 		if why = s.sendableWhy(s.bm, inv); why != "" {
 			s.note("accept refused: the inviter lost its authority")
@@ -2983,6 +3000,9 @@ func (w *llWalk) opAnswer(s *llStep, accept bool) {
 		if s.alts[i].ok {
 			inv.Status, inv.AcceptedBy = invite.Accepted, p
 			s.alts[i].m.Invs[id] = inv
+			joined := s.alts[i].m.Members[p]
+			joined.Email = inv.Email // a member keeps the address it was invited at
+			s.alts[i].m.Members[p] = joined
 			s.alts[i].why = "pending, unexpired, sendable by its inviter now, the address matched, a seat and the role's limits allow it"
 		}
 	}

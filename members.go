@@ -33,7 +33,7 @@ func (s *Service) AddMember(ctx context.Context, orgID, actor string, p org.Prin
 			return fmt.Errorf("add %q to %q: %w", p.ID, orgID, err)
 		}
 		var err error
-		out, err = s.addMember(ctx, tx, st, p, r, org.AuditEvent{Actor: actor}, reserved)
+		out, err = s.addMember(ctx, tx, st, p, r, "", org.AuditEvent{Actor: actor}, reserved)
 		return err
 	})
 	return out, err
@@ -41,8 +41,9 @@ func (s *Service) AddMember(ctx context.Context, orgID, actor string, p org.Prin
 
 // addMember adds p with role r, or turns an external member into a full
 // one, within the seat limit (counted by rule) and the invariants, and
-// audits it as ev.
-func (s *Service) addMember(ctx context.Context, tx store.Tx, st *state, p org.Principal, r string, ev org.AuditEvent, rule seatRule) (org.Member, error) {
+// audits it as ev; email is the address it joins with ("" unless by
+// invitation).
+func (s *Service) addMember(ctx context.Context, tx store.Tx, st *state, p org.Principal, r, email string, ev org.AuditEvent, rule seatRule) (org.Member, error) {
 	prev, err := tx.Member(ctx, p.ID)
 	switch {
 	case err == nil && !prev.External:
@@ -61,7 +62,7 @@ func (s *Service) addMember(ctx context.Context, tx store.Tx, st *state, p org.P
 	if err := s.checkChangeBy(ctx, tx, st, ch, rule); err != nil {
 		return org.Member{}, fmt.Errorf("add %q to %q: %w", p.ID, st.o.ID, err)
 	}
-	m := org.Member{PrincipalID: p.ID, Kind: p.Kind, Role: r, JoinedAt: s.now()}
+	m := org.Member{PrincipalID: p.ID, Kind: p.Kind, Role: r, Email: email, JoinedAt: s.now()}
 	ev.Action, ev.Target, ev.RoleAfter = AuditMemberAdd, p.ID, r
 	if external {
 		ev.RoleBefore = prev.Role
@@ -114,27 +115,46 @@ func (s *Service) ChangeRole(ctx context.Context, orgID, actor, principalID, r s
 		if err := policy.CanChangeRole(st.sch, st.o.Edition, st.actor.Role, target.Role, r).Err(); err != nil {
 			return fmt.Errorf("change role of %q in %q: %w", principalID, orgID, err)
 		}
-		out = target
-		if target.Role == r {
-			return nil
-		}
-		if err := s.checkChange(ctx, tx, st, policy.Change{Lose: target.Role, Gain: r}); err != nil {
-			return fmt.Errorf("change role of %q in %q to %q: %w", principalID, orgID, r, err)
-		}
-		out.Role = r
-		if err := tx.UpdateMember(ctx, out); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditMemberRole, Target: principalID, RoleBefore: target.Role, RoleAfter: r}); err != nil {
-			return err
-		}
-		why := fmt.Sprintf("%s became %s", principalID, r)
-		if err := s.reestablishScopes(ctx, tx, st, actor, out, why); err != nil {
-			return fmt.Errorf("change role of %q in %q to %q: %w", principalID, orgID, r, err)
-		}
-		return s.revokeUnsendable(ctx, tx, st, actor, principalID, why)
+		out, err = s.changeRole(ctx, tx, st, target, r)
+		return err
 	})
 	return out, err
+}
+
+// changeRole gives member target role r within the invariants, by st's
+// actor (the host when it has none), and re-establishes what the new role
+// no longer allows: scope roles it is no longer eligible for, invitations
+// it could no longer send.
+func (s *Service) changeRole(ctx context.Context, tx store.Tx, st *state, target org.Member, r string) (org.Member, error) {
+	orgID, actor, principalID := st.o.ID, st.actor.PrincipalID, target.PrincipalID
+	if target.Role == r {
+		return target, nil
+	}
+	if err := s.checkChange(ctx, tx, st, policy.Change{Lose: target.Role, Gain: r}); err != nil {
+		return target, fmt.Errorf("change role of %q in %q to %q: %w", principalID, orgID, r, err)
+	}
+	out := target
+	out.Role = r
+	if err := tx.UpdateMember(ctx, out); err != nil {
+		return target, err
+	}
+	if err := s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditMemberRole, Target: principalID, RoleBefore: target.Role, RoleAfter: r}); err != nil {
+		return target, err
+	}
+	if err := s.settleRole(ctx, tx, st, out, fmt.Sprintf("%s became %s", principalID, r)); err != nil {
+		return target, fmt.Errorf("change role of %q in %q to %q: %w", principalID, orgID, r, err)
+	}
+	return out, nil
+}
+
+// settleRole re-establishes, after member m's role changed (why says how),
+// what the role no longer allows: its scope roles and the invitations it
+// sent.
+func (s *Service) settleRole(ctx context.Context, tx store.Tx, st *state, m org.Member, why string) error {
+	if err := s.reestablishScopes(ctx, tx, st, st.actor.PrincipalID, m, why); err != nil {
+		return err
+	}
+	return s.revokeUnsendable(ctx, tx, st, st.actor.PrincipalID, m.PrincipalID, why)
 }
 
 // member reads a member, turning "not found" into ErrNotMember.
@@ -238,13 +258,23 @@ func (st *state) mayList() error {
 }
 
 // Page asks for one page of a listing: up to Limit items (0 means 100, at
-// most 1000) after the key After ("" for the first page).
+// most 1000) after the key After ("" for the first page). After is the
+// Next of the page before; it is the ID of the last item shown (a
+// principal, organization, invitation, key or scope ID), so a cursor that
+// is not an ID (ValidateID's printable ASCII, at most 128 bytes) is refused
+// with ErrInvalidArgument, and one that names nothing starts just past
+// where it would be.
 type Page struct {
 	After string
 	Limit int
 }
 
 func (p Page) limit() (int, error) {
+	if p.After != "" {
+		if err := org.ValidateID("page cursor", p.After); err != nil {
+			return 0, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		}
+	}
 	switch {
 	case p.Limit == 0:
 		return 100, nil
@@ -257,22 +287,30 @@ func (p Page) limit() (int, error) {
 // MemberPage is one page of members, ordered by principal ID. Next is the
 // After of the following page, or "" when this is the last.
 type MemberPage struct {
-	Members []org.Member
-	Next    string
+	Members []org.Member `json:"members"`
+	Next    string       `json:"next,omitempty"`
 }
 
 // Members lists the organization's members, external ones included (their
 // Role is the scheme's external role), ordered by principal ID, to an actor
 // who is a member (not an external one).
 func (s *Service) Members(ctx context.Context, orgID, actor string, p Page) (MemberPage, error) {
+	return s.members(ctx, orgID, p, s.asMember(actor), (*state).mayList)
+}
+
+// members lists the members through view, once permit (nil for the host)
+// allows it.
+func (s *Service) members(ctx context.Context, orgID string, p Page, view viewFunc, permit func(*state) error) (MemberPage, error) {
 	limit, err := p.limit()
 	if err != nil {
 		return MemberPage{}, err
 	}
 	var out MemberPage
-	err = s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
-		if err := st.mayList(); err != nil {
-			return err
+	err = view(ctx, orgID, func(ctx context.Context, r store.Reader, st *state) error {
+		if permit != nil {
+			if err := permit(st); err != nil {
+				return err
+			}
 		}
 		var err error
 		out.Members, out.Next, err = page(r.Members(ctx, p.After), limit, func(m org.Member) string { return m.PrincipalID })
@@ -284,7 +322,8 @@ func (s *Service) Members(ctx context.Context, orgID, actor string, p Page) (Mem
 // page collects up to limit items of a listing, and the key to continue
 // after ("" when the listing is exhausted).
 func page[T any](items iter.Seq2[T, error], limit int, key func(T) string) ([]T, string, error) {
-	var out []T
+	out := make([]T, 0, min(limit, 32)) // most pages are small: one allocation
+
 	for item, err := range items {
 		if err != nil {
 			return nil, "", err
@@ -295,45 +334,4 @@ func page[T any](items iter.Seq2[T, error], limit int, key func(T) string) ([]T,
 		out = append(out, item)
 	}
 	return out, "", nil
-}
-
-// Provision adds principal p to the organization with role r on the host's
-// own authority, for imports and provisioning (SCIM, migrations): no
-// actor's permission is asked, but every invariant holds: the seat limit,
-// the edition's roles, the role's maximum, and the immutable and external
-// roles are never given. An external member becomes a full member. The
-// audit event has no actor and says "provisioned".
-func (s *Service) Provision(ctx context.Context, orgID string, p org.Principal, r string) (org.Member, error) {
-	if err := p.Validate(); err != nil {
-		return org.Member{}, err
-	}
-	if err := org.ValidateID("organization", orgID); err != nil {
-		return org.Member{}, err
-	}
-	var out org.Member
-	err := s.st.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
-		o, err := tx.Organization(ctx)
-		if err != nil {
-			return s.orgErr(orgID, err)
-		}
-		if o.Archived {
-			return fmt.Errorf("%w: organization %q can only be read or deleted", ErrArchived, orgID)
-		}
-		sch, ok := s.Scheme(o.Scheme)
-		if !ok {
-			return fmt.Errorf("%w: organization %q uses scheme %q, which this service was not given", ErrUnknownScheme, orgID, o.Scheme)
-		}
-		ri, ok := sch.RoleIndex(r)
-		switch {
-		case !ok:
-			return fmt.Errorf("%w %q in scheme %q", ErrUnknownRole, r, sch.ID())
-		case sch.Immutable(ri):
-			return fmt.Errorf("%w: %w: role %q is never given", ErrInvariant, ErrImmutableRole, r)
-		case sch.IsExternal(ri):
-			return fmt.Errorf("%w: %w: %q is a standing, not a role to give", ErrPermissionDenied, policy.ErrNotAssignable, r)
-		}
-		out, err = s.addMember(ctx, tx, &state{o: o, sch: sch}, p, r, org.AuditEvent{Detail: "provisioned"}, reserved)
-		return err
-	})
-	return out, err
 }

@@ -164,38 +164,45 @@ func (s *Service) ChangeEdition(ctx context.Context, orgID, actor, ed string) er
 		if err := st.decide(st.sch.OrgCapabilities().Edition); err != nil {
 			return fmt.Errorf("change edition of %q: %w", orgID, err)
 		}
-		if ed == st.o.Edition {
-			return nil
-		}
-		c, err := s.counts(ctx, tx, reserved)
-		if err != nil {
-			return err
-		}
-		if err := policy.CheckEdition(st.sch, ed, st.o.SeatOverride, c); err != nil {
-			return fmt.Errorf("change edition of %q to %q: %w", orgID, ed, err)
-		}
-		e, _ := st.sch.Edition(ed)
-		if err := s.keepServicePrincipals(ctx, tx, st.sch, e); err != nil {
-			return fmt.Errorf("change edition of %q to %q: %w", orgID, ed, err)
-		}
-		o := st.o
-		detail := fmt.Sprintf("%s -> %s", o.Edition, ed)
-		o.Edition, o.UpdatedAt = ed, s.now()
-		if !e.Seats().Overridable {
-			o.SeatOverride = 0 // an override means nothing in a fixed edition
-		}
-		if err := tx.UpdateOrganization(ctx, o); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditOrganizationEdition, Detail: detail}); err != nil {
-			return err
-		}
-		changed := &state{o: o, sch: st.sch, ed: e, actor: st.actor}
-		if err := s.reestablishAll(ctx, tx, changed, actor, "edition "+detail); err != nil {
-			return fmt.Errorf("change edition of %q to %q: %w", orgID, ed, err)
-		}
-		return nil
+		return s.changeEdition(ctx, tx, st, ed)
 	})
+}
+
+// changeEdition moves st's organization to edition ed within the
+// invariants, by st's actor (the host when it has none).
+func (s *Service) changeEdition(ctx context.Context, tx store.Tx, st *state, ed string) error {
+	orgID, actor := st.o.ID, st.actor.PrincipalID
+	if ed == st.o.Edition {
+		return nil
+	}
+	c, err := s.counts(ctx, tx, reserved)
+	if err != nil {
+		return err
+	}
+	if err := policy.CheckEdition(st.sch, ed, st.o.SeatOverride, c); err != nil {
+		return fmt.Errorf("change edition of %q to %q: %w", orgID, ed, err)
+	}
+	e, _ := st.sch.Edition(ed)
+	if err := s.keepServicePrincipals(ctx, tx, st.sch, e); err != nil {
+		return fmt.Errorf("change edition of %q to %q: %w", orgID, ed, err)
+	}
+	o := st.o
+	detail := fmt.Sprintf("%s -> %s", o.Edition, ed)
+	o.Edition, o.UpdatedAt = ed, s.now()
+	if !e.Seats().Overridable {
+		o.SeatOverride = 0 // an override means nothing in a fixed edition
+	}
+	if err := tx.UpdateOrganization(ctx, o); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditOrganizationEdition, Detail: detail}); err != nil {
+		return err
+	}
+	changed := &state{o: o, sch: st.sch, ed: e, actor: st.actor}
+	if err := s.reestablishAll(ctx, tx, changed, actor, "edition "+detail); err != nil {
+		return fmt.Errorf("change edition of %q to %q: %w", orgID, ed, err)
+	}
+	return nil
 }
 
 // keepServicePrincipals refuses a move to edition e while the organization
@@ -231,31 +238,35 @@ func (s *Service) SetSeatOverride(ctx context.Context, orgID, actor string, n in
 		if err := st.decide(st.sch.OrgCapabilities().Edition); err != nil {
 			return fmt.Errorf("set seat override of %q: %w", orgID, err)
 		}
-		if err := policy.CheckSeatOverride(st.sch, st.o.Edition, n); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
-		}
-		c, err := s.counts(ctx, tx, reserved)
-		if err != nil {
-			return err
-		}
-		if limit := st.ed.Seats().Limit(n); limit > 0 && c.Seats > limit {
-			what := fmt.Sprintf("a limit of %d seats", n)
-			if n == 0 {
-				what = fmt.Sprintf("edition %q's default of %d seats", st.o.Edition, limit)
-			}
-			return fmt.Errorf("%w: %w: %s, but %d are in use (members and pending invitations)", ErrInvariant, ErrSeatLimit, what, c.Seats)
-		}
-		if n == st.o.SeatOverride {
-			return nil
-		}
-		o := st.o
-		detail := fmt.Sprintf("%d -> %d", o.SeatOverride, n)
-		o.SeatOverride, o.UpdatedAt = n, s.now()
-		if err := tx.UpdateOrganization(ctx, o); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditOrganizationSeats, Detail: detail})
+		return s.setSeatOverride(ctx, tx, st, n)
 	})
+}
+
+func (s *Service) setSeatOverride(ctx context.Context, tx store.Tx, st *state, n int) error {
+	if err := policy.CheckSeatOverride(st.sch, st.o.Edition, n); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	c, err := s.counts(ctx, tx, reserved)
+	if err != nil {
+		return err
+	}
+	if limit := st.ed.Seats().Limit(n); limit > 0 && c.Seats > limit {
+		what := fmt.Sprintf("a limit of %d seats", n)
+		if n == 0 {
+			what = fmt.Sprintf("edition %q's default of %d seats", st.o.Edition, limit)
+		}
+		return fmt.Errorf("%w: %w: %s, but %d are in use (members and pending invitations)", ErrInvariant, ErrSeatLimit, what, c.Seats)
+	}
+	if n == st.o.SeatOverride {
+		return nil
+	}
+	o := st.o
+	detail := fmt.Sprintf("%d -> %d", o.SeatOverride, n)
+	o.SeatOverride, o.UpdatedAt = n, s.now()
+	if err := tx.UpdateOrganization(ctx, o); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, org.AuditEvent{Actor: st.actor.PrincipalID, Action: AuditOrganizationSeats, Detail: detail})
 }
 
 // ArchiveOrganization archives the organization: from then on every check
@@ -269,13 +280,17 @@ func (s *Service) ArchiveOrganization(ctx context.Context, orgID, actor string) 
 		if err := policy.CanDeleteOrganization(st.sch, st.o.Edition, st.actor.Role).Err(); err != nil {
 			return fmt.Errorf("archive organization %q: %w", orgID, err)
 		}
-		o := st.o
-		o.Archived, o.UpdatedAt = true, s.now()
-		if err := tx.UpdateOrganization(ctx, o); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditOrganizationArchive})
+		return s.archive(ctx, tx, st)
 	})
+}
+
+func (s *Service) archive(ctx context.Context, tx store.Tx, st *state) error {
+	o := st.o
+	o.Archived, o.UpdatedAt = true, s.now()
+	if err := tx.UpdateOrganization(ctx, o); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, org.AuditEvent{Actor: st.actor.PrincipalID, Action: AuditOrganizationArchive})
 }
 
 // DeleteOrganization deletes the organization and everything in it, its

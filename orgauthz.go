@@ -83,7 +83,16 @@ var (
 	ErrInvalidName     = org.ErrInvalidName
 	ErrInvalidID       = org.ErrInvalidID
 	ErrInvalidSettings = org.ErrInvalidSettings
-	// ErrAlreadyMember: the principal is a member already.
+	// ErrNotOffered: the scheme offers no such action (a direct add in
+	// Wherobots, which adds members by invitation only; an ownership
+	// transfer in a scheme without owners). It also matches
+	// ErrPermissionDenied.
+	ErrNotOffered = policy.ErrNotOffered
+	// ErrInvalidTransfer: an ownership transfer that hands nothing over
+	// (see TransferOwnership).
+	ErrInvalidTransfer = policy.ErrInvalidTransfer
+	// ErrAlreadyMember: the principal is a member already, or an address
+	// is the one a member joined with.
 	ErrAlreadyMember = errors.New("already a member")
 	// ErrInvalidArgument: another argument is out of range (a page size, a
 	// seat override).
@@ -241,6 +250,24 @@ func (st *state) actorDecision(c role.Capability) policy.Decision {
 // load reads the organization, its scheme and the actor. A mutating
 // operation is refused on an archived organization.
 func (s *Service) load(ctx context.Context, r store.Reader, orgID, actorID string, mutating bool) (*state, error) {
+	st, err := s.loadOrg(ctx, r, orgID, mutating)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Member(ctx, actorID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("%w: principal %q is not a member of organization %q", ErrNotMember, actorID, orgID)
+		}
+		return nil, err
+	}
+	st.actor = m
+	return st, nil
+}
+
+// loadOrg reads the organization and its scheme, for the host: the state
+// it returns has no actor.
+func (s *Service) loadOrg(ctx context.Context, r store.Reader, orgID string, mutating bool) (*state, error) {
 	o, err := r.Organization(ctx)
 	if err != nil {
 		return nil, s.orgErr(orgID, err)
@@ -256,14 +283,7 @@ func (s *Service) load(ctx context.Context, r store.Reader, orgID, actorID strin
 	if mutating && o.Archived {
 		return nil, fmt.Errorf("%w: organization %q can only be read or deleted", ErrArchived, orgID)
 	}
-	m, err := r.Member(ctx, actorID)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("%w: principal %q is not a member of organization %q", ErrNotMember, actorID, orgID)
-		}
-		return nil, err
-	}
-	return &state{o: o, sch: sch, ed: e, actor: m}, nil
+	return &state{o: o, sch: sch, ed: e}, nil
 }
 
 func (s *Service) orgErr(orgID string, err error) error {
@@ -296,6 +316,35 @@ func (s *Service) view(ctx context.Context, orgID, actorID string, fn func(ctx c
 	}
 	return s.st.View(ctx, orgID, func(ctx context.Context, r store.Reader) error {
 		st, err := s.load(ctx, r, orgID, actorID, false)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, r, st)
+	})
+}
+
+// hostUpdate is update on the host's authority: the state has no actor
+// (its audit events have none), and fn applies the host's rules itself.
+func (s *Service) hostUpdate(ctx context.Context, orgID string, fn func(ctx context.Context, tx store.Tx, st *state) error) error {
+	if err := org.ValidateID("organization", orgID); err != nil {
+		return err
+	}
+	return s.st.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
+		st, err := s.loadOrg(ctx, tx, orgID, true)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, tx, st)
+	})
+}
+
+// hostView is view on the host's authority.
+func (s *Service) hostView(ctx context.Context, orgID string, fn func(ctx context.Context, r store.Reader, st *state) error) error {
+	if err := org.ValidateID("organization", orgID); err != nil {
+		return err
+	}
+	return s.st.View(ctx, orgID, func(ctx context.Context, r store.Reader) error {
+		st, err := s.loadOrg(ctx, r, orgID, false)
 		if err != nil {
 			return err
 		}
@@ -345,22 +394,29 @@ const (
 // seats in use counted by rule: the members who are not external, plus
 // (reserved) the pending invitations that have not expired.
 func (s *Service) counts(ctx context.Context, r store.Reader, rule seatRule) (policy.Counts, error) {
-	c, err := r.Counts(ctx)
+	c, pending, err := s.heads(ctx, r, rule == reserved)
 	if err != nil {
 		return policy.Counts{}, err
 	}
-	if rule == membersOnly {
-		return policy.Counts{Seats: c.Members, Holders: c.Roles}, nil
+	return policy.Counts{Seats: c.Members + pending, Holders: c.Roles}, nil
+}
+
+// heads returns the head counts and, when withPending, the pending
+// invitations that have not expired.
+func (s *Service) heads(ctx context.Context, r store.Reader, withPending bool) (store.Counts, int, error) {
+	c, err := r.Counts(ctx)
+	if err != nil || !withPending {
+		return c, 0, err
 	}
 	now := s.now()
 	pending := 0
 	for inv, err := range r.Invitations(ctx, "", true) {
 		if err != nil {
-			return policy.Counts{}, err
+			return store.Counts{}, 0, err
 		}
 		if inv.StatusAt(now) == invite.Pending {
 			pending++
 		}
 	}
-	return policy.Counts{Seats: c.Members + pending, Holders: c.Roles}, nil
+	return c, pending, nil
 }

@@ -254,7 +254,7 @@ func testPropertyRandomOperations(t *testing.T, f *fixture, steps int) {
 		switch n := rng.IntN(15); n {
 		case 0, 1:
 			op = "provision"
-			_, err = f.svc.Provision(ctx, o.id, user(who), pick(roles))
+			_, err = f.svc.Host().Provision(ctx, o.id, user(who), pick(roles))
 		case 2:
 			op = "add"
 			_, err = f.svc.AddMember(ctx, o.id, actor, user(who), pick(roles))

@@ -584,12 +584,14 @@ func (s *Service) mayWiden(ctx context.Context, tx store.Tx, st *state, sc *edit
 // ScopeMemberPage is one page of a resource's members, ordered by principal
 // ID; Next is the After of the following page, or "".
 type ScopeMemberPage struct {
-	Members []org.ScopeMember
-	Next    string
+	Members []org.ScopeMember `json:"members"`
+	Next    string            `json:"next,omitempty"`
 }
 
-// ScopeMembers lists a resource's explicit members to an actor who is a
-// member of the organization (not an external one) or of the resource.
+// ScopeMembers lists a resource's explicit members to an actor who may see
+// the resource (see Scopes): one who sees every resource of the kind, or
+// holds a role on this one. Others fail with ErrNotMember, whether the
+// resource exists or not.
 func (s *Service) ScopeMembers(ctx context.Context, orgID, actor, kind, id string, p Page) (ScopeMemberPage, error) {
 	limit, err := p.limit()
 	if err != nil {
@@ -601,13 +603,11 @@ func (s *Service) ScopeMembers(ctx context.Context, orgID, actor, kind, id strin
 		if err != nil {
 			return err
 		}
-		if _, err := resource(ctx, r, kind, id); err != nil {
+		if err := s.maySee(ctx, r, st, sc, id); err != nil {
 			return err
 		}
-		if st.actor.External {
-			if _, in, err := held(ctx, r, st.sch, st.o.Edition, sc, id, st.actor); err != nil || !in {
-				return errors.Join(err, fmt.Errorf("%w: principal %q is not a member of %s %q", ErrNotMember, actor, kind, id))
-			}
+		if _, err := resource(ctx, r, kind, id); err != nil {
+			return err
 		}
 		out.Members, out.Next, err = page(r.ScopeMembers(ctx, kind, id, p.After), limit, func(m org.ScopeMember) string { return m.PrincipalID })
 		return err

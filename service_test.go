@@ -85,7 +85,7 @@ func (f *fixture) newOrg(t testing.TB, scheme, ed string, members ...string) str
 	o, err := f.svc.CreateOrganization(ctx, user("creator"), orgauthz.NewOrganization{Name: "Acme " + scheme, Scheme: scheme, Edition: ed})
 	require.NoError(t, err)
 	for i := 0; i+1 < len(members); i += 2 {
-		_, err := f.svc.Provision(ctx, o.ID, user(members[i]), members[i+1])
+		_, err := f.svc.Host().Provision(ctx, o.ID, user(members[i]), members[i+1])
 		require.NoError(t, err, "provision %s as %s", members[i], members[i+1])
 	}
 	return o.ID
@@ -215,17 +215,17 @@ func TestSchemeRulesOnRoles(t *testing.T) {
 	assert.ErrorIs(t, err, orgauthz.ErrImmutableRole, "the owner role is never given")
 	_, err = f.svc.ChangeRole(ctx, up, "ann", "uma", "administrator")
 	assert.NoError(t, err, "administrators make administrators")
-	_, err = f.svc.Provision(ctx, up, user("usurper"), "owner")
+	_, err = f.svc.Host().Provision(ctx, up, user("usurper"), "owner")
 	assert.ErrorIs(t, err, orgauthz.ErrImmutableRole, "not even the host gives it")
 
 	// SoterAI: managers never touch owners; member exists only in enterprise.
 	assert.ErrorIs(t, f.svc.RemoveMember(ctx, so, "max", "creator"), orgauthz.ErrPermissionDenied)
 	_, err = f.svc.ChangeRole(ctx, so, "max", "max", "owner")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
-	_, err = f.svc.Provision(ctx, so, user("meg"), "member")
+	_, err = f.svc.Host().Provision(ctx, so, user("meg"), "member")
 	assert.ErrorIs(t, err, orgauthz.ErrEditionGated)
 	require.NoError(t, f.svc.ChangeEdition(ctx, so, "creator", "enterprise"))
-	_, err = f.svc.Provision(ctx, so, user("meg"), "member")
+	_, err = f.svc.Host().Provision(ctx, so, user("meg"), "member")
 	require.NoError(t, err)
 	// A downgrade while members hold "member" is refused, saying how many.
 	err = f.svc.ChangeEdition(ctx, so, "creator", "professional")
@@ -240,7 +240,7 @@ func TestSeatLimits(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "community", "u1", "user", "u2", "user", "u3", "user", "u4", "user")
-	_, err := f.svc.Provision(ctx, id, user("u5"), "user")
+	_, err := f.svc.Host().Provision(ctx, id, user("u5"), "user")
 	require.ErrorIs(t, err, orgauthz.ErrSeatLimit)
 	assert.Contains(t, err.Error(), `edition "community" allows 5 seats and 5 are in use`)
 
@@ -248,9 +248,9 @@ func TestSeatLimits(t *testing.T) {
 	assert.ErrorIs(t, f.svc.SetSeatOverride(ctx, id, "creator", 8), orgauthz.ErrInvalidArgument)
 	require.NoError(t, f.svc.ChangeEdition(ctx, id, "creator", "professional"))
 	require.NoError(t, f.svc.SetSeatOverride(ctx, id, "creator", 6))
-	_, err = f.svc.Provision(ctx, id, user("u5"), "user")
+	_, err = f.svc.Host().Provision(ctx, id, user("u5"), "user")
 	require.NoError(t, err)
-	_, err = f.svc.Provision(ctx, id, user("u6"), "user")
+	_, err = f.svc.Host().Provision(ctx, id, user("u6"), "user")
 	require.ErrorIs(t, err, orgauthz.ErrSeatLimit)
 	// An override below the seats in use is refused.
 	assert.ErrorIs(t, f.svc.SetSeatOverride(ctx, id, "creator", 5), orgauthz.ErrSeatLimit)
@@ -350,7 +350,7 @@ func TestArchive(t *testing.T) {
 	assert.ErrorIs(t, d.Err(), orgauthz.ErrArchived)
 	_, err := f.svc.ChangeRole(ctx, id, "creator", "bob", "admin")
 	assert.ErrorIs(t, err, orgauthz.ErrArchived)
-	_, err = f.svc.Provision(ctx, id, user("carl"), "user")
+	_, err = f.svc.Host().Provision(ctx, id, user("carl"), "user")
 	assert.ErrorIs(t, err, orgauthz.ErrArchived)
 	caps, err := f.svc.Capabilities(ctx, id, "creator")
 	require.NoError(t, err)
@@ -395,7 +395,7 @@ func TestMembersPaged(t *testing.T) {
 	f := newFixture(t)
 	id := f.newOrg(t, "wherobots", "enterprise")
 	for i := range 25 {
-		_, err := f.svc.Provision(ctx, id, user(fmt.Sprintf("m%02d", i)), "user")
+		_, err := f.svc.Host().Provision(ctx, id, user(fmt.Sprintf("m%02d", i)), "user")
 		require.NoError(t, err)
 	}
 	var all []string

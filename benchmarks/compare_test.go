@@ -131,7 +131,7 @@ func loadOrgauthz(tb testing.TB, orgs int) (*orgauthz.Service, *memstore.Store) 
 			tb.Fatal(err)
 		}
 		for j := 1; j < members; j++ {
-			if _, err := svc.Provision(ctx, id, org.Principal{ID: memberID(i, j), Kind: org.User}, roleOf(j)); err != nil {
+			if _, err := svc.Host().Provision(ctx, id, org.Principal{ID: memberID(i, j), Kind: org.User}, roleOf(j)); err != nil {
 				tb.Fatal(err)
 			}
 		}

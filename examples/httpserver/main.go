@@ -51,7 +51,7 @@ func setup(ctx context.Context) (*orgauthz.Service, keys, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := svc.Provision(ctx, o.ID, org.Principal{ID: "bob", Kind: org.User}, "user"); err != nil {
+	if _, err := svc.Host().Provision(ctx, o.ID, org.Principal{ID: "bob", Kind: org.User}, "user"); err != nil {
 		return nil, nil, err
 	}
 	out := keys{}

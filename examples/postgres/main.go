@@ -84,7 +84,7 @@ func run(ctx context.Context, url string, w io.Writer) (err error) {
 		}
 		err = errors.Join(err, derr)
 	}()
-	if _, err := svc.Provision(ctx, orgID, org.Principal{ID: "bob", Kind: org.User}, "user"); err != nil {
+	if _, err := svc.Host().Provision(ctx, orgID, org.Principal{ID: "bob", Kind: org.User}, "user"); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "bob provisioned as user")

@@ -48,7 +48,7 @@ func life(w io.Writer, s *edition.Scheme) error {
 
 	switch s.ID() {
 	case "wherobots":
-		_, err = svc.Provision(ctx, id, person("bob"), "user")
+		_, err = svc.Host().Provision(ctx, id, person("bob"), "user")
 		step("provision bob as user", err)
 		_, err = svc.ChangeRole(ctx, id, "ada", "ada", "user")
 		step("ada steps down to user", err)
@@ -57,7 +57,7 @@ func life(w io.Writer, s *edition.Scheme) error {
 		_, err = svc.ChangeRole(ctx, id, "ada", "ada", "user")
 		step("ada steps down to user", err)
 		for _, p := range []string{"cy", "di", "ed", "flo"} {
-			_, err = svc.Provision(ctx, id, person(p), "user")
+			_, err = svc.Host().Provision(ctx, id, person(p), "user")
 			step("provision "+p+" as user", err)
 		}
 		step("bob downgrades to community (5 seats)", svc.ChangeEdition(ctx, id, "bob", "community"))
@@ -66,15 +66,48 @@ func life(w io.Writer, s *edition.Scheme) error {
 		inv, tok, err := svc.Invite(ctx, id, "bob", "Gil@Example.com", "")
 		step("bob invites Gil@Example.com", err)
 		fmt.Fprintf(w, "  %-44s %s (shown once: %v)\n", "invitation for "+inv.Email, inv.Status, tok)
+		if p, err := svc.PreviewInvitation(ctx, tok.Reveal()); err == nil {
+			fmt.Fprintf(w, "  %-44s %s invites you as %s (%s, sent by %s)\n", "the accept page shows", p.OrgName, p.RoleName, p.Status, p.InvitedBy)
+		}
+		if seats, err := svc.Seats(ctx, id, "bob"); err == nil {
+			limit := fmt.Sprintf("of %d", seats.Limit)
+			if seats.Unlimited {
+				limit = "of unlimited"
+			}
+			fmt.Fprintf(w, "  %-44s %d %s seats (%d members, %d pending; limit from the %s)\n", "the members screen shows", seats.InUse, limit, seats.Members, seats.Pending, seats.Source)
+		}
 		now = now.Add(8 * 24 * time.Hour) // a week and a day pass
-		_, err = svc.AcceptInvitation(ctx, tok.Reveal(), person("gil"), "gil@example.com")
+		_, _, err = svc.AcceptInvitation(ctx, tok.Reveal(), person("gil"), "gil@example.com")
 		step("gil accepts, eight days later", err)
 		_, tok2, err := svc.ResendInvitation(ctx, id, "bob", inv.ID)
 		step("bob resends the invitation", err)
-		_, err = svc.AcceptInvitation(ctx, tok.Reveal(), person("gil"), "gil@example.com")
+		_, _, err = svc.AcceptInvitation(ctx, tok.Reveal(), person("gil"), "gil@example.com")
 		step("gil uses the old link", err)
-		m, err := svc.AcceptInvitation(ctx, tok2.Reveal(), person("gil"), "gil@example.com")
-		step("gil uses the new link, joining as "+m.Role, err)
+		m, joined, err := svc.AcceptInvitation(ctx, tok2.Reveal(), person("gil"), "gil@example.com")
+		step("gil uses the new link, joining "+joined.Name+" as "+m.Role, err)
+		_, _, err = svc.Invite(ctx, id, "bob", "gil@example.com", "")
+		step("bob invites gil@example.com again", err)
+
+		// The organization switcher: gil's organizations, and the
+		// invitations waiting for gil's address elsewhere.
+		other, err := svc.CreateOrganization(ctx, person("hal"), orgauthz.NewOrganization{Name: "Globex", Edition: "professional"})
+		if err != nil {
+			return err
+		}
+		_, _, err = svc.Invite(ctx, other.ID, "hal", "gil@example.com", "admin")
+		step("hal invites gil to Globex as admin", err)
+		if ms, err := svc.Memberships(ctx, "gil", orgauthz.Page{}); err == nil {
+			for _, m := range ms.Memberships {
+				fmt.Fprintf(w, "  %-44s %s (%s, %s edition)\n", "gil's switcher lists", m.Organization.Name, m.Member.Role, m.Organization.Edition)
+			}
+		}
+		if waiting, err := svc.InvitationsFor(ctx, "gil@example.com", orgauthz.Page{}); err == nil {
+			for _, p := range waiting.Invitations {
+				fmt.Fprintf(w, "  %-44s %s as %s, from %s\n", "gil is invited to", p.OrgName, p.Role, p.InvitedBy)
+				_, o, err := svc.AcceptInvitationByID(ctx, p.ID, person("gil"), "gil@example.com")
+				step("gil accepts it from the switcher: "+o.Name, err)
+			}
+		}
 	case "aiengine":
 		_, err = svc.AddMember(ctx, id, "ada", person("eve"), "editor")
 		step("ada creates an account for eve, editor", err)
@@ -86,13 +119,17 @@ func life(w io.Writer, s *edition.Scheme) error {
 		step("eve adds outsider xavier as project editor", err)
 		m, _ := svc.Member(ctx, id, "ada", "xavier")
 		fmt.Fprintf(w, "  %-44s %s (external: %v)\n", "xavier is listed as", m.Role, m.External)
-		_, err = svc.ChangeRole(ctx, id, "ada", "ada", "editor")
-		step("ada steps down to editor", err)
+		if mine, err := svc.Scopes(ctx, id, "xavier", edition.ScopeProject, orgauthz.Page{}); err == nil {
+			for _, p := range mine.Scopes {
+				fmt.Fprintf(w, "  %-44s %s\n", "xavier's projects", p.Name)
+			}
+		}
 		step("eve leaves the organization", svc.Leave(ctx, id, "eve"))
+		step("ada hands ownership to eve, becoming editor", svc.TransferOwnership(ctx, id, "ada", "eve", "editor"))
 	case "uipath":
-		_, err = svc.Provision(ctx, id, person("al"), "administrator")
+		_, err = svc.Host().Provision(ctx, id, person("al"), "administrator")
 		step("provision al as administrator", err)
-		_, err = svc.Provision(ctx, id, person("uma"), "user")
+		_, err = svc.Host().Provision(ctx, id, person("uma"), "user")
 		step("provision uma as user", err)
 		svcRes, err := svc.CreateScope(ctx, id, "al", "service", "Orchestrator")
 		step("al creates service \"Orchestrator\"", err)
@@ -103,22 +140,22 @@ func life(w io.Writer, s *edition.Scheme) error {
 		step("al demotes the owner", err)
 		_, err = svc.ChangeRole(ctx, id, "ada", "ada", "administrator")
 		step("ada demotes herself", err)
+		step("ada hands ownership to al", svc.TransferOwnership(ctx, id, "ada", "al", "administrator"))
+		step("support (the host) hands it to al", svc.Host().TransferOwnership(ctx, id, "ada", "al", "administrator"))
 	case "soterai":
-		_, err = svc.Provision(ctx, id, person("max"), "manager")
+		_, err = svc.Host().Provision(ctx, id, person("max"), "manager")
 		step("provision max as manager", err)
-		_, err = svc.Provision(ctx, id, person("meg"), "member")
+		_, err = svc.Host().Provision(ctx, id, person("meg"), "member")
 		step("provision meg as member", err)
 		step("max removes ada, an owner", svc.RemoveMember(ctx, id, "max", "ada"))
 		_, err = svc.ChangeRole(ctx, id, "ada", "ada", "manager")
 		step("ada steps down to manager", err)
 		step("ada downgrades to professional", svc.ChangeEdition(ctx, id, "ada", "professional"))
+		step("ada hands ownership to max, becoming manager", svc.TransferOwnership(ctx, id, "ada", "max", "manager"))
 	}
 
 	fmt.Fprintln(w, "\n  audit trail:")
-	events, err := svc.Audit(ctx, id, "ada", orgauthz.AuditQuery{})
-	if err != nil {
-		events, err = svc.Audit(ctx, id, "bob", orgauthz.AuditQuery{}) // Wherobots: ada stepped down
-	}
+	events, err := svc.Host().Audit(ctx, id, orgauthz.AuditQuery{}) // the support desk's view
 	if err != nil {
 		return err
 	}
@@ -131,7 +168,7 @@ func life(w io.Writer, s *edition.Scheme) error {
 		if e.RoleBefore != "" || e.RoleAfter != "" {
 			change = fmt.Sprintf(" %s -> %s", dash(e.RoleBefore), dash(e.RoleAfter))
 		}
-		fmt.Fprintf(w, "  %2d %s %-7s %-20s %s%s %s\n", e.Seq, e.Time.Format("15:04:05"), actor, e.Action, e.Target, change, e.Detail)
+		fmt.Fprintf(w, "  %2d %s %-7s %-27s %s%s %s\n", e.Seq, e.Time.Format("15:04:05"), actor, e.Action, e.Target, change, e.Detail)
 	}
 	fmt.Fprintln(w)
 	return nil
