@@ -144,6 +144,39 @@ func BenchmarkAcceptForged(b *testing.B) {
 	}
 }
 
+// BenchmarkPreviewForged is BenchmarkAcceptForged for PreviewInvitation
+// over the memory store: a forged token's preview costs alike whether its
+// invitation ID exists or not.
+func BenchmarkPreviewForged(b *testing.B) {
+	fi := newForgedInvitation(b, newFixture(b))
+	for _, c := range []struct{ name, token string }{{"unknown-id", fi.unknownID}, {"wrong-secret", fi.wrongSecret}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := fi.f.svc.PreviewInvitation(ctx, c.token); err != orgauthz.ErrInvalidToken {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestPreviewForgedAllocations: previewing a token with an unknown
+// invitation ID allocates exactly as much as one with a wrong secret.
+func TestPreviewForgedAllocations(t *testing.T) {
+	fi := newForgedInvitation(t, newFixture(t))
+	allocs := func(token string) float64 {
+		return testing.AllocsPerRun(1000, func() {
+			if _, err := fi.f.svc.PreviewInvitation(ctx, token); err != orgauthz.ErrInvalidToken {
+				t.Fatalf("PreviewInvitation of a forged token: %v, want ErrInvalidToken itself", err)
+			}
+		})
+	}
+	if unknown, wrong := allocs(fi.unknownID), allocs(fi.wrongSecret); unknown != wrong {
+		t.Errorf("PreviewInvitation allocates %v times for an unknown ID and %v times for a wrong secret; want the same", unknown, wrong)
+	}
+}
+
 // TestForgedTokensDoNotWaitForTheOrganization holds the organization's
 // lock with a running Update and answers forged tokens meanwhile: an
 // unknown ID and a wrong secret for a known one are both refused with
@@ -184,8 +217,12 @@ func TestForgedTokensDoNotWaitForTheOrganization(t *testing.T) {
 			what string
 			err  error
 		}
-		answers := make(chan answer, 4)
+		answers := make(chan answer, 6)
 		for _, c := range []struct{ what, token string }{{"an unknown ID", fi.unknownID}, {"a wrong secret", fi.wrongSecret}} {
+			go func() {
+				_, err := f.svc.PreviewInvitation(ctx, c.token)
+				answers <- answer{"preview with " + c.what, err}
+			}()
 			go func() {
 				_, _, err := f.svc.AcceptInvitation(ctx, c.token, user("eve"), "bob@example.com")
 				answers <- answer{"accept with " + c.what, err}

@@ -101,7 +101,7 @@ func ExampleService_Memberships() {
 
 	ms, _ := svc.Memberships(ctx, "gil", orgauthz.Page{})
 	for _, m := range ms.Memberships {
-		fmt.Printf("%s: %s\n", m.Organization.Name, m.Member.Role)
+		fmt.Printf("%s: %s\n", m.OrgName, m.Role)
 	}
 	waiting, _ := svc.InvitationsFor(ctx, "gil@example.com", orgauthz.Page{})
 	for _, inv := range waiting.Invitations {

@@ -31,9 +31,8 @@ func TestWireFormOfTheServiceRecords(t *testing.T) {
 		"seats":                   orgauthz.Seats{Members: 3, Pending: 1, InUse: 4, Limit: 5, Source: orgauthz.SeatsFromOverride, Edition: "professional"},
 		"seats_unlimited":         orgauthz.Seats{Members: 30, InUse: 30, Unlimited: true, Source: orgauthz.SeatsFromEdition, Edition: "enterprise"},
 		"membership_page": orgauthz.MembershipPage{Memberships: []org.Membership{{
-			Organization: org.Organization{ID: "acme", Name: "Acme", Scheme: "soterai", Edition: "enterprise", CreatedAt: at, UpdatedAt: at},
-			Member:       org.Member{PrincipalID: "gil", Kind: org.User, Role: "manager", Email: "gil@example.com", JoinedAt: at},
-		}}},
+			OrgID: "acme", OrgName: "Acme", Scheme: "soterai", Edition: "enterprise", Role: "manager", JoinedAt: at,
+		}}, Next: "acme"},
 		"invitation_page": orgauthz.InvitationPage{Invitations: []invite.Invitation{{
 			ID: "k3mzq7xw2v4pd6ab", Email: "gil@example.com", Role: "manager", Status: invite.Pending, TokenHash: bytes.Repeat([]byte{0xab}, 32),
 			InvitedBy: "hal", CreatedAt: at, ExpiresAt: at, UpdatedAt: at, Sends: 1,

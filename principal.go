@@ -25,9 +25,10 @@ type MembershipPage struct {
 }
 
 // Memberships lists the organizations principal principalID belongs to,
-// with its membership of each (its role, and whether it is an external
-// member) and the organization's record (name, scheme, edition, archived),
-// ordered by organization ID: what an organization switcher shows. The
+// with its standing in each (its role, whether it is an external member,
+// when it joined) and the organization's name, scheme, edition and
+// archived flag, ordered by organization ID: what an organization switcher
+// shows (Organization reads an organization's whole record). The
 // host asks it for the principal it has signed in; a principal that
 // belongs to no organization gets an empty page (a new user), and a
 // malformed principal ID is refused with ErrInvalidID.
@@ -42,7 +43,7 @@ func (s *Service) Memberships(ctx context.Context, principalID string, p Page) (
 	if err != nil {
 		return MembershipPage{}, err
 	}
-	ms, next, err := page(s.st.Memberships(ctx, principalID, p.After), limit, func(m org.Membership) string { return m.Organization.ID })
+	ms, next, err := page(s.st.Memberships(ctx, principalID, p.After), limit, func(m org.Membership) string { return m.OrgID })
 	if err != nil {
 		return MembershipPage{}, err
 	}
@@ -53,12 +54,12 @@ func (s *Service) Memberships(ctx context.Context, principalID string, p Page) (
 // page its link opens (PreviewInvitation), or in the list of invitations
 // to its address (InvitationsFor). It never holds the token or its hash.
 //
-// JSON: {"id", "org", "org_name", "email", "role", "role_name",
+// JSON: {"id", "org_id", "org_name", "email", "role", "role_name",
 // "invited_by", "created_at", "expires_at", "status"}.
 type InvitationPreview struct {
 	ID string `json:"id"`
 	// OrgID and OrgName are the organization's.
-	OrgID   string `json:"org"`
+	OrgID   string `json:"org_id"`
 	OrgName string `json:"org_name"`
 	// Email is the address invited, normalized.
 	Email string `json:"email"`

@@ -22,7 +22,7 @@ import (
 func membershipIDs(ms []org.Membership) []string {
 	out := make([]string, len(ms))
 	for i, m := range ms {
-		out[i] = m.Organization.ID
+		out[i] = m.OrgID
 	}
 	return out
 }
@@ -51,23 +51,23 @@ func TestMembershipsListAPrincipalsOrganizations(t *testing.T) {
 		assert.IsIncreasing(t, membershipIDs(got.Memberships), "ordered by organization ID")
 		assert.NotContains(t, membershipIDs(got.Memberships), u)
 		for _, m := range got.Memberships {
-			assert.Equal(t, pat, m.Member.PrincipalID)
-			switch m.Organization.ID {
+			switch m.OrgID {
 			case w:
-				assert.Equal(t, "user", m.Member.Role)
-				assert.Equal(t, "wherobots", m.Organization.Scheme)
-				assert.Equal(t, "professional", m.Organization.Edition)
-				assert.Equal(t, "Acme wherobots", m.Organization.Name)
-				assert.False(t, m.Member.External)
-				assert.False(t, m.Organization.Archived)
+				assert.Equal(t, "user", m.Role)
+				assert.Equal(t, "wherobots", m.Scheme)
+				assert.Equal(t, "professional", m.Edition)
+				assert.Equal(t, "Acme wherobots", m.OrgName)
+				assert.False(t, m.External)
+				assert.False(t, m.Archived)
+				assert.Equal(t, f.clock.Now(), m.JoinedAt)
 			case s:
-				assert.Equal(t, "manager", m.Member.Role)
-				assert.Equal(t, "enterprise", m.Organization.Edition)
+				assert.Equal(t, "manager", m.Role)
+				assert.Equal(t, "enterprise", m.Edition)
 			case a:
-				assert.True(t, m.Member.External, "an external member is listed with its standing")
-				assert.Equal(t, "external", m.Member.Role)
+				assert.True(t, m.External, "an external member is listed with its standing")
+				assert.Equal(t, "external", m.Role)
 			case archived:
-				assert.True(t, m.Organization.Archived)
+				assert.True(t, m.Archived)
 			}
 		}
 
@@ -95,8 +95,8 @@ func TestMembershipsListAPrincipalsOrganizations(t *testing.T) {
 		require.NoError(t, err)
 		assert.ElementsMatch(t, []string{w, a}, membershipIDs(got.Memberships))
 		for _, m := range got.Memberships {
-			if m.Organization.ID == w {
-				assert.Equal(t, "admin", m.Member.Role)
+			if m.OrgID == w {
+				assert.Equal(t, "admin", m.Role)
 			}
 		}
 

@@ -208,20 +208,26 @@ type Member struct {
 	JoinedAt time.Time `json:"joined_at,omitzero"`
 }
 
-// Membership is a principal's membership of one organization, with the
-// organization: one entry of a principal's organizations (an
-// organization switcher).
+// Membership is one entry of a principal's organizations, what an
+// organization switcher shows: the organization (its ID, name, scheme,
+// edition and whether it is archived) and the principal's standing in it
+// (its role, whether it is an external member, when it joined). It is
+// compact on purpose, being read on every page view; the organization's
+// whole record is Organization's.
 //
-// JSON: {"organization" (an Organization), "member" (a Member)}.
+// JSON: {"org_id", "org_name", "scheme", "edition", "archived", "role",
+// "external", "joined_at"}.
 type Membership struct {
-	Organization Organization `json:"organization"`
-	Member       Member       `json:"member"`
-}
-
-// Clone returns a copy of m that shares nothing with it.
-func (m Membership) Clone() Membership {
-	m.Organization = m.Organization.Clone()
-	return m
+	OrgID    string `json:"org_id"`
+	OrgName  string `json:"org_name"`
+	Scheme   string `json:"scheme"`
+	Edition  string `json:"edition"`
+	Archived bool   `json:"archived"`
+	// Role is the principal's organization role: for an external member,
+	// the scheme's external role.
+	Role     string    `json:"role"`
+	External bool      `json:"external"`
+	JoinedAt time.Time `json:"joined_at,omitzero"`
 }
 
 // ScopeMembership is a principal's explicit membership of one scope

@@ -98,7 +98,7 @@ func life(w io.Writer, s *edition.Scheme) error {
 		step("hal invites gil to Globex as admin", err)
 		if ms, err := svc.Memberships(ctx, "gil", orgauthz.Page{}); err == nil {
 			for _, m := range ms.Memberships {
-				fmt.Fprintf(w, "  %-44s %s (%s, %s edition)\n", "gil's switcher lists", m.Organization.Name, m.Member.Role, m.Organization.Edition)
+				fmt.Fprintf(w, "  %-44s %s (%s, %s edition)\n", "gil's switcher lists", m.OrgName, m.Role, m.Edition)
 			}
 		}
 		if waiting, err := svc.InvitationsFor(ctx, "gil@example.com", orgauthz.Page{}); err == nil {

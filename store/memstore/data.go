@@ -40,9 +40,13 @@ type orgState struct {
 // orgData is everything an organization holds. When rec is nil the
 // organization does not exist and every other field is empty.
 type orgData struct {
-	rec       *org.Organization
-	members   map[string]*member
+	rec *org.Organization
+	// members holds the members by principal ID, memberIDs their IDs in
+	// order, and texts the name and address of each member that has
+	// either (see member).
+	members   map[string]member
 	memberIDs sortedSet[string, byString]
+	texts     map[string]memberText
 	// byEmail maps the non-empty Email of each member that has one to its
 	// principal ID (no two members share one); serviceIDs holds, in order,
 	// the principal IDs of the members of kind org.ServicePrincipal.
@@ -71,25 +75,48 @@ type orgData struct {
 	keysBy map[string]*sortedSet[string, byString]
 }
 
-// member is the compact form of org.Member, stored under its principal
-// ID. It is never changed once stored: a change stores a new one, so that
-// the store-wide index of memberships can share the record as committed
-// while a transaction changes the organization's.
+// member is the compact form of org.Member, stored by value under its
+// principal ID in the organization's map of members: no heap object of its
+// own, and one pointer, its role's string, which the members holding the
+// role share (see counts.shared). A member's name and address, which most
+// members do not have (service principals have a name, members who joined
+// by invitation an address), are kept apart, in the organization's map of
+// texts, so that the others do not carry two empty strings each.
 type member struct {
 	role     string
-	name     string // empty for most users: it shares nothing then
-	email    string // empty unless the member joined by invitation
-	joined   int64  // JoinedAt in microseconds since the Unix epoch
+	joined   int64 // JoinedAt in microseconds since the Unix epoch
 	kind     org.Kind
 	external bool
+	// texted marks a member with a name or an address, which has an entry
+	// in orgData.texts; the others have none.
+	texted bool
 }
 
-func newMember(m org.Member) *member {
-	return &member{role: m.Role, name: m.Name, email: m.Email, joined: micros(m.JoinedAt), kind: m.Kind, external: m.External}
+// memberText is the name and address of a member that has either.
+type memberText struct {
+	name  string
+	email string // empty unless the member joined by invitation
 }
 
-func (m *member) record(id string) org.Member {
-	return org.Member{PrincipalID: id, Kind: m.kind, Name: m.name, Role: m.role, External: m.external, Email: m.email, JoinedAt: fromMicros(m.joined)}
+// newMember returns the compact form of m and its name and address.
+func newMember(m org.Member) (member, memberText) {
+	t := memberText{name: m.Name, email: m.Email}
+	return member{role: m.Role, joined: micros(m.JoinedAt), kind: m.Kind, external: m.External, texted: t != memberText{}}, t
+}
+
+// text returns the name and address of member id, whose record is m.
+func (d *orgData) text(id string, m member) memberText {
+	if !m.texted {
+		return memberText{}
+	}
+	return d.texts[id]
+}
+
+// record returns member id, which must exist, as an org.Member.
+func (d *orgData) record(id string) org.Member {
+	m := d.members[id]
+	t := d.text(id, m)
+	return org.Member{PrincipalID: id, Kind: m.kind, Name: t.name, Role: m.role, External: m.external, Email: t.email, JoinedAt: fromMicros(m.joined)}
 }
 
 // counts are the head counts, kept as members come and go.
@@ -103,7 +130,20 @@ type roleCount struct {
 	n    int
 }
 
-func (c *counts) add(m *member, delta int) {
+// shared returns the role string the counts hold that equals r, or r if
+// none does, so that the members of a role share one string (the one of
+// the first that took it) whatever strings their records came in with.
+// It retains nothing: the counts drop a role with its last member.
+func (c *counts) shared(r string) string {
+	for i := range c.roles {
+		if c.roles[i].role == r {
+			return c.roles[i].role
+		}
+	}
+	return r
+}
+
+func (c *counts) add(m member, delta int) {
 	if m.external {
 		c.external += delta
 	} else {
@@ -157,51 +197,70 @@ func (m scopeMember) record(k scopeKey, principalID string) org.ScopeMember {
 // address and of service principals, and the counts in step, and are
 // their own inverses for the undo log.
 
-func (d *orgData) addMember(id string, m *member) {
+func (d *orgData) addMember(id string, m member, t memberText) {
+	m.role = d.counts.shared(m.role)
 	if d.members == nil {
-		d.members = make(map[string]*member)
+		d.members = make(map[string]member)
 	}
 	d.members[id] = m
+	d.putText(id, m, t)
 	d.memberIDs.insert(id)
-	d.indexMember(id, m)
+	d.indexMember(id, m, t)
 	d.counts.add(m, 1)
 }
 
-func (d *orgData) setMember(id string, m *member) {
+func (d *orgData) setMember(id string, m member, t memberText) {
+	m.role = d.counts.shared(m.role)
 	old := d.members[id]
 	d.counts.add(old, -1)
-	d.unindexMember(id, old)
+	d.unindexMember(id, old, d.text(id, old))
 	d.members[id] = m
-	d.indexMember(id, m)
+	d.putText(id, m, t)
+	d.indexMember(id, m, t)
 	d.counts.add(m, 1)
 }
 
 func (d *orgData) removeMember(id string) {
 	old := d.members[id]
 	d.counts.add(old, -1)
-	d.unindexMember(id, old)
+	d.unindexMember(id, old, d.text(id, old))
 	delete(d.members, id)
+	delete(d.texts, id)
 	d.memberIDs.delete(id)
 }
 
-// indexMember puts member id, whose record is m, into the indexes by
-// address and of service principals.
-func (d *orgData) indexMember(id string, m *member) {
-	if m.email != "" {
+// putText keeps the name and address t of member id, whose record is m:
+// an entry in texts if it has either, none otherwise.
+func (d *orgData) putText(id string, m member, t memberText) {
+	if !m.texted {
+		delete(d.texts, id)
+		return
+	}
+	if d.texts == nil {
+		d.texts = make(map[string]memberText)
+	}
+	d.texts[id] = t
+}
+
+// indexMember puts member id, whose record is m and whose address is
+// t.email, into the indexes by address and of service principals.
+func (d *orgData) indexMember(id string, m member, t memberText) {
+	if t.email != "" {
 		if d.byEmail == nil {
 			d.byEmail = make(map[string]string)
 		}
-		d.byEmail[m.email] = id
+		d.byEmail[t.email] = id
 	}
 	if m.kind == org.ServicePrincipal {
 		d.serviceIDs.insert(id)
 	}
 }
 
-// unindexMember takes member id, whose record is m, out of them.
-func (d *orgData) unindexMember(id string, m *member) {
-	if m.email != "" && d.byEmail[m.email] == id {
-		delete(d.byEmail, m.email)
+// unindexMember takes member id, whose record is m and whose address is
+// t.email, out of them.
+func (d *orgData) unindexMember(id string, m member, t memberText) {
+	if t.email != "" && d.byEmail[t.email] == id {
+		delete(d.byEmail, t.email)
 	}
 	if m.kind == org.ServicePrincipal {
 		d.serviceIDs.delete(id)

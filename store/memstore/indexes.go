@@ -44,13 +44,21 @@ func (c *touched[V]) each(f func(id string)) {
 }
 
 // membership is an entry of the index of memberships: an organization and
-// the principal's member record in it, as last committed. The record is
-// the organization's own, shared: a member record is never changed once
-// stored, and a running transaction that changes the member stores a new
-// one in the organization, leaving this one as it was.
+// what a listing of memberships needs of the principal's member record in
+// it (role, external, joined), by value, as last committed: a commit
+// copies them in from the organization's record, so that the index shares
+// nothing with the organization a running transaction changes. The
+// organization's own fields come from its record as last committed
+// (orgState.pub).
 type membership struct {
-	st *orgState
-	m  *member
+	st       *orgState
+	role     string
+	joined   int64 // JoinedAt in microseconds since the Unix epoch
+	external bool
+}
+
+func newMembership(st *orgState, m *member) membership {
+	return membership{st: st, role: m.role, joined: m.joined, external: m.external}
 }
 
 // byOrg orders memberships by organization ID. A principal has at most one
@@ -119,7 +127,7 @@ func (x *membershipIndex) remove(p string, st *orgState) {
 
 // settle brings the entries of organization st in line with its member
 // records have, for every principal c notes.
-func (x *membershipIndex) settle(st *orgState, have map[string]*member, c *touched[*member]) {
+func (x *membershipIndex) settle(st *orgState, have map[string]member, c *touched[member]) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.closed {
@@ -127,7 +135,7 @@ func (x *membershipIndex) settle(st *orgState, have map[string]*member, c *touch
 	}
 	c.each(func(p string) {
 		if m, ok := have[p]; ok {
-			x.put(p, membership{st, m})
+			x.put(p, newMembership(st, &m))
 		} else {
 			x.remove(p, st)
 		}
@@ -144,16 +152,7 @@ func (x *membershipIndex) page(p, after string, inclusive bool, buf []membership
 		return 0, false
 	}
 	if set := x.many[p]; set != nil {
-		n := 0
-		for q := set.seekFunc(func(e membership) int { return strings.Compare(e.st.id, after) }, inclusive); n < len(buf); q = set.next(q) {
-			e, ok := set.at(q)
-			if !ok {
-				break
-			}
-			buf[n] = e
-			n++
-		}
-		return n, true
+		return set.read(set.seekFunc(func(e membership) int { return strings.Compare(e.st.id, after) }, inclusive), buf), true
 	}
 	if e, ok := x.one[p]; ok && len(buf) > 0 {
 		if d := strings.Compare(e.st.id, after); d > 0 || inclusive && d == 0 {
@@ -247,16 +246,7 @@ func (x *addressIndex) page(email, after string, inclusive bool, buf []addressed
 	if set == nil {
 		return 0, true
 	}
-	n := 0
-	for q := set.seekFunc(func(e addressed) int { return strings.Compare(e.inv.ID, after) }, inclusive); n < len(buf); q = set.next(q) {
-		e, ok := set.at(q)
-		if !ok {
-			break
-		}
-		buf[n] = e
-		n++
-	}
-	return n, true
+	return set.read(set.seekFunc(func(e addressed) int { return strings.Compare(e.inv.ID, after) }, inclusive), buf), true
 }
 
 func (x *addressIndex) close() {
@@ -274,16 +264,19 @@ const (
 )
 
 // Memberships lists the organizations principal principalID belongs to,
-// each with its member record, ordered by organization ID, starting after
-// the given one, as last committed: it reads the store-wide index of
-// memberships, settled when an Update commits, and each organization's
-// record as last committed, taking no organization's lock. So it never
-// waits for a running Update, sees none of its changes, may be called
-// inside an Update's function, and its cost does not depend on how many
-// organizations or members the store holds: a lookup, a binary search and
-// the page. Entries are copied out of the index a batch at a time; an
-// organization deleted meanwhile is left out if its record is gone by the
-// time the listing gets to it.
+// each with the principal's standing in it, ordered by organization ID,
+// starting after the given one, as last committed: it reads the
+// store-wide index of memberships, settled when an Update commits, which
+// holds the principal's role, external flag and joining time in each
+// organization, and each organization's record as last committed, for
+// its name, scheme, edition and archived flag, taking no organization's
+// lock. So it never waits for a running Update, sees none of its
+// changes, may be called inside an Update's function, and its cost does
+// not depend on how many organizations or members the store holds: a
+// lookup, a binary search and the page, with no allocation but the
+// listing's own. Entries are copied out of the index a batch at a time;
+// an organization deleted meanwhile is left out if its record is gone by
+// the time the listing gets to it.
 func (s *Store) Memberships(ctx context.Context, principalID, after string) iter.Seq2[org.Membership, error] {
 	return once(func(yield func(org.Membership, error) bool) {
 		var buf [membershipBatch]membership
@@ -319,7 +312,7 @@ func (s *Store) Memberships(ctx context.Context, principalID, after string) iter
 						return
 					}
 				}
-				if !yield(org.Membership{Organization: o.Clone(), Member: e.m.record(principalID)}, nil) {
+				if !yield(org.Membership{OrgID: o.ID, OrgName: o.Name, Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: e.role, External: e.external, JoinedAt: fromMicros(e.joined)}, nil) {
 					return
 				}
 			}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
@@ -18,16 +20,19 @@ import (
 // organizations or more; every address entry has its reverse entry.
 func checkIndexes(t *testing.T, s *Store) {
 	t.Helper()
-	wantM := map[string]map[*orgState]*member{}
+	wantM := map[string]map[*orgState]membership{}
 	wantA := map[string]map[string]*orgState{}
 	s.mu.RLock()
 	for _, st := range s.orgs {
 		st.mu.RLock()
 		for p, m := range st.d.members {
-			if wantM[p] == nil {
-				wantM[p] = map[*orgState]*member{}
+			if text, ok := st.d.texts[p]; ok != m.texted || ok && text == (memberText{}) {
+				t.Errorf("organization %q, member %q: texted %v, text %+v (in texts: %v)", st.id, p, m.texted, text, ok)
 			}
-			wantM[p][st] = m
+			if wantM[p] == nil {
+				wantM[p] = map[*orgState]membership{}
+			}
+			wantM[p][st] = newMembership(st, &m)
 		}
 		for id, inv := range st.d.invites {
 			if inv.Status == invite.Pending {
@@ -37,31 +42,36 @@ func checkIndexes(t *testing.T, s *Store) {
 				wantA[inv.Email][id] = st
 			}
 		}
+		for p := range st.d.texts {
+			if _, ok := st.d.members[p]; !ok {
+				t.Errorf("organization %q: text of %q, not a member", st.id, p)
+			}
+		}
 		st.mu.RUnlock()
 	}
 	s.mu.RUnlock()
 
 	x := &s.memberships
 	x.mu.RLock()
-	gotM := map[string]map[*orgState]*member{}
+	gotM := map[string]map[*orgState]membership{}
 	for p, e := range x.one {
 		if x.many[p] != nil {
 			t.Errorf("principal %q is in both one and many", p)
 		}
-		gotM[p] = map[*orgState]*member{e.st: e.m}
+		gotM[p] = map[*orgState]membership{e.st: e}
 	}
 	for p, set := range x.many {
 		if set.len() < 2 {
 			t.Errorf("principal %q is in many with %d organizations", p, set.len())
 		}
-		gotM[p] = map[*orgState]*member{}
+		gotM[p] = map[*orgState]membership{}
 		last := ""
 		set.each(func(e membership) {
 			if e.st.id <= last {
 				t.Errorf("principal %q: organization %q after %q", p, e.st.id, last)
 			}
 			last = e.st.id
-			gotM[p][e.st] = e.m
+			gotM[p][e.st] = e
 		})
 	}
 	x.mu.RUnlock()
@@ -123,7 +133,13 @@ func TestIndexesFollowCommits(t *testing.T) {
 			}
 			for range 1 + rng.IntN(4) {
 				p := principals[rng.IntN(len(principals))]
-				m := org.Member{PrincipalID: p, Kind: org.User, Role: fmt.Sprint("r", step)}
+				m := org.Member{PrincipalID: p, Kind: org.User, Role: fmt.Sprint("r", step%3), External: rng.IntN(2) == 0, JoinedAt: time.UnixMicro(int64(step))}
+				switch rng.IntN(4) {
+				case 0:
+					m.Name = "name of " + p
+				case 1:
+					m.Email = emails[rng.IntN(len(emails))]
+				}
 				var err error
 				switch rng.IntN(10) {
 				case 0, 1, 2:
@@ -190,4 +206,55 @@ func TestIndexesFollowCommits(t *testing.T) {
 	if len(s.memberships.one)+len(s.memberships.many)+len(s.addresses.to)+len(s.addresses.at) != 0 {
 		t.Errorf("indexes not empty once every organization is deleted: %d, %d, %d, %d", len(s.memberships.one), len(s.memberships.many), len(s.addresses.to), len(s.addresses.at))
 	}
+}
+
+// The members of a role share one string, whatever strings their records
+// came in with, and keep it through changes and rollbacks; members with a
+// name or an address keep it apart, and only they.
+func TestMembersShareRoles(t *testing.T) {
+	s := New()
+	ctx := t.Context()
+	role := func() string { return string([]byte("member")) } // a new string each time
+	err := s.Update(ctx, "a", func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateOrganization(ctx, org.Organization{ID: "a", Name: "a"}); err != nil {
+			return err
+		}
+		for _, m := range []org.Member{
+			{PrincipalID: "p", Kind: org.User, Role: role()},
+			{PrincipalID: "q", Kind: org.User, Role: role(), Email: "q@example.com"},
+			{PrincipalID: "r", Kind: org.ServicePrincipal, Role: role(), Name: "R"},
+		} {
+			if err := tx.AddMember(ctx, m); err != nil {
+				return err
+			}
+		}
+		return tx.UpdateMember(ctx, org.Member{PrincipalID: "p", Kind: org.User, Role: role(), Name: "P"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, "a", func(ctx context.Context, tx store.Tx) error {
+		if err := tx.UpdateMember(ctx, org.Member{PrincipalID: "q", Kind: org.User, Role: role()}); err != nil {
+			return err
+		}
+		return errors.New("rolled back")
+	})
+	if err == nil {
+		t.Fatal("the Update did not fail")
+	}
+	st := s.orgs["a"]
+	d := &st.d
+	want := unsafe.StringData(d.members["p"].role)
+	for _, p := range []string{"q", "r"} {
+		if got := unsafe.StringData(d.members[p].role); got != want {
+			t.Errorf("member %q: its role's string is not the one p's is", p)
+		}
+	}
+	if e := s.memberships.one["q"]; unsafe.StringData(e.role) != want {
+		t.Errorf("q's membership: its role's string is not the member's")
+	}
+	if len(d.texts) != 3 || d.texts["p"].name != "P" || d.texts["q"].email != "q@example.com" || d.texts["r"].name != "R" {
+		t.Errorf("texts: %+v", d.texts)
+	}
+	checkIndexes(t, s)
 }

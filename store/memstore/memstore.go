@@ -37,16 +37,19 @@
 //
 // # Listings and memory
 //
-// Members are kept compactly, each record a small value that is never
-// changed once stored (a change stores a new one), under its principal
-// ID, with their keys also in sorted indexes (sorted chunks of keys, a
-// one-level B+ tree), so that a page of a listing costs a binary search
-// and the page, never a sort, and a change moves at most a chunk. Counts
-// are kept as members change. A listing started with after "" starts at
-// the first key. A listing ranged over inside an Update may run while its
-// own Tx changes what it lists: it goes on past the last key it yielded,
-// as things then stand. Each listing may be ranged over once; a second
-// time it yields one error.
+// Members are kept compactly: each record a small value held by value in
+// the organization's map under its principal ID, no heap object of its
+// own, the members of a role sharing the role's string, and a name or
+// address, which most members do not have, kept apart for those that do;
+// so that a store of millions of members gives the garbage collector few
+// objects and pointers to mark. Their keys are also in sorted indexes
+// (sorted chunks of keys, a one-level B+ tree), so that a page of a
+// listing costs a binary search and the page, never a sort, and a change
+// moves at most a chunk. Counts are kept as members change. A listing
+// started with after "" starts at the first key. A listing ranged over
+// inside an Update may run while its own Tx changes what it lists: it
+// goes on past the last key it yielded, as things then stand. Each
+// listing may be ranged over once; a second time it yields one error.
 //
 // An audit filter's Since and Until are truncated to the microsecond, as
 // the times they are compared with were when stored.
@@ -82,24 +85,27 @@
 // Update commits.
 //
 // The index of memberships holds, under each principal ID, the
-// organizations it belongs to, each with its member record as committed:
-// the record itself, shared with the organization, which a transaction
-// never changes in place. A principal of one organization (most are) has
-// its entry by value, in one map; a principal of more, a sorted set of
-// them, ordered by organization ID. The index of addresses holds, under
-// each address, the Pending invitations to it, as committed, ordered by
-// invitation ID, and under each of their IDs its address, so that a
-// commit finds the entry it replaces. Neither listing takes an
-// organization's lock: each copies a batch of entries out of its index
-// under the index's lock, then yields them with the organization's record
-// as last committed (see Store.Organizations). So they never wait for a
-// running Update, see none of its changes, even from inside it, and a
-// page costs a lookup, a binary search and the page, whatever the size of
-// the store. An organization's record is published before its first
-// entries appear, and withdrawn after its last entries are gone.
-// Updates of different organizations meet at an index only for the time
-// their commits take to settle their entries there (for a
-// DeleteOrganization, one per member or Pending invitation dropped).
+// organizations it belongs to, each with what a listing needs of its
+// member record as committed (its role, whether it is external, when it
+// joined), copied into the entry by value when the Update commits, so
+// that an entry shares nothing a transaction changes. A principal of one
+// organization (most are) has its entry by value, in one map; a principal
+// of more, a sorted set of them, ordered by organization ID. The index of
+// addresses holds, under each address, the Pending invitations to it, as
+// committed, ordered by invitation ID, and under each of their IDs its
+// address, so that a commit finds the entry it replaces. Neither listing
+// takes an organization's lock: each copies a batch of entries out of its
+// index under the index's lock, then yields them with the organization's
+// record as last committed (see Store.Organizations), from which a
+// membership takes the organization's name, scheme, edition and whether
+// it is archived. So they never wait for a running Update, see none of
+// its changes, even from inside it, and a page costs a lookup, a binary
+// search and the page, whatever the size of the store. An organization's
+// record is published before its first entries appear, and withdrawn
+// after its last entries are gone. Updates of different organizations
+// meet at an index only for the time their commits take to settle their
+// entries there (for a DeleteOrganization, one per member or Pending
+// invitation dropped).
 //
 // # Invitations
 //
@@ -434,8 +440,8 @@ func (s *Store) Access(ctx context.Context, orgID, principalID string) (store.Ac
 			st.mu.RUnlock()
 			return store.Access{}, store.ErrOrganizationNotFound
 		}
-		m := st.d.members[principalID]
-		if m == nil {
+		m, ok := st.d.members[principalID]
+		if !ok {
 			st.mu.RUnlock()
 			return store.Access{}, store.ErrMemberNotFound
 		}

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func listErr[V any](t testing.TB, what string, seq iter.Seq2[V, error]) error {
 func roles(ms []org.Membership) []string {
 	var s []string
 	for _, m := range ms {
-		s = append(s, m.Organization.ID+":"+m.Member.Role)
+		s = append(s, m.OrgID+":"+m.Role)
 	}
 	return s
 }
@@ -124,7 +125,7 @@ func TestMembershipsAndInvitationsTo(t *testing.T) {
 	ctx := t.Context()
 	ms := all(t, "Memberships(p)", s.Memberships(ctx, "p", ""))
 	wantStrings(t, "Memberships(p)", roles(ms), []string{"a:admin", "b:guest", "c:member"})
-	if len(ms) == 3 && (!ms[1].Member.External || ms[1].Member.PrincipalID != "p" || ms[1].Organization.Name != "b") {
+	if len(ms) == 3 && (!ms[1].External || ms[1].OrgName != "b") {
 		t.Errorf("Memberships(p)[1] = %+v, want p's external membership of b", ms[1])
 	}
 	wantStrings(t, "Memberships(p, after a)", roles(all(t, "", s.Memberships(ctx, "p", "a"))), []string{"b:guest", "c:member"})
@@ -495,7 +496,7 @@ func TestStoreViewsErrors(t *testing.T) {
 			last = err
 			continue
 		}
-		got = append(got, m.Organization.ID)
+		got = append(got, m.OrgID)
 		cancel()
 	}
 	if !slices.Equal(got, []string{"a"}) || !errors.Is(last, context.Canceled) {
@@ -635,11 +636,11 @@ func TestStoreViewsConcurrency(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					if m.Organization.ID <= last || m.Member.PrincipalID != "p" || m.Member.Role == "uncommitted" || m.Member.Email != "p@example.com" {
+					if m.OrgID <= last || m.Role == "uncommitted" || !strings.HasPrefix(m.Role, "committed-") {
 						t.Errorf("Memberships listed %+v after %q", m, last)
 						return
 					}
-					last = m.Organization.ID
+					last = m.OrgID
 				}
 				for _, err := range s.Memberships(ctx, "p2", "") {
 					t.Errorf("Memberships of a principal never committed listed one (%v)", err)

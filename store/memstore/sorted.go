@@ -203,6 +203,18 @@ func (s *sortedSet[K, O]) at(p pos) (K, bool) {
 	return s.chunks[p.ci][p.i], true
 }
 
+// read copies into dst the keys from position p on, in order, as many as
+// dst holds, and returns how many it copied. It copies a chunk's keys at
+// a time, which is cheaper than key by key through at when keys are
+// large.
+func (s *sortedSet[K, O]) read(p pos, dst []K) int {
+	n := 0
+	for ci, i := p.ci, p.i; ci < len(s.chunks) && n < len(dst); ci, i = ci+1, 0 {
+		n += copy(dst[n:], s.chunks[ci][i:])
+	}
+	return n
+}
+
 // next returns the position after p, which must hold a key.
 func (s *sortedSet[K, O]) next(p pos) pos {
 	p.i++

@@ -45,6 +45,14 @@ func TestSortedSet(t *testing.T) {
 			if !slices.Equal(walked, ref[i:]) {
 				t.Fatalf("step %d: seek(%q, %v) walks %d keys, want %d", step, probe, inclusive, len(walked), len(ref)-i)
 			}
+			// read copies what the walk yields, as much as fits.
+			for _, size := range []int{0, 1, 7, chunkMax + 3, len(ref) + 1} {
+				buf := make([]string, size)
+				n := s.read(s.seek(probe, inclusive), buf)
+				if want := walked[:min(size, len(walked))]; !slices.Equal(buf[:n], want) {
+					t.Fatalf("step %d: read(seek(%q, %v)) into %d copies %d keys, want %d", step, probe, inclusive, size, n, len(want))
+				}
+			}
 			if p, q := s.seek(probe, inclusive), s.seekFunc(func(k string) int { return strings.Compare(k, probe) }, inclusive); p != q {
 				t.Fatalf("step %d: seek(%q, %v) = %v, seekFunc = %v", step, probe, inclusive, p, q)
 			}

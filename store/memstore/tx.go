@@ -63,11 +63,10 @@ func (r *reader) Member(ctx context.Context, principalID string) (org.Member, er
 	if err != nil {
 		return org.Member{}, err
 	}
-	m, ok := d.members[principalID]
-	if !ok {
+	if _, ok := d.members[principalID]; !ok {
 		return org.Member{}, memberNotFound(r.orgID, principalID)
 	}
-	return m.record(principalID), nil
+	return d.record(principalID), nil
 }
 
 // Members lists the members by principal ID.
@@ -79,7 +78,7 @@ func (r *reader) Members(ctx context.Context, after string) iter.Seq2[org.Member
 				yield(org.Member{}, err)
 				return
 			}
-			if !yield(r.st.d.members[id].record(id), nil) {
+			if !yield(r.st.d.record(id), nil) {
 				return
 			}
 		}
@@ -97,7 +96,7 @@ func (r *reader) MemberByEmail(ctx context.Context, email string) (org.Member, e
 	if !ok || email == "" {
 		return org.Member{}, fmt.Errorf("memstore: member with address %q in organization %q: %w", email, r.orgID, store.ErrMemberNotFound)
 	}
-	return d.members[id].record(id), nil
+	return d.record(id), nil
 }
 
 // ServicePrincipals lists the members of kind org.ServicePrincipal by
@@ -110,7 +109,7 @@ func (r *reader) ServicePrincipals(ctx context.Context, after string) iter.Seq2[
 				yield(org.Member{}, err)
 				return
 			}
-			if !yield(r.st.d.members[id].record(id), nil) {
+			if !yield(r.st.d.record(id), nil) {
 				return
 			}
 		}
@@ -449,7 +448,7 @@ type tx struct {
 	// whose member records it added, changed or removed, and the
 	// invitations it created Pending or changed from or to Pending, with
 	// what DeleteOrganization dropped.
-	members   touched[*member]
+	members   touched[member]
 	addressed touched[invite.Invitation]
 	// firstMembers backs members.ids at first, so that an Update that
 	// changes a member or two allocates no list for them.
@@ -545,7 +544,8 @@ func (t *tx) AddMember(ctx context.Context, m org.Member) error {
 	if other, taken := d.emailTaken(id, m.Email); taken {
 		return t.emailTakenError(id, m.Email, other)
 	}
-	d.addMember(id, newMember(m))
+	cm, text := newMember(m)
+	d.addMember(id, cm, text)
 	t.changed(func() { d.removeMember(id) })
 	t.noteMember(id)
 	return nil
@@ -576,8 +576,10 @@ func (t *tx) UpdateMember(ctx context.Context, m org.Member) error {
 	if other, taken := d.emailTaken(id, m.Email); taken {
 		return t.emailTakenError(id, m.Email, other)
 	}
-	d.setMember(id, newMember(m))
-	t.changed(func() { d.setMember(id, old) })
+	oldText := d.text(id, old)
+	cm, text := newMember(m)
+	d.setMember(id, cm, text)
+	t.changed(func() { d.setMember(id, old, oldText) })
 	t.noteMember(id)
 	return nil
 }
@@ -591,8 +593,9 @@ func (t *tx) RemoveMember(ctx context.Context, principalID string) error {
 	if !ok {
 		return memberNotFound(t.orgID, principalID)
 	}
+	oldText := d.text(principalID, old)
 	d.removeMember(principalID)
-	t.changed(func() { d.addMember(principalID, old) })
+	t.changed(func() { d.addMember(principalID, old, oldText) })
 	t.noteMember(principalID)
 	return nil
 }
@@ -857,7 +860,7 @@ func (t *tx) settle(committed bool) {
 			t.s.addresses.settle(t.st, d.invites, &t.addressed)
 		}
 	}
-	t.members, t.addressed = touched[*member]{}, touched[invite.Invitation]{}
+	t.members, t.addressed = touched[member]{}, touched[invite.Invitation]{}
 	settleSpace(t, &t.s.invites, &t.invites, t.st.d.invites, committed, tokenHash)
 	settleSpace(t, &t.s.keys, &t.keys, t.st.d.keys, committed, nil)
 }

@@ -6,6 +6,7 @@ import (
 	"iter"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/store"
@@ -30,32 +31,40 @@ func poolList[T any](ctx context.Context, s *Store, what string, scan pgx.RowToF
 		func(err error) error { return s.fail(ctx, err, "%s", what) }, query, after)
 }
 
-// membershipsQuery lists a principal's memberships with their
-// organizations, by organization ID: index members_principal
-// (principal_id, org_id) gives them in order, and each finds its
-// organization by primary key, so that a page costs the same however many
-// organizations and members there are.
-var membershipsQuery = `SELECT ` + qualify("o", orgColumns) + `, ` + qualify("m", memberColumns) + `
+// membershipColumns are the columns of an org.Membership: the
+// organization's ID (the member's org_id, which the listing orders by),
+// name, scheme, edition and archived, then the member's role, external and
+// joined_at.
+const membershipColumns = `m.org_id, o.name, o.scheme, o.edition, o.archived, m.role, m.external, m.joined_at`
+
+// membershipsQuery lists a principal's memberships, by organization ID:
+// index members_principal (principal_id, org_id) gives them in order, and
+// each finds its organization by primary key, so that a page costs the
+// same however many organizations and members there are. It selects only
+// the columns of an org.Membership (membershipColumns, in its order), not
+// the organizations' settings nor the members' other columns.
+var membershipsQuery = `SELECT ` + membershipColumns + `
 	FROM orgauthz.members m
 	JOIN orgauthz.organizations o ON o.id = m.org_id
 	WHERE m.principal_id = $1 AND m.org_id > $2
 	ORDER BY m.org_id LIMIT 256`
 
 func scanMembership(row pgx.CollectableRow) (org.Membership, error) {
-	var o orgRow
-	var m memberRow
-	err := row.Scan(append(o.dest(), m.dest()...)...)
-	return org.Membership{Organization: o.value(), Member: m.value()}, err
+	var m org.Membership
+	var joined pgtype.Timestamptz
+	err := row.Scan(&m.OrgID, &m.OrgName, &m.Scheme, &m.Edition, &m.Archived, &m.Role, &m.External, &joined)
+	m.JoinedAt = tsOut(joined)
+	return m, err
 }
 
 // Memberships lists the organizations principal principalID belongs to,
-// with its member record in each, ordered by organization ID, as last
+// with its standing in each, ordered by organization ID, as last
 // committed; see store.Store. Each page is read in a statement of its own.
 func (s *Store) Memberships(ctx context.Context, principalID, after string) iter.Seq2[org.Membership, error] {
 	return poolList(ctx, s, fmt.Sprintf("listing the memberships of %q", principalID), scanMembership, membershipsQuery,
 		func(last *org.Membership) []any {
 			if last != nil {
-				after = last.Organization.ID
+				after = last.OrgID
 			}
 			return []any{principalID, after}
 		})

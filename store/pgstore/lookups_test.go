@@ -230,6 +230,11 @@ func TestLookupsQueryCounts(t *testing.T) {
 		mark := counter.mark()
 		got := takeN(t, "Memberships", s.Memberships(t.Context(), "alice", ""), n)
 		check(fmt.Sprintf("Memberships, taking %d", n), mark, 1, len(got), min(n, fixtureOrgs))
+		for i, m := range got {
+			if id := fmt.Sprintf("org-%02d", i); m.OrgID != id || m.OrgName != "Org "+id || m.Role != "admin" || m.External {
+				t.Errorf("Memberships lists %+v at %d, want alice's admin membership of %s", m, i, id)
+			}
+		}
 
 		mark = counter.mark()
 		inv := takeN(t, "InvitationsTo", s.InvitationsTo(t.Context(), "bob@example.com", ""), n)
@@ -313,7 +318,7 @@ func TestLookupsPagedThroughManyOrganizations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, m.Organization.ID)
+		got = append(got, m.OrgID)
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Memberships lists %d organizations, want %d in order", len(got), len(want))
@@ -414,9 +419,9 @@ func TestMigrateFromVersion2(t *testing.T) {
 	c := rawConn(t, conn)
 	downgrade(t, c, 2)
 	for _, sql := range []string{
-		`INSERT INTO orgauthz.organizations (id, name, scheme, edition, seat_override, archived) VALUES ('acme', 'Acme', 'scheme', 'edition', 0, false), ('globex', 'Globex', 'scheme', 'edition', 0, false)`,
-		`INSERT INTO orgauthz.members (org_id, principal_id, kind, name, role, external) VALUES
-			('acme', 'alice', 1, 'Alice', 'admin', false), ('acme', 'ci', 2, 'CI', 'user', false), ('globex', 'alice', 1, '', 'user', true)`,
+		`INSERT INTO orgauthz.organizations (id, name, scheme, edition, seat_override, archived) VALUES ('acme', 'Acme', 'scheme', 'edition', 0, false), ('globex', 'Globex', 'scheme', 'pro', 0, true)`,
+		`INSERT INTO orgauthz.members (org_id, principal_id, kind, name, role, external, joined_at) VALUES
+			('acme', 'alice', 1, 'Alice', 'admin', false, '2024-01-02 03:04:05.123456+02'), ('acme', 'ci', 2, 'CI', 'user', false, NULL), ('globex', 'alice', 1, '', 'user', true, NULL)`,
 		`INSERT INTO orgauthz.invitations (id, org_id, email, role, status, invited_by, accepted_by, sends) VALUES
 			('inv-1', 'acme', 'bob@example.com', 'user', 1, 'alice', '', 1), ('inv-2', 'globex', 'bob@example.com', 'user', 4, 'alice', '', 2)`,
 		`INSERT INTO orgauthz.scopes (org_id, kind, id, name, created_by) VALUES ('acme', 'project', 'apollo', 'Apollo', 'alice')`,
@@ -446,14 +451,19 @@ func TestMigrateFromVersion2(t *testing.T) {
 		}
 		got = append(got, m)
 	}
+	// JoinedAt comes back in UTC; a NULL joined_at is the zero time.
 	want := []org.Membership{
-		{Organization: org.Organization{ID: "acme", Name: "Acme", Scheme: "scheme", Edition: "edition"},
-			Member: org.Member{PrincipalID: "alice", Kind: org.User, Name: "Alice", Role: "admin"}},
-		{Organization: org.Organization{ID: "globex", Name: "Globex", Scheme: "scheme", Edition: "edition"},
-			Member: org.Member{PrincipalID: "alice", Kind: org.User, Role: "user", External: true}},
+		{OrgID: "acme", OrgName: "Acme", Scheme: "scheme", Edition: "edition", Role: "admin",
+			JoinedAt: time.Date(2024, 1, 2, 1, 4, 5, 123456000, time.UTC)},
+		{OrgID: "globex", OrgName: "Globex", Scheme: "scheme", Edition: "pro", Archived: true, Role: "user", External: true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Memberships of alice (-want +got):\n%s", diff)
+	}
+	for _, m := range got {
+		if m.JoinedAt.Location() != time.UTC {
+			t.Errorf("Memberships of alice: %s joined at %v, not in UTC", m.OrgID, m.JoinedAt)
+		}
 	}
 	var invs []string
 	for a, err := range s.InvitationsTo(t.Context(), "bob@example.com", "") {
@@ -652,7 +662,7 @@ func TestLookupsOrderAsBytes(t *testing.T) {
 		"Memberships": func(after string) []string {
 			var out []string
 			for _, m := range takeN(t, "Memberships", s.Memberships(t.Context(), "alice", after), 100) {
-				out = append(out, m.Organization.ID)
+				out = append(out, m.OrgID)
 			}
 			return out
 		},

@@ -193,8 +193,8 @@ func qualify(alias, columns string) string {
 
 const orgColumns = `id, name, scheme, edition, seat_override, settings, archived, created_at, updated_at`
 
-// orgRow scans orgColumns: Scan into dest, then take value. The scanners
-// of joined rows (Memberships, InvitationsTo) put two of them together.
+// orgRow scans orgColumns: Scan into dest, then take value. The scanner
+// of joined rows (InvitationsTo) puts two of them together.
 type orgRow struct {
 	o                org.Organization
 	created, updated pgtype.Timestamptz
