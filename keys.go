@@ -407,6 +407,9 @@ type Authentication struct {
 	// organization's edition now.
 	Scheme       *edition.Scheme
 	Capabilities role.Set
+	// Scoped says the key has a scope of its own: it may use only the
+	// organization capabilities listed there, and no scope capability.
+	Scoped bool
 }
 
 // Can reports whether the key may use capability c.
@@ -481,5 +484,5 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Authentication,
 		// Best effort: a failure to record the use does not refuse the key.
 		_ = s.st.TouchAPIKey(ctx, ka.KeyID, now)
 	}
-	return Authentication{OrgID: ka.OrgID, PrincipalID: ka.OwnerID, KeyID: ka.KeyID, Scheme: sch, Capabilities: caps}, nil
+	return Authentication{OrgID: ka.OrgID, PrincipalID: ka.OwnerID, KeyID: ka.KeyID, Scheme: sch, Capabilities: caps, Scoped: len(ka.Scope) > 0}, nil
 }

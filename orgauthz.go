@@ -31,6 +31,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -206,6 +207,10 @@ func New(st store.Store, opts Options) (*Service, error) {
 	}
 	return s, nil
 }
+
+// Schemes returns the schemes the service was given, in the order given.
+// The slice is new on each call.
+func (s *Service) Schemes() []*edition.Scheme { return slices.Clone(s.schemes) }
 
 // Scheme returns the scheme with the given ID.
 func (s *Service) Scheme(id string) (*edition.Scheme, bool) {

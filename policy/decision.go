@@ -268,6 +268,10 @@ func (d Decision) get(shift uint) (int, bool) {
 
 func (d Decision) kind() uint64 { return d.pos >> posKind & 0xf }
 
+// Scheme returns the scheme that decided, or nil when there was none (an
+// unknown scheme, an unknown organization).
+func (d Decision) Scheme() *edition.Scheme { return d.scheme() }
+
 func (d Decision) scheme() *edition.Scheme {
 	switch src := d.src.(type) {
 	case *edition.Scheme:

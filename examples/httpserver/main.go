@@ -23,6 +23,7 @@ import (
 	"github.com/orgauthz/orgauthz"
 	"github.com/orgauthz/orgauthz/apikey"
 	"github.com/orgauthz/orgauthz/edition"
+	"github.com/orgauthz/orgauthz/httpauthz"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/store/memstore"
 )
@@ -67,20 +68,24 @@ func setup(ctx context.Context) (*orgauthz.Service, keys, error) {
 
 // handler is the API: routes on a ServeMux, behind the middleware.
 func handler(svc *orgauthz.Service) http.Handler {
+	guard, err := httpauthz.New(httpauthz.Options{Service: svc})
+	if err != nil {
+		panic(err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/whoami", func(w http.ResponseWriter, r *http.Request) {
-		a, _ := orgauthz.AuthenticationFrom(r.Context())
-		reply(w, map[string]any{"organization": a.OrgID, "principal": a.PrincipalID, "key": a.KeyID, "capabilities": a.Scheme.Catalog().IDs(a.Capabilities)})
+		c, _ := httpauthz.CallerFrom(r.Context())
+		reply(w, map[string]any{"organization": c.Key.OrgID, "principal": c.PrincipalID, "key": c.Key.KeyID, "capabilities": c.Key.Scheme.Catalog().IDs(c.Key.Capabilities)})
 	})
-	mux.Handle("POST /v1/jobs", orgauthz.Require("job_runs:create")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, _ := orgauthz.AuthenticationFrom(r.Context())
+	mux.Handle("POST /v1/jobs", guard.MustRequire("job_runs:create")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := httpauthz.CallerFrom(r.Context())
 		w.WriteHeader(http.StatusCreated)
-		reply(w, map[string]string{"job": "job-1", "created_by": a.PrincipalID})
+		reply(w, map[string]string{"job": "job-1", "created_by": c.PrincipalID})
 	})))
-	mux.Handle("GET /v1/billing", orgauthz.Require("billing:view")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /v1/billing", guard.MustRequire("billing:view")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reply(w, map[string]any{"plan": "professional", "seats": 10})
 	})))
-	return svc.Middleware(mux)
+	return guard.Authenticate(mux)
 }
 
 func reply(w http.ResponseWriter, v any) {

@@ -47,7 +47,7 @@ func TestEndToEnd(t *testing.T) {
 		{"create a job", "POST", "/v1/jobs", "Authorization", "Bearer " + bob, 201, `"created_by":"bob"`},
 		{"billing as a user", "GET", "/v1/billing", "Authorization", "Bearer " + bob, 403, `billing:view`},
 		{"billing as an admin", "GET", "/v1/billing", "Authorization", "Bearer " + ada, 200, `"plan":"professional"`},
-		{"no key", "GET", "/v1/whoami", "", "", 401, `"reason":"missing-key"`},
+		{"no key", "GET", "/v1/whoami", "", "", 401, `"reason":"unauthenticated"`},
 		{"invalid key", "GET", "/v1/whoami", "X-API-Key", "demo_not_a_key", 401, `"reason":"invalid-key"`},
 		{"wrong method", "GET", "/v1/jobs", "X-API-Key", bob, 405, ""},
 	}

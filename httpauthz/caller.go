@@ -1,0 +1,175 @@
+package httpauthz
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/orgauthz/orgauthz"
+)
+
+// Via says how a request was authenticated.
+type Via string
+
+// The ways a request is authenticated.
+const (
+	// ViaAPIKey: an API key (Authorization: Bearer, or X-API-Key).
+	ViaAPIKey Via = "api_key"
+	// ViaSession: the host's own authentication (a session cookie, a
+	// token of its identity provider), through a SessionFunc.
+	ViaSession Via = "session"
+)
+
+// Caller is who a request acts as, and how it was authenticated.
+type Caller struct {
+	// PrincipalID is the principal the request acts as: the session's
+	// user, or the API key's owner.
+	PrincipalID string
+	// Via says which authenticator authenticated the request.
+	Via Via
+	// Email is the address the host has verified for a session's user ("",
+	// and never set for API keys). It is what InvitationsFor and the
+	// by-ID answers to invitations trust.
+	Email string
+	// Key is the API key's authentication when Via is ViaAPIKey: its
+	// organization, its ID and the capabilities it may use now.
+	Key orgauthz.Authentication
+}
+
+type callerKey struct{}
+
+// WithCaller returns a copy of ctx carrying c, as Guard.Authenticate does;
+// a host's handler tests use it to stand in for an authenticated request.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the Caller that Guard.Authenticate put in ctx, and
+// whether there is one.
+func CallerFrom(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}
+
+// An Authenticator authenticates a request by one kind of credential. It
+// returns presented false when the request carries no credential of its
+// kind; otherwise the Caller, or an error when the credential is bad (the
+// request is then refused with 401, whatever else it carries). Its error
+// is shown to the client only through Reason and Detail when it
+// implements them (see AuthError); otherwise the client sees
+// "invalid-credentials".
+type Authenticator interface {
+	Authenticate(r *http.Request) (c Caller, presented bool, err error)
+}
+
+// AuthError is an authentication failure that says what to tell the
+// client: a short reason ("invalid-key", "session-expired") and a detail
+// sentence. It must say nothing of which principals or keys exist.
+type AuthError struct {
+	Reason string
+	Detail string
+	// Status is 401 when zero; 403 for a credential that is valid but may
+	// not be used (an archived organization), 503 when it could not be
+	// checked.
+	Status int
+	// Err is the cause, for logs; it is never shown to the client.
+	Err error
+}
+
+func (e *AuthError) Error() string {
+	if e.Err != nil {
+		return e.Reason + ": " + e.Err.Error()
+	}
+	return e.Reason
+}
+
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// Identity is what the host's own authentication of a request vouches for:
+// the principal and, when the host verified one, its e-mail address.
+type Identity struct {
+	PrincipalID string
+	Email       string
+}
+
+// SessionFunc is the host's own authentication of a request: its session
+// cookie or token check. It returns ok false when the request presents no
+// session at all, and an error when it presents one that is not valid
+// (expired, forged): the request is refused with 401 then, even if it
+// carries a valid API key too.
+type SessionFunc func(r *http.Request) (id Identity, ok bool, err error)
+
+// Session is an Authenticator over the host's SessionFunc.
+func Session(fn SessionFunc) Authenticator { return sessionAuth{fn} }
+
+type sessionAuth struct{ fn SessionFunc }
+
+func (s sessionAuth) Authenticate(r *http.Request) (Caller, bool, error) {
+	id, ok, err := s.fn(r)
+	switch {
+	case err != nil:
+		var ae *AuthError
+		if errors.As(err, &ae) {
+			return Caller{}, true, err
+		}
+		return Caller{}, true, &AuthError{Reason: "invalid-session", Detail: "the session is not valid: sign in again", Err: err}
+	case !ok:
+		return Caller{}, false, nil
+	case id.PrincipalID == "":
+		return Caller{}, true, &AuthError{Reason: "invalid-session", Detail: "the session names no principal", Err: errors.New("SessionFunc returned ok with an empty principal ID")}
+	}
+	return Caller{PrincipalID: id.PrincipalID, Via: ViaSession, Email: id.Email}, true, nil
+}
+
+// APIKeys is an Authenticator of orgauthz API keys, taken from the
+// Authorization header ("Bearer <key>") or, failing that, the X-API-Key
+// header, and checked with Service.Authenticate. Its refusals never tell
+// whether a key ID exists.
+func APIKeys(svc *orgauthz.Service) Authenticator { return keyAuth{svc} }
+
+type keyAuth struct{ svc *orgauthz.Service }
+
+func (k keyAuth) Authenticate(r *http.Request) (Caller, bool, error) {
+	key, ok := requestKey(r)
+	if !ok {
+		return Caller{}, false, nil
+	}
+	a, err := k.svc.Authenticate(r.Context(), key)
+	if err != nil {
+		return Caller{}, true, keyError(err)
+	}
+	return Caller{PrincipalID: a.PrincipalID, Via: ViaAPIKey, Key: a}, true, nil
+}
+
+// requestKey returns the API key a request carries.
+func requestKey(r *http.Request) (string, bool) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, key, ok := strings.Cut(h, " ")
+		if ok && strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(key) != "" {
+			return strings.TrimSpace(key), true
+		}
+	}
+	if k := strings.TrimSpace(r.Header.Get("X-API-Key")); k != "" {
+		return k, true
+	}
+	return "", false
+}
+
+// keyError maps an Authenticate error to what the client is told, which
+// reveals nothing about which keys exist.
+func keyError(err error) *AuthError {
+	switch {
+	case errors.Is(err, orgauthz.ErrKeyExpired):
+		return &AuthError{Reason: "key-expired", Detail: "the API key has expired", Err: err}
+	case errors.Is(err, orgauthz.ErrKeyRevoked):
+		return &AuthError{Reason: "key-revoked", Detail: "the API key was revoked", Err: err}
+	case errors.Is(err, orgauthz.ErrInvalidKey):
+		return &AuthError{Reason: "invalid-key", Detail: "the API key is not valid", Err: err}
+	case errors.Is(err, orgauthz.ErrArchived):
+		return &AuthError{Reason: "archived", Detail: "the key's organization is archived", Status: http.StatusForbidden, Err: err}
+	case errors.Is(err, orgauthz.ErrPermissionDenied):
+		return &AuthError{Reason: "permission-denied", Detail: "the key's owner may not use API keys", Status: http.StatusForbidden, Err: err}
+	}
+	return &AuthError{Reason: "unavailable", Detail: "the key could not be checked; try again", Status: http.StatusServiceUnavailable, Err: err}
+}
