@@ -84,13 +84,13 @@ func (s *Service) CheckScope(ctx context.Context, orgID, principalID, kind, id s
 			d = policy.Decision{Reason: policy.ReasonUnknownScheme}
 			return nil
 		}
+		m, err := r.Member(ctx, principalID)
+		if err != nil {
+			return err // a non-member learns nothing, not even that the organization is archived
+		}
 		if o.Archived {
 			d = policy.Decision{Reason: policy.ReasonArchived}
 			return nil
-		}
-		m, err := r.Member(ctx, principalID)
-		if err != nil {
-			return err
 		}
 		sc, ok := sch.Scope(kind)
 		if !ok {

@@ -80,7 +80,7 @@ func TestAPIKeys(t *testing.T) {
 
 	a, err := f.svc.Authenticate(ctx, secret.Reveal())
 	require.NoError(t, err)
-	assert.Equal(t, orgauthz.Authentication{OrgID: id, PrincipalID: "bob", KeyID: k.ID, Scheme: a.Scheme, Capabilities: a.Capabilities}, a)
+	assert.Equal(t, orgauthz.Authentication{OrgID: id, PrincipalID: "bob", KeyID: k.ID, Scheme: a.Scheme, Capabilities: a.Capabilities, Scoped: true}, a)
 	assert.True(t, a.Can("job_runs:create"))
 	assert.True(t, a.Can("cloud:use"))
 	assert.False(t, a.Can("notebook:start"), "outside the key's scope")

@@ -157,11 +157,14 @@ func (s *Service) settleRole(ctx context.Context, tx store.Tx, st *state, m org.
 	return s.revokeUnsendable(ctx, tx, st, st.actor.PrincipalID, m.PrincipalID, why)
 }
 
-// member reads a member, turning "not found" into ErrNotMember.
+// member reads the member an operation is about, turning "not found"
+// into an error matching both ErrNotMember and ErrNotFound: the member
+// asked for does not exist (where the actor itself is no member, the
+// error matches ErrNotMember alone).
 func (s *Service) member(ctx context.Context, r store.Reader, orgID, principalID string) (org.Member, error) {
 	m, err := r.Member(ctx, principalID)
 	if errors.Is(err, store.ErrNotFound) {
-		return org.Member{}, fmt.Errorf("%w: principal %q is not a member of organization %q", ErrNotMember, principalID, orgID)
+		return org.Member{}, fmt.Errorf("%w: principal %q is not a member of organization %q (%w)", ErrNotMember, principalID, orgID, ErrNotFound)
 	}
 	return m, err
 }

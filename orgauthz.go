@@ -61,7 +61,8 @@ var (
 	// ErrEditionGated: the edition does not offer the capability or role.
 	ErrEditionGated = policy.ErrEditionGated
 	// ErrNotMember: the principal is not a member of the organization (or
-	// of the scope resource).
+	// of the scope resource). Where the member an operation is about does
+	// not exist (not the actor), the error also matches ErrNotFound.
 	ErrNotMember = policy.ErrNotMember
 	// ErrArchived: the organization is archived; it can only be read or
 	// deleted.
@@ -222,6 +223,14 @@ func (s *Service) Scheme(id string) (*edition.Scheme, bool) {
 }
 
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
+
+// Now returns the time at the service's clock (Options.Clock), in UTC, to
+// the microsecond: the time statuses of invitations and keys are read at.
+func (s *Service) Now() time.Time { return s.now() }
+
+// KeyPrefix returns the prefix of the service's API keys
+// (Options.KeyPrefix, or DefaultKeyPrefix).
+func (s *Service) KeyPrefix() string { return s.keyPrefix }
 
 func randomID() string {
 	var b [16]byte

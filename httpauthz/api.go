@@ -65,6 +65,21 @@ type APIOptions struct {
 // servers) pass. GET {prefix}/openapi.json serves the API's OpenAPI 3.1
 // document. A secret (an invitation token, an API key) appears only in
 // the one response that creates it.
+//
+// The API authenticates its own requests with its Guard, and serves some
+// routes to anonymous callers (an invitation's preview and decline by
+// token), so mount it beside the host's authenticated routes, not behind
+// Guard.Authenticate:
+//
+//	mux.Handle("/api/", api)                          // APIOptions{Prefix: "/api"}
+//	mux.Handle("/", guard.Authenticate(productRoutes))
+//
+// An API key acts as its owner on the routes of its own organization
+// only, and only when it has no scope of its own (a scope lists the
+// product's capabilities, which management actions are not); the caller's
+// own view (/me/...), creating organizations and answering invitations
+// need a signed-in session, whose verified address the invitation routes
+// trust.
 type API struct {
 	svc     *orgauthz.Service
 	guard   *Guard
@@ -97,7 +112,12 @@ func NewAPI(opts APIOptions) (*API, error) {
 	a.mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Status: http.StatusNotFound, Reason: "no-route", Detail: "no route " + r.Method + " " + r.URL.Path})
 	})
-	a.h = http.NewCrossOriginProtection().Handler(a.mux)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.guard.logRefusal(r, "cross-origin request refused")
+		writeProblem(w, Problem{Status: http.StatusForbidden, Reason: "cross-origin", Detail: "a cross-origin request from a browser may not change anything"})
+	}))
+	a.h = cop.Handler(a.mux)
 	return a, nil
 }
 
@@ -143,6 +163,11 @@ func (a *API) wrap(rt route) http.Handler {
 				return
 			}
 		}
+		if p := a.isMember(rt, r, c); p != nil {
+			a.guard.logRefusal(r, "management action refused", slog.String("org", r.PathValue("org")), slog.String("reason", p.Reason), slog.Int("status", p.Status))
+			writeProblem(w, *p)
+			return
+		}
 		if err := rt.serve(a, w, r, c); err != nil {
 			p := errorProblem(err)
 			if p.Status == http.StatusForbidden || p.Status == http.StatusConflict || p.Status == http.StatusUnprocessableEntity {
@@ -156,6 +181,27 @@ func (a *API) wrap(rt route) http.Handler {
 	}
 	return a.guard.Authenticate(serve)
 }
+
+// isMember refuses, on the routes of an organization, a caller that is not
+// one of its members, alike whether the organization exists or not: the
+// answers of the API tell no one which organizations exist.
+func (a *API) isMember(rt route, r *http.Request, c Caller) *Problem {
+	if !strings.HasPrefix(rt.Path, "/orgs/{org}") || c.PrincipalID == "" {
+		return nil
+	}
+	orgID := r.PathValue("org")
+	switch d := a.svc.Check(r.Context(), orgID, c.PrincipalID, membershipProbe); d.Reason {
+	case policy.ReasonUnknownOrganization, policy.ReasonNotMember:
+		return &Problem{Status: http.StatusForbidden, Reason: "not-member", Detail: fmt.Sprintf("the caller is not a member of organization %q", orgID)}
+	case policy.ReasonUnavailable:
+		return &Problem{Status: http.StatusServiceUnavailable, Reason: "unavailable", Detail: "the request could not be served; try again"}
+	}
+	return nil
+}
+
+// membershipProbe is a capability no scheme need define: a check of it
+// answers whether the caller is a member before it answers anything else.
+const membershipProbe role.Capability = "orgauthz:membership"
 
 // keyMayUse refuses an API key where it would act beyond its
 // organization or its scope: a key acts as its owner only on routes of its
@@ -235,6 +281,7 @@ func errorProblem(err error) Problem {
 	for _, x := range []m{
 		{errTooLarge, http.StatusRequestEntityTooLarge, "body-too-large"},
 		{errBody, http.StatusBadRequest, "bad-request"},
+		{policy.ErrSeatOverride, http.StatusUnprocessableEntity, "invalid-seat-override"},
 		{orgauthz.ErrInvalidArgument, http.StatusBadRequest, "invalid-argument"},
 		{orgauthz.ErrInvalidID, http.StatusBadRequest, "invalid-id"},
 		{orgauthz.ErrInvalidName, http.StatusBadRequest, "invalid-name"},
@@ -247,6 +294,7 @@ func errorProblem(err error) Problem {
 		{orgauthz.ErrUnknownScheme, http.StatusBadRequest, "unknown-scheme"},
 		{orgauthz.ErrUnknownScope, http.StatusBadRequest, "unknown-scope"},
 		{orgauthz.ErrUnknownCapability, http.StatusBadRequest, "unknown-capability"},
+		{role.ErrInvalidCapability, http.StatusBadRequest, "invalid-capability"},
 		{orgauthz.ErrUnknownOrganization, http.StatusNotFound, "unknown-organization"},
 		{orgauthz.ErrInvitationNotFound, http.StatusNotFound, "invitation-not-found"},
 		{orgauthz.ErrInvitationExpired, http.StatusUnprocessableEntity, "invitation-expired"},
@@ -255,7 +303,6 @@ func errorProblem(err error) Problem {
 		{orgauthz.ErrInvitationAccepted, http.StatusUnprocessableEntity, "invitation-accepted"},
 		{orgauthz.ErrEmailMismatch, http.StatusUnprocessableEntity, "email-mismatch"},
 		{orgauthz.ErrInvalidTransfer, http.StatusUnprocessableEntity, "invalid-transfer"},
-		{policy.ErrSeatOverride, http.StatusUnprocessableEntity, "invalid-seat-override"},
 		{orgauthz.ErrKeyRevoked, http.StatusUnprocessableEntity, "key-revoked"},
 		{orgauthz.ErrAlreadyMember, http.StatusConflict, "already-member"},
 		{orgauthz.ErrMinHolders, http.StatusConflict, "min-holders"},
@@ -264,12 +311,12 @@ func errorProblem(err error) Problem {
 		{orgauthz.ErrImmutableRole, http.StatusConflict, "immutable-role"},
 		{orgauthz.ErrInvariant, http.StatusConflict, "invariant"},
 		{orgauthz.ErrExists, http.StatusConflict, "exists"},
+		{orgauthz.ErrNotFound, http.StatusNotFound, "not-found"},
 		{orgauthz.ErrNotOffered, http.StatusForbidden, "not-offered"},
 		{orgauthz.ErrArchived, http.StatusForbidden, "archived"},
 		{orgauthz.ErrEditionGated, http.StatusForbidden, "edition-gated"},
 		{orgauthz.ErrNotMember, http.StatusForbidden, "not-member"},
 		{orgauthz.ErrPermissionDenied, http.StatusForbidden, "permission-denied"},
-		{orgauthz.ErrNotFound, http.StatusNotFound, "not-found"},
 	} {
 		if errors.Is(err, x.target) {
 			return Problem{Status: x.status, Reason: x.reason, Detail: err.Error()}
@@ -277,9 +324,6 @@ func errorProblem(err error) Problem {
 	}
 	return Problem{Status: http.StatusServiceUnavailable, Reason: "unavailable", Detail: "the request could not be served; try again"}
 }
-
-// errAnonymous: the route needs a caller.
-var errAnonymous = fmt.Errorf("%w: this route needs a signed-in caller", orgauthz.ErrPermissionDenied)
 
 func user(c Caller) org.Principal { return org.Principal{ID: c.PrincipalID, Kind: org.User} }
 
@@ -390,7 +434,7 @@ type (
 )
 
 func (a *API) keys(kp orgauthz.KeyPage) keyPage {
-	now := time.Now()
+	now := a.svc.Now()
 	out := keyPage{Keys: make([]keyView, len(kp.Keys)), Next: kp.Next}
 	for i, k := range kp.Keys {
 		k.Hash = nil
@@ -399,9 +443,11 @@ func (a *API) keys(kp orgauthz.KeyPage) keyPage {
 	return out
 }
 
-func public(inv invite.Invitation) invite.Invitation {
+// public is an invitation as a response shows it: no hash, and its status
+// at the service's clock.
+func (a *API) public(inv invite.Invitation) invite.Invitation {
 	inv.TokenHash = nil
-	if inv.Status == invite.Pending && !time.Now().Before(inv.ExpiresAt) {
+	if inv.Status == invite.Pending && !a.svc.Now().Before(inv.ExpiresAt) {
 		inv.Status = invite.Expired
 	}
 	return inv

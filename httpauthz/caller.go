@@ -37,19 +37,35 @@ type Caller struct {
 	Key orgauthz.Authentication
 }
 
+// callerCtx carries a Caller by value: one allocation per request.
+type callerCtx struct {
+	context.Context
+	c Caller
+}
+
 type callerKey struct{}
+
+// Value returns the Caller for callerKey, and asks the parent otherwise.
+func (cc *callerCtx) Value(key any) any {
+	if key == (callerKey{}) {
+		return &cc.c
+	}
+	return cc.Context.Value(key)
+}
 
 // WithCaller returns a copy of ctx carrying c, as Guard.Authenticate does;
 // a host's handler tests use it to stand in for an authenticated request.
 func WithCaller(ctx context.Context, c Caller) context.Context {
-	return context.WithValue(ctx, callerKey{}, c)
+	return &callerCtx{Context: ctx, c: c}
 }
 
 // CallerFrom returns the Caller that Guard.Authenticate put in ctx, and
 // whether there is one.
 func CallerFrom(ctx context.Context) (Caller, bool) {
-	c, ok := ctx.Value(callerKey{}).(Caller)
-	return c, ok
+	if c, ok := ctx.Value(callerKey{}).(*Caller); ok {
+		return *c, true
+	}
+	return Caller{}, false
 }
 
 // An Authenticator authenticates a request by one kind of credential. It
@@ -131,7 +147,7 @@ func APIKeys(svc *orgauthz.Service) Authenticator { return keyAuth{svc} }
 type keyAuth struct{ svc *orgauthz.Service }
 
 func (k keyAuth) Authenticate(r *http.Request) (Caller, bool, error) {
-	key, ok := requestKey(r)
+	key, ok := requestKey(r, k.svc.KeyPrefix())
 	if !ok {
 		return Caller{}, false, nil
 	}
@@ -142,16 +158,20 @@ func (k keyAuth) Authenticate(r *http.Request) (Caller, bool, error) {
 	return Caller{PrincipalID: a.PrincipalID, Via: ViaAPIKey, Key: a}, true, nil
 }
 
-// requestKey returns the API key a request carries.
-func requestKey(r *http.Request) (string, bool) {
+// requestKey returns the API key a request carries: the X-API-Key header,
+// or a bearer token that starts with the service's key prefix (another
+// bearer token, an identity provider's, is not a key: another
+// Authenticator may take it).
+func requestKey(r *http.Request, prefix string) (string, bool) {
+	if k := strings.TrimSpace(r.Header.Get("X-Api-Key")); k != "" {
+		return k, true
+	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, key, ok := strings.Cut(h, " ")
-		if ok && strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(key) != "" {
-			return strings.TrimSpace(key), true
+		key = strings.TrimSpace(key)
+		if ok && strings.EqualFold(scheme, "Bearer") && len(key) > len(prefix) && key[len(prefix)] == '_' && strings.HasPrefix(key, prefix) {
+			return key, true
 		}
-	}
-	if k := strings.TrimSpace(r.Header.Get("X-API-Key")); k != "" {
-		return k, true
 	}
 	return "", false
 }

@@ -1,8 +1,10 @@
 package httpauthz
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -92,7 +94,11 @@ func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request, c Caller)
 	if err := decode(r, &b); err != nil {
 		return err
 	}
-	m, o, err := a.svc.AcceptInvitation(r.Context(), b.Token, user(c), c.Email)
+	email, err := verified(c)
+	if err != nil {
+		return err
+	}
+	m, o, err := a.svc.AcceptInvitation(r.Context(), b.Token, user(c), email)
 	if err != nil {
 		return err
 	}
@@ -126,7 +132,7 @@ func (a *API) createOrganization(w http.ResponseWriter, r *http.Request, c Calle
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", a.prefix+"/orgs/"+o.ID)
+	w.Header().Set("Location", a.prefix+"/orgs/"+url.PathEscape(o.ID))
 	return reply(w, http.StatusCreated, o)
 }
 
@@ -304,7 +310,7 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request, c Caller) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusCreated, invitationCreated{Invitation: public(inv), Token: tok.Reveal()})
+	return reply(w, http.StatusCreated, invitationCreated{Invitation: a.public(inv), Token: tok.Reveal()})
 }
 
 func (a *API) bulkInvite(w http.ResponseWriter, r *http.Request, c Caller) error {
@@ -312,9 +318,15 @@ func (a *API) bulkInvite(w http.ResponseWriter, r *http.Request, c Caller) error
 	if err := decode(r, &b); err != nil {
 		return err
 	}
+	if len(b.Emails) == 0 {
+		return fmt.Errorf("%w: no addresses to invite", orgauthz.ErrInvalidArgument)
+	}
 	res, err := a.svc.BulkInvite(r.Context(), r.PathValue("org"), c.PrincipalID, b.Emails, b.Role)
 	if err != nil {
 		return err
+	}
+	if err := sameRefusal(res); err != nil {
+		return err // the caller may invite no one: one refusal, not one per address
 	}
 	out := bulkResults{Results: make([]bulkResult, len(res))}
 	for i, x := range res {
@@ -325,10 +337,22 @@ func (a *API) bulkInvite(w http.ResponseWriter, r *http.Request, c Caller) error
 			out.Results[i].Error = &p
 			continue
 		}
-		inv := public(x.Invitation)
+		inv := a.public(x.Invitation)
 		out.Results[i].Invitation, out.Results[i].Token = &inv, x.Token.Reveal()
 	}
 	return reply(w, http.StatusOK, out)
+}
+
+// sameRefusal returns the refusal every result shares when it is about the
+// caller's standing (a permission, the organization) rather than the
+// addresses.
+func sameRefusal(res []orgauthz.InviteResult) error {
+	for _, x := range res {
+		if x.Err == nil || !(errors.Is(x.Err, orgauthz.ErrPermissionDenied) || errors.Is(x.Err, orgauthz.ErrArchived)) {
+			return nil
+		}
+	}
+	return res[0].Err
 }
 
 func (a *API) resend(w http.ResponseWriter, r *http.Request, c Caller) error {
@@ -336,7 +360,7 @@ func (a *API) resend(w http.ResponseWriter, r *http.Request, c Caller) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusOK, invitationCreated{Invitation: public(inv), Token: tok.Reveal()})
+	return reply(w, http.StatusOK, invitationCreated{Invitation: a.public(inv), Token: tok.Reveal()})
 }
 
 func (a *API) revoke(w http.ResponseWriter, r *http.Request, c Caller) error {
@@ -402,7 +426,13 @@ func (a *API) keyList(w http.ResponseWriter, r *http.Request, c Caller) error {
 	}
 	q := r.URL.Query()
 	var kp orgauthz.KeyPage
-	if all, _ := strconv.ParseBool(q.Get("all")); all {
+	all := false
+	if v := q.Get("all"); v != "" {
+		if all, err = strconv.ParseBool(v); err != nil {
+			return fmt.Errorf("%w: all %q is not a boolean", orgauthz.ErrInvalidArgument, v)
+		}
+	}
+	if all {
 		kp, err = a.svc.AllAPIKeys(r.Context(), r.PathValue("org"), c.PrincipalID, p)
 	} else {
 		kp, err = a.svc.APIKeys(r.Context(), r.PathValue("org"), c.PrincipalID, q.Get("owner"), p)
@@ -546,7 +576,7 @@ func (a *API) myScopes(w http.ResponseWriter, r *http.Request, c Caller) error {
 
 // The audit trail.
 
-func auditQuery(r *http.Request) (orgauthz.AuditQuery, error) {
+func auditQuery(r *http.Request, withLimit bool) (orgauthz.AuditQuery, error) {
 	q := r.URL.Query()
 	var aq orgauthz.AuditQuery
 	var err error
@@ -563,32 +593,38 @@ func auditQuery(r *http.Request) (orgauthz.AuditQuery, error) {
 			return aq, fmt.Errorf("%w: after %q is not a sequence number", orgauthz.ErrInvalidArgument, v)
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		if aq.Limit, err = strconv.Atoi(v); err != nil || aq.Limit < 1 || aq.Limit > 1000 {
-			return aq, fmt.Errorf("%w: limit %q, want 1 to 1000", orgauthz.ErrInvalidArgument, v)
+	aq.Limit = 100
+	if v := q.Get("limit"); v != "" && withLimit {
+		if aq.Limit, err = strconv.Atoi(v); err != nil || aq.Limit < 0 || aq.Limit > 1000 {
+			return aq, fmt.Errorf("%w: limit %q, want 0 (the default, 100) to 1000", orgauthz.ErrInvalidArgument, v)
+		}
+		if aq.Limit == 0 {
+			aq.Limit = 100
 		}
 	}
 	return aq, nil
 }
 
+// audit answers a page of the audit trail; its next is the sequence number
+// to pass as ?after= for the following page, absent on the last.
 func (a *API) audit(w http.ResponseWriter, r *http.Request, c Caller) error {
-	aq, err := auditQuery(r)
+	aq, err := auditQuery(r, true)
 	if err != nil {
 		return err
 	}
-	if aq.Limit == 0 {
-		aq.Limit = 100
-	}
+	limit := aq.Limit
+	aq.Limit++ // one more, to know whether another page follows
 	events, err := a.svc.Audit(r.Context(), r.PathValue("org"), c.PrincipalID, aq)
 	if err != nil {
 		return err
 	}
 	out := auditPage{Events: events}
-	if events == nil {
-		out.Events = []org.AuditEvent{}
+	if len(events) > limit {
+		out.Events = events[:limit]
+		out.Next = events[limit-1].Seq
 	}
-	if len(events) == aq.Limit {
-		out.Next = events[len(events)-1].Seq
+	if out.Events == nil {
+		out.Events = []org.AuditEvent{}
 	}
 	return reply(w, http.StatusOK, out)
 }
@@ -597,7 +633,7 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request, c Caller) error {
 // first event is a problem; a failure once streaming has begun ends the
 // stream early (its last line is then incomplete or missing).
 func (a *API) exportAudit(w http.ResponseWriter, r *http.Request, c Caller) error {
-	aq, err := auditQuery(r)
+	aq, err := auditQuery(r, false)
 	if err != nil {
 		return err
 	}
