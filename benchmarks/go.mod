@@ -1,6 +1,6 @@
 module github.com/orgauthz/orgauthz/benchmarks
 
-go 1.25.0
+go 1.26.0
 
 require (
 	github.com/casbin/casbin/v2 v2.135.0
