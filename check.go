@@ -37,6 +37,25 @@ func (s *Service) Check(ctx context.Context, orgID, principalID string, c role.C
 	return policy.Decide(s.schemes[i], a.Edition, a.Role, c)
 }
 
+// CheckPrincipal is Check for principal p of a known kind: a member of
+// another kind with p's ID is no member of p's (ReasonNotMember). HTTP
+// middleware uses it for a session's user, so that a session never acts
+// as a service principal that happens to share its ID.
+func (s *Service) CheckPrincipal(ctx context.Context, orgID string, p org.Principal, c role.Capability) policy.Decision {
+	a, err := s.st.Access(ctx, orgID, p.ID)
+	if err == nil && a.Kind != p.Kind {
+		return policy.Decision{Reason: policy.ReasonNotMember}
+	}
+	if err != nil || a.Archived {
+		return denial(a, err)
+	}
+	i, ok := s.schemeIx.Lookup(a.Scheme)
+	if !ok {
+		return policy.Decision{Reason: policy.ReasonUnknownScheme}
+	}
+	return policy.Decide(s.schemes[i], a.Edition, a.Role, c)
+}
+
 // denial is the decision for a failed Access, or an archived organization.
 func denial(a store.Access, err error) policy.Decision {
 	switch {

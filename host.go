@@ -85,6 +85,11 @@ func (h Host) ChangeRole(ctx context.Context, orgID, principalID, r string) (org
 		if err := hostMayChange(st, target); err != nil {
 			return fmt.Errorf("change role of %q in %q: %w", principalID, orgID, err)
 		}
+		if target.External {
+			// Its standing is not a role: it takes no seat. Provisioning
+			// makes it a member, within the seat limit.
+			return fmt.Errorf("change role of %q in %q: %w: %q is an external member: provision it to make it a member", principalID, orgID, ErrPermissionDenied, principalID)
+		}
 		if err := hostAssignable(st, r); err != nil {
 			return fmt.Errorf("change role of %q in %q: %w", principalID, orgID, err)
 		}

@@ -225,3 +225,46 @@ func TestTransferNeedsAnOfferedStepDownRole(t *testing.T) {
 	assert.Equal(t, "owner", f.role(t, s, "creator"))
 	assert.Equal(t, "manager", f.role(t, s, "max"))
 }
+
+func TestHostCannotGiveAnExternalMemberARole(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, func(t *testing.T, env storeEnv) {
+		f := env.newFixture(t)
+		id := f.newOrg(t, "aiengine", "")
+		p, err := f.svc.CreateScope(ctx, id, "creator", edition.ScopeProject, "P")
+		require.NoError(t, err)
+		_, err = f.svc.AddScopeMember(ctx, id, "creator", edition.ScopeProject, p.ID, user("ext"), "viewer")
+		require.NoError(t, err)
+		_, err = f.svc.Host().ChangeRole(ctx, id, "ext", "owner")
+		assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "an external standing takes no seat: provision it instead")
+		assert.False(t, f.svc.Check(ctx, id, "ext", "billing:manage").Allowed)
+		m, err := f.svc.Host().Provision(ctx, id, user("ext"), "editor")
+		require.NoError(t, err, "provisioning makes it a member, within the seat limit")
+		assert.False(t, m.External)
+	})
+}
+
+// Who may not manage members learns nothing of who is one: the refusal is
+// the same for a member and for nobody.
+func TestRefusedManagersLearnNothingOfMembers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.newOrg(t, "aiengine", "", "vic", "viewer", "bob", "editor")
+	p, err := f.svc.CreateScope(ctx, id, "creator", edition.ScopeProject, "P")
+	require.NoError(t, err)
+	_, err = f.svc.AddScopeMember(ctx, id, "creator", edition.ScopeProject, p.ID, user("ext"), "viewer")
+	require.NoError(t, err)
+	for _, actor := range []string{"vic", "ext"} {
+		for _, target := range []string{"bob", "nobody"} {
+			_, err := f.svc.ChangeRole(ctx, id, actor, target, "viewer")
+			assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "%s re-roles %s", actor, target)
+			assert.NotErrorIs(t, err, orgauthz.ErrNotFound, "%s re-roles %s", actor, target)
+			err = f.svc.RemoveMember(ctx, id, actor, target)
+			assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "%s removes %s", actor, target)
+			assert.NotErrorIs(t, err, orgauthz.ErrNotFound, "%s removes %s", actor, target)
+			err = f.svc.TransferOwnership(ctx, id, actor, target, "viewer")
+			assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied, "%s transfers to %s", actor, target)
+			assert.NotErrorIs(t, err, orgauthz.ErrNotFound, "%s transfers to %s", actor, target)
+		}
+	}
+}

@@ -401,11 +401,15 @@ func (s *Service) accept(ctx context.Context, tx store.Tx, st *state, inv invite
 	if err != nil {
 		return org.Member{}, err
 	}
+	// The invitee is told why without learning who the members are.
 	if err := mayStillSend(st.sch, st.o.Edition, inv, inviter); err != nil {
-		return org.Member{}, err
+		return org.Member{}, fmt.Errorf("%w: its sender may no longer send it", ErrInvitationRevoked)
 	}
 	if err := joinedWith(ctx, tx, inv.Email, p.ID); err != nil {
-		return org.Member{}, fmt.Errorf("accept invitation %q: %w", inv.ID, err)
+		if !errors.Is(err, ErrAlreadyMember) {
+			return org.Member{}, err
+		}
+		return org.Member{}, fmt.Errorf("accept invitation %q: %w: a member joined with this address", inv.ID, ErrAlreadyMember)
 	}
 	e, ok := st.sch.Edition(st.o.Edition)
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/policy"
 	"github.com/orgauthz/orgauthz/store"
@@ -108,6 +109,10 @@ func (s *Service) checkChangeBy(ctx context.Context, tx store.Reader, st *state,
 func (s *Service) ChangeRole(ctx context.Context, orgID, actor, principalID, r string) (org.Member, error) {
 	var out org.Member
 	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+		// Who may not re-role anyone learns nothing of who is a member.
+		if err := st.mayAct(edition.ActionChangeRole); err != nil {
+			return fmt.Errorf("change role of %q in %q: %w", principalID, orgID, err)
+		}
 		target, err := s.member(ctx, tx, orgID, principalID)
 		if err != nil {
 			return err
@@ -185,6 +190,10 @@ func (s *Service) RemoveMember(ctx context.Context, orgID, actor, principalID st
 		return s.Leave(ctx, orgID, principalID)
 	}
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+		// Who may not remove anyone learns nothing of who is a member.
+		if err := st.mayAct(edition.ActionRemove); err != nil {
+			return fmt.Errorf("remove %q from %q: %w", principalID, orgID, err)
+		}
 		target, err := s.member(ctx, tx, orgID, principalID)
 		if err != nil {
 			return err
@@ -251,6 +260,21 @@ func (s *Service) Member(ctx context.Context, orgID, actor, principalID string) 
 		return err
 	})
 	return out, err
+}
+
+// mayAct refuses, before any member is looked up, an actor that may take
+// management action a on no one: an external member, or a role lacking
+// the action's capability in the edition (a scheme that does not offer a
+// refuses with ErrNotOffered).
+func (st *state) mayAct(a edition.Action) error {
+	if st.actor.External {
+		return fmt.Errorf("%w: external principal %q may not manage the organization's members", ErrPermissionDenied, st.actor.PrincipalID)
+	}
+	ci, ok := st.sch.ActionCapability(a)
+	if !ok {
+		return fmt.Errorf("%w: %w: scheme %q offers no %s", ErrPermissionDenied, ErrNotOffered, st.sch.ID(), a)
+	}
+	return st.decide(st.sch.Catalog().Def(ci).ID)
 }
 
 func (st *state) mayList() error {

@@ -31,6 +31,13 @@ const AuditOwnershipTransfer = "organization.owner.transfer"
 // host can, with Host.TransferOwnership.
 func (s *Service) TransferOwnership(ctx context.Context, orgID, actor, to, stepDownTo string) error {
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+		// Who holds no owner role learns nothing of who is a member.
+		switch owner, ok := st.sch.OwnerRole(); {
+		case !ok:
+			return fmt.Errorf("transfer ownership of %q: %w: %w: scheme %q has no owner role to hand over", orgID, ErrPermissionDenied, ErrNotOffered, st.sch.ID())
+		case st.actor.Role != owner || st.actor.External:
+			return fmt.Errorf("transfer ownership of %q: %w: only the holder of %q hands ownership over, and %q holds %q", orgID, ErrPermissionDenied, owner, actor, st.actor.Role)
+		}
 		return s.transfer(ctx, tx, st, st.actor, to, stepDownTo, false)
 	})
 }

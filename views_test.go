@@ -536,7 +536,7 @@ func TestActionsTheSchemeDoesNotOffer(t *testing.T) {
 	assert.ErrorIs(t, err, orgauthz.ErrNotOffered, "Wherobots adds members by invitation only")
 	assert.ErrorIs(t, err, orgauthz.ErrPermissionDenied)
 	err = f.svc.TransferOwnership(ctx, w, "creator", "bob", "user")
-	assert.ErrorIs(t, err, orgauthz.ErrNotMember, "bob is not a member")
+	assert.ErrorIs(t, err, orgauthz.ErrNotOffered, "refused before anyone is looked up")
 	_, err = f.svc.Host().Provision(ctx, w, user("bob"), "user")
 	require.NoError(t, err)
 	err = f.svc.TransferOwnership(ctx, w, "creator", "bob", "user")

@@ -49,7 +49,8 @@ type APIOptions struct {
 //	401 no or bad credentials
 //	403 the caller may not (permission-denied, not-member,
 //	    edition-gated, not-offered, archived)
-//	404 no such organization, resource, member, invitation or key
+//	404 no such resource, member, invitation or key (an organization
+//	    the caller is not in, existing or not, is 403 not-member)
 //	409 a conflict: already a member, exists, an invariant (the last
 //	    admin, the seat limit, an immutable role)
 //	413 a body over the limit
@@ -76,10 +77,18 @@ type APIOptions struct {
 //
 // An API key acts as its owner on the routes of its own organization
 // only, and only when it has no scope of its own (a scope lists the
-// product's capabilities, which management actions are not); the caller's
-// own view (/me/...), creating organizations and answering invitations
-// need a signed-in session, whose verified address the invitation routes
-// trust.
+// product's capabilities, which management actions are not). What would
+// outlive the key needs a signed-in session: creating keys and service
+// principals, transferring ownership, deleting the organization; so do
+// the caller's own view (/me/...), creating organizations and answering
+// invitations, whose routes trust the session's verified address. A
+// session acts as a person: a service principal that shares its ID is no
+// member for it.
+//
+// Organization IDs are chosen by the caller of POST /orgs, so its 409
+// tells whether an ID is taken; every other answer about an organization
+// the caller is not in is the same 403 not-member, whether it exists or
+// not.
 type API struct {
 	svc     *orgauthz.Service
 	guard   *Guard
@@ -145,7 +154,10 @@ func (a *API) Routes() []Route {
 type route struct {
 	Method, Path string
 	public       bool
-	serve        func(a *API, w http.ResponseWriter, r *http.Request, c Caller) error
+	// sessionOnly routes refuse API keys: what they make would outlive
+	// the key that made it.
+	sessionOnly bool
+	serve       func(a *API, w http.ResponseWriter, r *http.Request, c Caller) error
 }
 
 // wrap authenticates a route's requests and turns its error into a
@@ -190,7 +202,15 @@ func (a *API) isMember(rt route, r *http.Request, c Caller) *Problem {
 		return nil
 	}
 	orgID := r.PathValue("org")
-	switch d := a.svc.Check(r.Context(), orgID, c.PrincipalID, membershipProbe); d.Reason {
+	p := org.Principal{ID: c.PrincipalID, Kind: org.User} // a session is a person
+	if c.Via == ViaAPIKey {
+		p.Kind = 0 // any: the key's owner, a user or a service principal
+	}
+	d := a.svc.Check(r.Context(), orgID, c.PrincipalID, membershipProbe)
+	if p.Kind != 0 {
+		d = a.svc.CheckPrincipal(r.Context(), orgID, p, membershipProbe)
+	}
+	switch d.Reason {
 	case policy.ReasonUnknownOrganization, policy.ReasonNotMember:
 		return &Problem{Status: http.StatusForbidden, Reason: "not-member", Detail: fmt.Sprintf("the caller is not a member of organization %q", orgID)}
 	case policy.ReasonUnavailable:
@@ -217,6 +237,10 @@ func keyMayUse(rt route, r *http.Request, c Caller) *Problem {
 		return &Problem{Status: http.StatusForbidden, Reason: "wrong-organization", Detail: fmt.Sprintf("the API key belongs to another organization than %q", r.PathValue("org"))}
 	case c.Key.Scoped:
 		return &Problem{Status: http.StatusForbidden, Reason: "key-scope", Detail: "an API key with a scope of its own may not use the management API"}
+	case rt.sessionOnly:
+		// What a key makes here would outlive the key: a leaked key must
+		// not mint keys or service principals, or give the organization away.
+		return &Problem{Status: http.StatusForbidden, Reason: "session-required", Detail: "this action needs a signed-in person, not an API key"}
 	}
 	return nil
 }
@@ -470,12 +494,12 @@ var routes = []route{
 	{Method: "POST", Path: "/orgs", serve: (*API).createOrganization},
 	{Method: "GET", Path: "/orgs/{org}", serve: (*API).organization},
 	{Method: "PATCH", Path: "/orgs/{org}", serve: (*API).updateOrganization},
-	{Method: "DELETE", Path: "/orgs/{org}", serve: (*API).deleteOrganization},
+	{Method: "DELETE", Path: "/orgs/{org}", sessionOnly: true, serve: (*API).deleteOrganization},
 	{Method: "PUT", Path: "/orgs/{org}/edition", serve: (*API).changeEdition},
 	{Method: "GET", Path: "/orgs/{org}/seats", serve: (*API).seats},
 	{Method: "PUT", Path: "/orgs/{org}/seats", serve: (*API).setSeats},
 	{Method: "POST", Path: "/orgs/{org}/archive", serve: (*API).archive},
-	{Method: "POST", Path: "/orgs/{org}/transfer", serve: (*API).transfer},
+	{Method: "POST", Path: "/orgs/{org}/transfer", sessionOnly: true, serve: (*API).transfer},
 
 	// Members.
 	{Method: "GET", Path: "/orgs/{org}/members", serve: (*API).members},
@@ -494,11 +518,11 @@ var routes = []route{
 
 	// Service principals and API keys.
 	{Method: "GET", Path: "/orgs/{org}/service-principals", serve: (*API).servicePrincipals},
-	{Method: "POST", Path: "/orgs/{org}/service-principals", serve: (*API).createServicePrincipal},
+	{Method: "POST", Path: "/orgs/{org}/service-principals", sessionOnly: true, serve: (*API).createServicePrincipal},
 	{Method: "PATCH", Path: "/orgs/{org}/service-principals/{principal}", serve: (*API).renameServicePrincipal},
 	{Method: "DELETE", Path: "/orgs/{org}/service-principals/{principal}", serve: (*API).deleteServicePrincipal},
 	{Method: "GET", Path: "/orgs/{org}/keys", serve: (*API).keyList},
-	{Method: "POST", Path: "/orgs/{org}/keys", serve: (*API).createKey},
+	{Method: "POST", Path: "/orgs/{org}/keys", sessionOnly: true, serve: (*API).createKey},
 	{Method: "DELETE", Path: "/orgs/{org}/keys/{key}", serve: (*API).revokeKey},
 
 	// Scopes.

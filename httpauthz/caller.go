@@ -147,33 +147,46 @@ func APIKeys(svc *orgauthz.Service) Authenticator { return keyAuth{svc} }
 type keyAuth struct{ svc *orgauthz.Service }
 
 func (k keyAuth) Authenticate(r *http.Request) (Caller, bool, error) {
-	key, ok := requestKey(r, k.svc.KeyPrefix())
-	if !ok {
+	header, bearer := requestKeys(r, k.svc.KeyPrefix())
+	if header == "" && bearer == "" {
 		return Caller{}, false, nil
 	}
-	a, err := k.svc.Authenticate(r.Context(), key)
-	if err != nil {
-		return Caller{}, true, keyError(err)
+	var c Caller
+	for _, key := range [...]string{header, bearer} {
+		if key == "" {
+			continue
+		}
+		a, err := k.svc.Authenticate(r.Context(), key)
+		if err != nil {
+			return Caller{}, true, keyError(err) // every key presented must be good
+		}
+		if c.Via != "" && c.Key.KeyID != a.KeyID {
+			return Caller{}, true, &AuthError{Reason: "ambiguous-credentials", Detail: "the request carries two different API keys: send one",
+				Err: errors.New("X-API-Key and Authorization carry different keys")}
+		}
+		c = Caller{PrincipalID: a.PrincipalID, Via: ViaAPIKey, Key: a}
 	}
-	return Caller{PrincipalID: a.PrincipalID, Via: ViaAPIKey, Key: a}, true, nil
+	return c, true, nil
 }
 
-// requestKey returns the API key a request carries: the X-API-Key header,
-// or a bearer token that starts with the service's key prefix (another
-// bearer token, an identity provider's, is not a key: another
-// Authenticator may take it).
-func requestKey(r *http.Request, prefix string) (string, bool) {
-	if k := strings.TrimSpace(r.Header.Get("X-Api-Key")); k != "" {
-		return k, true
-	}
-	if h := r.Header.Get("Authorization"); h != "" {
+// requestKeys returns the API keys a request carries: the X-API-Key
+// header's, and a bearer token that starts with the service's key prefix
+// (another bearer token, an identity provider's, is not a key: another
+// Authenticator may take it). A request may carry one in each; both are
+// then checked.
+func requestKeys(r *http.Request, prefix string) (header, bearer string) {
+	header = strings.TrimSpace(r.Header.Get("X-Api-Key"))
+	for _, h := range r.Header.Values("Authorization") {
 		scheme, key, ok := strings.Cut(h, " ")
 		key = strings.TrimSpace(key)
 		if ok && strings.EqualFold(scheme, "Bearer") && len(key) > len(prefix) && key[len(prefix)] == '_' && strings.HasPrefix(key, prefix) {
-			return key, true
+			if bearer != "" && bearer != key {
+				return header, bearer + "\x00" + key // two different bearer keys: Authenticate refuses the joined text
+			}
+			bearer = key
 		}
 	}
-	return "", false
+	return header, bearer
 }
 
 // keyError maps an Authenticate error to what the client is told, which

@@ -9,6 +9,7 @@ import (
 
 	"github.com/orgauthz/orgauthz"
 	"github.com/orgauthz/orgauthz/edition"
+	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/policy"
 	"github.com/orgauthz/orgauthz/role"
 )
@@ -258,7 +259,8 @@ func (g *Guard) check(r *http.Request, caller Caller, orgID string, c role.Capab
 	if orgID == "" {
 		return &Problem{Status: http.StatusBadRequest, Reason: "missing-organization", Detail: "the route names no organization to check the session against"}
 	}
-	d := g.svc.Check(ctx, orgID, caller.PrincipalID, c)
+	// A session is a person: never a service principal sharing its ID.
+	d := g.svc.CheckPrincipal(ctx, orgID, org.Principal{ID: caller.PrincipalID, Kind: org.User}, c)
 	if d.Allowed {
 		return nil
 	}
@@ -395,6 +397,12 @@ func (g *Guard) checkScope(r *http.Request, caller Caller, orgID, kind, id strin
 	}
 	if orgID == "" {
 		return &Problem{Status: http.StatusBadRequest, Reason: "missing-organization", Detail: "the route names no organization to check the caller against"}
+	}
+	if caller.Via == ViaSession {
+		// A session is a person: never a service principal sharing its ID.
+		if m := g.svc.CheckPrincipal(r.Context(), orgID, org.Principal{ID: caller.PrincipalID, Kind: org.User}, membershipProbe); m.Reason == policy.ReasonNotMember || m.Reason == policy.ReasonUnknownOrganization {
+			return decisionProblem(g.svc, orgID, m)
+		}
 	}
 	d := g.svc.CheckScope(r.Context(), orgID, caller.PrincipalID, kind, id, c)
 	if d.Allowed {
