@@ -202,13 +202,11 @@ func (a *API) isMember(rt route, r *http.Request, c Caller) *Problem {
 		return nil
 	}
 	orgID := r.PathValue("org")
-	p := org.Principal{ID: c.PrincipalID, Kind: org.User} // a session is a person
+	var d policy.Decision
 	if c.Via == ViaAPIKey {
-		p.Kind = 0 // any: the key's owner, a user or a service principal
-	}
-	d := a.svc.Check(r.Context(), orgID, c.PrincipalID, membershipProbe)
-	if p.Kind != 0 {
-		d = a.svc.CheckPrincipal(r.Context(), orgID, p, membershipProbe)
+		d = a.svc.Check(r.Context(), orgID, c.PrincipalID, membershipProbe) // the key's owner, of either kind
+	} else {
+		d = a.svc.CheckPrincipal(r.Context(), orgID, org.Principal{ID: c.PrincipalID, Kind: org.User}, membershipProbe) // a session is a person
 	}
 	switch d.Reason {
 	case policy.ReasonUnknownOrganization, policy.ReasonNotMember:
@@ -234,7 +232,7 @@ func keyMayUse(rt route, r *http.Request, c Caller) *Problem {
 	case !strings.HasPrefix(rt.Path, "/orgs/{org}"):
 		return &Problem{Status: http.StatusForbidden, Reason: "session-required", Detail: "this route acts for a signed-in person, not an API key"}
 	case c.Key.OrgID != r.PathValue("org"):
-		return &Problem{Status: http.StatusForbidden, Reason: "wrong-organization", Detail: fmt.Sprintf("the API key belongs to another organization than %q", r.PathValue("org"))}
+		return wrongOrganization(r.PathValue("org"))
 	case c.Key.Scoped:
 		return &Problem{Status: http.StatusForbidden, Reason: "key-scope", Detail: "an API key with a scope of its own may not use the management API"}
 	case rt.sessionOnly:

@@ -147,46 +147,57 @@ func APIKeys(svc *orgauthz.Service) Authenticator { return keyAuth{svc} }
 type keyAuth struct{ svc *orgauthz.Service }
 
 func (k keyAuth) Authenticate(r *http.Request) (Caller, bool, error) {
-	header, bearer := requestKeys(r, k.svc.KeyPrefix())
-	if header == "" && bearer == "" {
+	keys, n := requestKeys(r, k.svc.KeyPrefix())
+	if n == 0 {
 		return Caller{}, false, nil
 	}
 	var c Caller
-	for _, key := range [...]string{header, bearer} {
-		if key == "" {
-			continue
-		}
+	for _, key := range keys[:n] {
 		a, err := k.svc.Authenticate(r.Context(), key)
 		if err != nil {
 			return Caller{}, true, keyError(err) // every key presented must be good
 		}
 		if c.Via != "" && c.Key.KeyID != a.KeyID {
 			return Caller{}, true, &AuthError{Reason: "ambiguous-credentials", Detail: "the request carries two different API keys: send one",
-				Err: errors.New("X-API-Key and Authorization carry different keys")}
+				Err: errors.New("the request carries two different keys")}
 		}
 		c = Caller{PrincipalID: a.PrincipalID, Via: ViaAPIKey, Key: a}
 	}
 	return c, true, nil
 }
 
-// requestKeys returns the API keys a request carries: the X-API-Key
-// header's, and a bearer token that starts with the service's key prefix
-// (another bearer token, an identity provider's, is not a key: another
-// Authenticator may take it). A request may carry one in each; both are
-// then checked.
-func requestKeys(r *http.Request, prefix string) (header, bearer string) {
-	header = strings.TrimSpace(r.Header.Get("X-Api-Key"))
+// maxKeys is how many different keys requestKeys reads from one request;
+// Authenticate refuses a request with more than one anyway.
+const maxKeys = 2
+
+// requestKeys returns the different API keys a request carries (n of
+// them): the X-API-Key header's, and every bearer token that starts with
+// the service's key prefix (another bearer token, an identity provider's,
+// is not a key: another Authenticator may take it). A third different key
+// is not read: two are ambiguous already.
+func requestKeys(r *http.Request, prefix string) (keys [maxKeys]string, n int) {
+	add := func(key string) {
+		for _, k := range keys[:n] {
+			if k == key {
+				return
+			}
+		}
+		if n < maxKeys {
+			keys[n] = key
+			n++
+		}
+	}
+	if k := strings.TrimSpace(r.Header.Get("X-Api-Key")); k != "" {
+		add(k)
+	}
 	for _, h := range r.Header.Values("Authorization") {
 		scheme, key, ok := strings.Cut(h, " ")
 		key = strings.TrimSpace(key)
 		if ok && strings.EqualFold(scheme, "Bearer") && len(key) > len(prefix) && key[len(prefix)] == '_' && strings.HasPrefix(key, prefix) {
-			if bearer != "" && bearer != key {
-				return header, bearer + "\x00" + key // two different bearer keys: Authenticate refuses the joined text
-			}
-			bearer = key
+			add(key)
 		}
 	}
-	return header, bearer
+	return keys, n
 }
 
 // keyError maps an Authenticate error to what the client is told, which

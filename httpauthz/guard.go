@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/orgauthz/orgauthz"
-	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/policy"
 	"github.com/orgauthz/orgauthz/role"
@@ -239,19 +238,16 @@ func (g *Guard) caller(w http.ResponseWriter, r *http.Request) (Caller, bool) {
 func (g *Guard) check(r *http.Request, caller Caller, orgID string, c role.Capability) *Problem {
 	ctx := r.Context()
 	if caller.Via == ViaAPIKey {
-		if orgID == "" {
-			orgID = caller.Key.OrgID
-		}
-		if orgID != caller.Key.OrgID {
-			return &Problem{Status: http.StatusForbidden, Reason: "wrong-organization",
-				Detail: fmt.Sprintf("the API key belongs to another organization than %q", orgID)}
+		var p *Problem
+		if orgID, p = keyOrganization(caller, orgID); p != nil {
+			return p
 		}
 		if caller.Key.Can(c) {
 			return nil
 		}
 		// Why: the owner's role or edition, or else the key's own scope.
 		if d := g.svc.Check(ctx, orgID, caller.PrincipalID, c); !d.Allowed {
-			return decisionProblem(g.svc, orgID, d)
+			return decisionProblem(orgID, d)
 		}
 		return &Problem{Status: http.StatusForbidden, Reason: "key-scope", Capability: string(c),
 			Detail: fmt.Sprintf("the API key's scope does not include %q", c)}
@@ -264,11 +260,29 @@ func (g *Guard) check(r *http.Request, caller Caller, orgID string, c role.Capab
 	if d.Allowed {
 		return nil
 	}
-	return decisionProblem(g.svc, orgID, d)
+	return decisionProblem(orgID, d)
+}
+
+// keyOrganization returns the organization an API key's request is
+// checked in (the route's, or the key's own on a route that names none),
+// or the refusal of a key used on another organization's route.
+func keyOrganization(caller Caller, orgID string) (string, *Problem) {
+	switch orgID {
+	case "":
+		return caller.Key.OrgID, nil
+	case caller.Key.OrgID:
+		return orgID, nil
+	}
+	return "", wrongOrganization(orgID)
+}
+
+func wrongOrganization(orgID string) *Problem {
+	return &Problem{Status: http.StatusForbidden, Reason: "wrong-organization",
+		Detail: fmt.Sprintf("the API key belongs to another organization than %q", orgID)}
 }
 
 // decisionProblem turns a denial into the problem a client is shown.
-func decisionProblem(svc *orgauthz.Service, orgID string, d policy.Decision) *Problem {
+func decisionProblem(orgID string, d policy.Decision) *Problem {
 	p := &Problem{Status: http.StatusForbidden, Reason: d.Reason.String(), Capability: string(d.Capability()), Role: d.Role()}
 	switch d.Reason {
 	case policy.ReasonEditionGated:
@@ -291,27 +305,21 @@ func decisionProblem(svc *orgauthz.Service, orgID string, d policy.Decision) *Pr
 
 // offering returns the editions of d's scheme that offer d's capability.
 func offering(d policy.Decision) []string {
-	c := d.Capability()
+	s := d.Scheme()
+	if s == nil {
+		return nil
+	}
+	ci, ok := s.Catalog().Index(d.Capability())
+	if !ok {
+		return nil
+	}
 	var out []string
-	for _, s := range schemesOf(d) {
-		ci, ok := s.Catalog().Index(c)
-		if !ok {
-			continue
-		}
-		for _, e := range s.Editions() {
-			if e.OffersCapability(ci) {
-				out = append(out, e.ID())
-			}
+	for _, e := range s.Editions() {
+		if e.OffersCapability(ci) {
+			out = append(out, e.ID())
 		}
 	}
 	return out
-}
-
-func schemesOf(d policy.Decision) []*edition.Scheme {
-	if s := d.Scheme(); s != nil {
-		return []*edition.Scheme{s}
-	}
-	return nil
 }
 
 // RequireScope returns middleware that lets a request through only if its
@@ -383,12 +391,9 @@ func (g *Guard) scopeDefined(kind string, c role.Capability) error {
 
 func (g *Guard) checkScope(r *http.Request, caller Caller, orgID, kind, id string, c role.Capability) *Problem {
 	if caller.Via == ViaAPIKey {
-		if orgID == "" {
-			orgID = caller.Key.OrgID
-		}
-		if orgID != caller.Key.OrgID {
-			return &Problem{Status: http.StatusForbidden, Reason: "wrong-organization",
-				Detail: fmt.Sprintf("the API key belongs to another organization than %q", orgID)}
+		var p *Problem
+		if orgID, p = keyOrganization(caller, orgID); p != nil {
+			return p
 		}
 		if caller.Key.Scoped {
 			return &Problem{Status: http.StatusForbidden, Reason: "key-scope", Capability: string(c),
@@ -401,14 +406,14 @@ func (g *Guard) checkScope(r *http.Request, caller Caller, orgID, kind, id strin
 	if caller.Via == ViaSession {
 		// A session is a person: never a service principal sharing its ID.
 		if m := g.svc.CheckPrincipal(r.Context(), orgID, org.Principal{ID: caller.PrincipalID, Kind: org.User}, membershipProbe); m.Reason == policy.ReasonNotMember || m.Reason == policy.ReasonUnknownOrganization {
-			return decisionProblem(g.svc, orgID, m)
+			return decisionProblem(orgID, m)
 		}
 	}
 	d := g.svc.CheckScope(r.Context(), orgID, caller.PrincipalID, kind, id, c)
 	if d.Allowed {
 		return nil
 	}
-	p := decisionProblem(g.svc, orgID, d)
+	p := decisionProblem(orgID, d)
 	if d.Reason == policy.ReasonNotScopeMember {
 		// Alike whether the resource exists or not.
 		p.Detail = fmt.Sprintf("the caller holds no role on %s %q", kind, id)
