@@ -92,6 +92,19 @@ func (s *Service) CheckOwn(ctx context.Context, orgID, principalID string, c rol
 // owner reaches every service). External principals hold only what their
 // role on the resource gives.
 func (s *Service) CheckScope(ctx context.Context, orgID, principalID, kind, id string, c role.Capability) policy.Decision {
+	return s.checkScope(ctx, orgID, org.Principal{ID: principalID}, kind, id, c)
+}
+
+// CheckScopePrincipal is CheckScope for principal p of a known kind, as
+// CheckPrincipal is Check's: a member of another kind with p's ID is no
+// member of p's (ReasonNotMember).
+func (s *Service) CheckScopePrincipal(ctx context.Context, orgID string, p org.Principal, kind, id string, c role.Capability) policy.Decision {
+	return s.checkScope(ctx, orgID, p, kind, id, c)
+}
+
+// checkScope is CheckScope for p, of any kind when p.Kind is zero.
+func (s *Service) checkScope(ctx context.Context, orgID string, p org.Principal, kind, id string, c role.Capability) policy.Decision {
+	principalID := p.ID
 	var d policy.Decision
 	err := s.st.View(ctx, orgID, func(ctx context.Context, r store.Reader) error {
 		o, err := r.Organization(ctx)
@@ -106,6 +119,10 @@ func (s *Service) CheckScope(ctx context.Context, orgID, principalID, kind, id s
 		m, err := r.Member(ctx, principalID)
 		if err != nil {
 			return err // a non-member learns nothing, not even that the organization is archived
+		}
+		if p.Kind != 0 && m.Kind != p.Kind {
+			d = policy.Decision{Reason: policy.ReasonNotMember}
+			return nil
 		}
 		if o.Archived {
 			d = policy.Decision{Reason: policy.ReasonArchived}

@@ -11,6 +11,7 @@ import (
 	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -541,4 +542,19 @@ func TestActionsTheSchemeDoesNotOffer(t *testing.T) {
 	require.NoError(t, err)
 	err = f.svc.TransferOwnership(ctx, w, "creator", "bob", "user")
 	assert.ErrorIs(t, err, orgauthz.ErrNotOffered, "Wherobots has no owner")
+}
+
+// A check for a principal of a known kind finds no member of another kind
+// that shares its ID.
+func TestChecksOfAKindIgnoreMembersOfAnother(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.newOrg(t, "aiengine", "", "ed", "editor")
+	p, err := f.svc.CreateScope(ctx, id, "ed", edition.ScopeProject, "P")
+	require.NoError(t, err)
+	sp := org.Principal{ID: "ed", Kind: org.ServicePrincipal}
+	assert.True(t, f.svc.CheckPrincipal(ctx, id, user("ed"), "projects:create").Allowed)
+	assert.Equal(t, policy.ReasonNotMember, f.svc.CheckPrincipal(ctx, id, sp, "projects:create").Reason)
+	assert.True(t, f.svc.CheckScopePrincipal(ctx, id, user("ed"), edition.ScopeProject, p.ID, "project:delete").Allowed)
+	assert.Equal(t, policy.ReasonNotMember, f.svc.CheckScopePrincipal(ctx, id, sp, edition.ScopeProject, p.ID, "project:delete").Reason)
 }

@@ -403,13 +403,11 @@ func (g *Guard) checkScope(r *http.Request, caller Caller, orgID, kind, id strin
 	if orgID == "" {
 		return &Problem{Status: http.StatusBadRequest, Reason: "missing-organization", Detail: "the route names no organization to check the caller against"}
 	}
+	who := org.Principal{ID: caller.PrincipalID} // a key's owner, of either kind
 	if caller.Via == ViaSession {
-		// A session is a person: never a service principal sharing its ID.
-		if m := g.svc.CheckPrincipal(r.Context(), orgID, org.Principal{ID: caller.PrincipalID, Kind: org.User}, membershipProbe); m.Reason == policy.ReasonNotMember || m.Reason == policy.ReasonUnknownOrganization {
-			return decisionProblem(orgID, m)
-		}
+		who.Kind = org.User // a session is a person: never a service principal sharing its ID
 	}
-	d := g.svc.CheckScope(r.Context(), orgID, caller.PrincipalID, kind, id, c)
+	d := g.svc.CheckScopePrincipal(r.Context(), orgID, who, kind, id, c)
 	if d.Allowed {
 		return nil
 	}
