@@ -52,8 +52,8 @@ func (c *touched[V]) each(f func(id string)) {
 // (orgState.pub).
 type membership struct {
 	st       *orgState
-	role     string
-	joined   int64 // JoinedAt in microseconds since the Unix epoch
+	joined   int64  // JoinedAt in microseconds since the Unix epoch
+	role     uint32 // a handle of interned
 	external bool
 }
 
@@ -312,7 +312,7 @@ func (s *Store) Memberships(ctx context.Context, principalID, after string) iter
 						return
 					}
 				}
-				if !yield(org.Membership{OrgID: o.ID, OrgName: o.Name, Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: e.role, External: e.external, JoinedAt: fromMicros(e.joined)}, nil) {
+				if !yield(org.Membership{OrgID: o.ID, OrgName: o.Name, Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: interned.str(e.role), External: e.external, JoinedAt: fromMicros(e.joined)}, nil) {
 					return
 				}
 			}

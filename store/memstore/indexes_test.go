@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
@@ -22,10 +22,14 @@ func checkIndexes(t *testing.T, s *Store) {
 	t.Helper()
 	wantM := map[string]map[*orgState]membership{}
 	wantA := map[string]map[string]*orgState{}
+	wantX := map[longKey]store.Access{}
 	s.mu.RLock()
 	for _, st := range s.orgs {
 		st.mu.RLock()
 		for p, m := range st.d.members {
+			if o := st.d.rec; o != nil {
+				wantX[longKey{st.id, p}] = store.Access{Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: interned.str(m.role), Kind: m.kind, External: m.external}
+			}
 			if text, ok := st.d.texts[p]; ok != m.texted || ok && text == (memberText{}) {
 				t.Errorf("organization %q, member %q: texted %v, text %+v (in texts: %v)", st.id, p, m.texted, text, ok)
 			}
@@ -50,6 +54,32 @@ func checkIndexes(t *testing.T, s *Store) {
 		st.mu.RUnlock()
 	}
 	s.mu.RUnlock()
+
+	// The index of access holds an entry for every member of an existing
+	// organization, as it stands, under the key its IDs give it, and no
+	// other.
+	gotX := map[longKey]store.Access{}
+	for i := range s.access.shards {
+		sh := &s.access.shards[i]
+		sh.mu.RLock()
+		for k, e := range sh.short {
+			lk := longKey{string(k[2 : 2+k[0]]), string(k[2+k[0] : 2+k[0]+k[1]])}
+			if got, ok := inlineKey(lk.org, lk.principal); !ok || got != k || s.access.shardOf(&k) != sh {
+				t.Errorf("index of access: inline key %q is not the key of %q in its shard", k, lk)
+			}
+			gotX[lk] = interned.access(e)
+		}
+		for lk, e := range sh.long {
+			if _, ok := inlineKey(lk.org, lk.principal); ok || s.access.shardOfLong(lk) != sh {
+				t.Errorf("index of access: long key %q fits inline or is not in its shard", lk)
+			}
+			gotX[lk] = interned.access(e)
+		}
+		sh.mu.RUnlock()
+	}
+	if !maps.Equal(gotX, wantX) {
+		t.Errorf("index of access:\n got %v\nwant %v", gotX, wantX)
+	}
 
 	x := &s.memberships
 	x.mu.RLock()
@@ -119,7 +149,9 @@ func TestIndexesFollowCommits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	boom := errors.New("boom")
 	orgs := []string{"a", "b", "c", "d"}
-	principals := []string{"p", "q", "r", "s", "t"}
+	// The last principal's key does not fit inline in the index of access.
+	principals := []string{"p", "q", "r", "s", "t", "a-principal-whose-id-is-too-long-to-fit-inline"}
+	editions := []string{"free", "pro"}
 	emails := []string{"x@example.com", "y@example.com", "z@example.com"}
 	statuses := []invite.Status{invite.Pending, invite.Pending, invite.Accepted, invite.Revoked, invite.Declined}
 	nextInv := 0
@@ -141,7 +173,7 @@ func TestIndexesFollowCommits(t *testing.T) {
 					m.Email = emails[rng.IntN(len(emails))]
 				}
 				var err error
-				switch rng.IntN(10) {
+				switch rng.IntN(11) {
 				case 0, 1, 2:
 					err = tx.AddMember(ctx, m)
 				case 3, 4:
@@ -172,6 +204,20 @@ func TestIndexesFollowCommits(t *testing.T) {
 							err = tx.CreateOrganization(ctx, org.Organization{ID: orgID, Name: orgID})
 						}
 					}
+				case 10:
+					// What the index of access holds of the organization.
+					var o org.Organization
+					if o, err = tx.Organization(ctx); err == nil {
+						switch rng.IntN(3) {
+						case 0:
+							o.Edition = editions[rng.IntN(len(editions))]
+						case 1:
+							o.Archived = !o.Archived
+						case 2:
+							o.Scheme = fmt.Sprint("scheme-", rng.IntN(2))
+						}
+						err = tx.UpdateOrganization(ctx, o)
+					}
 				}
 				if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrExists) {
 					return err
@@ -186,6 +232,11 @@ func TestIndexesFollowCommits(t *testing.T) {
 			t.Fatalf("step %d: %v", step, err)
 		}
 		checkIndexes(t, s)
+		for _, o := range orgs {
+			for _, p := range principals {
+				checkAccess(t, s, o, p)
+			}
+		}
 		if t.Failed() {
 			t.Fatalf("step %d", step)
 		}
@@ -208,7 +259,18 @@ func TestIndexesFollowCommits(t *testing.T) {
 	}
 }
 
-// The members of a role share one string, whatever strings their records
+// checkAccess checks that Store.Access answers for (orgID, p) as the
+// organization's data, read under its lock, says.
+func checkAccess(t *testing.T, s *Store, orgID, p string) {
+	t.Helper()
+	got, err := s.Access(t.Context(), orgID, p)
+	want, wantErr := s.accessLocked(orgID, p)
+	if got != want || err != wantErr {
+		t.Errorf("Access(%q, %q) = %+v, %v; want %+v, %v", orgID, p, got, err, want, wantErr)
+	}
+}
+
+// The members of a role share one handle, whatever strings their records
 // came in with, and keep it through changes and rollbacks; members with a
 // name or an address keep it apart, and only they.
 func TestMembersShareRoles(t *testing.T) {
@@ -244,14 +306,17 @@ func TestMembersShareRoles(t *testing.T) {
 	}
 	st := s.orgs["a"]
 	d := &st.d
-	want := unsafe.StringData(d.members["p"].role)
+	want := d.members["p"].role
+	if got := interned.str(want); got != "member" {
+		t.Errorf("member p: role %q, want member", got)
+	}
 	for _, p := range []string{"q", "r"} {
-		if got := unsafe.StringData(d.members[p].role); got != want {
-			t.Errorf("member %q: its role's string is not the one p's is", p)
+		if got := d.members[p].role; got != want {
+			t.Errorf("member %q: its role's handle is not the one p's is", p)
 		}
 	}
-	if e := s.memberships.one["q"]; unsafe.StringData(e.role) != want {
-		t.Errorf("q's membership: its role's string is not the member's")
+	if e := s.memberships.one["q"]; e.role != want {
+		t.Errorf("q's membership: its role's handle is not the member's")
 	}
 	if len(d.texts) != 3 || d.texts["p"].name != "P" || d.texts["q"].email != "q@example.com" || d.texts["r"].name != "R" {
 		t.Errorf("texts: %+v", d.texts)

@@ -39,8 +39,10 @@
 //
 // Members are kept compactly: each record a small value held by value in
 // the organization's map under its principal ID, no heap object of its
-// own, the members of a role sharing the role's string, and a name or
-// address, which most members do not have, kept apart for those that do;
+// own and no pointer, its role a handle into a process-wide table of
+// interned names (roles, schemes, editions: a handful, whatever the number
+// of members), and a name or address, which most members do not have,
+// kept apart for those that do;
 // so that a store of millions of members gives the garbage collector few
 // objects and pointers to mark. Their keys are also in sorted indexes
 // (sorted chunks of keys, a one-level B+ tree), so that a page of a
@@ -106,6 +108,27 @@
 // meet at an index only for the time their commits take to settle their
 // entries there (for a DeleteOrganization, one per member or Pending
 // invitation dropped).
+//
+// # Access
+//
+// Store.Access, the hot path of permission checks, reads a third
+// store-wide index, of access: under each (organization, principal) pair
+// of a member, what a check needs (the organization's scheme, edition and
+// archived flag, the member's role, kind and external flag), by value, as
+// handles and flags, with no pointer for the collector to mark. It is
+// split in shards by the key's hash, each with a small lock of its own,
+// and keys that fit (two IDs of up to 30 bytes together) are held inline,
+// so that a check that misses every cache costs one probe of one shard,
+// taking no organization's lock. It is settled at commit, as the index of
+// memberships is, under the organization's lock, before the Update
+// returns: for the principals whose member records the transaction
+// changed, and for every member of the organization when it changed the
+// organization's scheme, edition or archived flag (a cost proportional to
+// its members, paid by such a change alone). A rollback leaves it as it
+// was. So Access answers as last committed, never from a state older than
+// the caller's own last committed Update, and a pair it does not hold is
+// looked up again under the organization's lock, to tell a missing member
+// from a missing organization.
 //
 // # Invitations
 //
@@ -201,6 +224,9 @@ type Store struct {
 	// invitations to each address, as last committed.
 	memberships membershipIndex
 	addresses   addressIndex
+	// access is the store-wide index of access, for Access, as last
+	// committed.
+	access accessIndex
 	// closed is set under mu, and read with or without it.
 	closed atomic.Bool
 }
@@ -415,13 +441,32 @@ func (s *Store) View(ctx context.Context, orgID string, fn func(ctx context.Cont
 // in orgID, from memory, without allocating, whether the member is found
 // or not: a denial on the hot path costs no more than an answer, so the
 // not-found errors are the sentinels themselves (store.ErrOrganizationNotFound,
-// store.ErrMemberNotFound), which name no IDs. It waits for a running
-// Update of the organization, so it always answers from the last committed
-// state.
+// store.ErrMemberNotFound), which name no IDs.
+//
+// It answers from the store-wide index of access (see access.go), as last
+// committed, taking no organization's lock: one probe of one shard, whose
+// entry holds the answer by value. The index is settled when an Update
+// commits, before the Update returns, so Access never answers from a state
+// older than the caller's own last committed Update, and never sees a
+// running Update's changes. A pair the index does not hold is looked up
+// again under the organization's lock, shared, which waits for a running
+// Update of the organization, to tell a missing organization from a
+// missing member.
 func (s *Store) Access(ctx context.Context, orgID, principalID string) (store.Access, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Access{}, err
 	}
+	if e, ok := s.access.get(orgID, principalID); ok {
+		if s.closed.Load() {
+			return store.Access{}, closedError("organization %q", orgID)
+		}
+		return interned.access(e), nil
+	}
+	return s.accessLocked(orgID, principalID)
+}
+
+// accessLocked is Access read under the organization's lock.
+func (s *Store) accessLocked(orgID, principalID string) (store.Access, error) {
 	for {
 		st, err := s.lookup(orgID)
 		if err != nil {
@@ -445,7 +490,7 @@ func (s *Store) Access(ctx context.Context, orgID, principalID string) (store.Ac
 			st.mu.RUnlock()
 			return store.Access{}, store.ErrMemberNotFound
 		}
-		a := store.Access{Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: m.role, Kind: m.kind, External: m.external}
+		a := store.Access{Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: interned.str(m.role), Kind: m.kind, External: m.external}
 		st.mu.RUnlock()
 		return a, nil
 	}
@@ -584,7 +629,7 @@ func (s *Store) KeyAccess(ctx context.Context, id string) (a store.KeyAccess, er
 		}
 		if m, ok := st.d.members[k.OwnerID]; ok {
 			a.Owner.Scheme, a.Owner.Edition, a.Owner.Archived = o.Scheme, o.Edition, o.Archived
-			a.Owner.Role, a.Owner.Kind, a.Owner.External = m.role, m.kind, m.external
+			a.Owner.Role, a.Owner.Kind, a.Owner.External = interned.str(m.role), m.kind, m.external
 			a.OwnerFound = true
 		}
 		st.mu.RUnlock()
@@ -656,6 +701,7 @@ func (s *Store) Close() error {
 	s.keys.close()
 	s.memberships.close()
 	s.addresses.close()
+	s.access.close()
 	return nil
 }
 
