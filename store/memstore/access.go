@@ -1,8 +1,8 @@
 package memstore
 
 import (
-	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,61 +13,102 @@ import (
 
 // The store-wide index of access, for Store.Access: under each
 // (organization, principal) pair with a member record, as last committed,
-// what a permission check needs of it, by value and without pointers:
-// the organization's scheme, edition and archived flag and the member's
-// role, kind and external flag, the strings as small handles into the
-// store's table of names. It is settled when an Update commits, like the
-// index of memberships (see indexes.go): for every principal whose member
-// record the transaction added, changed or removed (or its
-// DeleteOrganization dropped), and for every member of the organization
-// when the commit changed the organization's scheme, edition or archived
-// flag. A rollback leaves it as it was.
+// what a permission check needs of it, packed by value in one word: the
+// organization's scheme, edition and archived flag and the member's role,
+// kind and external flag, the strings as handles into the table of
+// interned names. It is settled when an Update commits, like the index of
+// memberships (see indexes.go): for every principal whose member record
+// the transaction added, changed or removed (or its DeleteOrganization
+// dropped), and for every member of the organization when the commit
+// changed the organization's scheme, edition or archived flag. A rollback
+// leaves it as it was. A member whose entry cannot be packed (a handle
+// past 16 bits, a kind past 2) has none, and Access finds it under the
+// organization's lock instead.
 //
 // It is split in shards, each behind a small lock of its own, chosen by
 // the key's hash, so that checks from many cores share no lock and a
 // commit holds one shard at a time. A key whose two IDs fit in
-// accessKeyLen bytes is kept inline, in a fixed array, so that a probe
-// compares it where the entry is, without following a pointer; longer
-// ones are kept by their strings, in a second map of the shard.
+// inlineIDs bytes together is kept inline, in a 32-byte slot of an open
+// addressing table (linear probing, at most 80% full, grown by a quarter
+// at a time once large, as a strTable is), two slots to a cache line,
+// with the entry's word: a probe that misses every cache
+// costs one line, and no pointer is followed. Longer keys are kept by
+// their strings, in a Go map of the shard.
 
-// accessKeyLen is the size of an inline key: two length bytes, then the
-// organization ID's bytes, then the principal ID's, zero padded.
-const accessKeyLen = 32
+// inlineIDs is how many bytes of IDs an inline key holds: the
+// organization ID's bytes, then the principal ID's, zero padded; their
+// lengths are in the slot's word.
+const inlineIDs = 24
 
-type accessKey [accessKeyLen]byte
+type accessKey [inlineIDs]byte
 
 // longKey is the key of a pair whose IDs do not fit inline.
 type longKey struct{ org, principal string }
 
-// inlineKey returns the inline key of (orgID, principalID), or false if
-// the IDs do not fit. The lengths make it unique: no two pairs share one.
-func inlineKey(orgID, principalID string) (k accessKey, ok bool) {
-	if len(orgID)+len(principalID) > accessKeyLen-2 {
-		return k, false
+// The layout of an entry's word.
+const (
+	wLenBits      = 5 // an inline key's lengths, 0 in the map of long keys
+	wOrgLen       = 0
+	wPrincipalLen = wOrgLen + wLenBits
+	wKind         = wPrincipalLen + wLenBits // 2 bits
+	wExternal     = wKind + 2
+	wArchived     = wExternal + 1
+	wScheme       = wArchived + 1 // 16 bits each
+	wEdition      = wScheme + 16
+	wRole         = wEdition + 16
+	wUsed         = 63 // set in every entry: a zero word is an empty slot
+
+	wLens      = 1<<(2*wLenBits) - 1
+	handleMax  = 1<<16 - 1
+	kindMax    = 3
+	maxLoadNum = 4 // a table is at most 4/5 full
+	maxLoadDen = 5
+	minSlots   = 16
+)
+
+// inlineKey returns the inline key of (orgID, principalID) and the word
+// of its lengths, or false if the IDs do not fit.
+func inlineKey(orgID, principalID string) (k accessKey, lens uint64, ok bool) {
+	if len(orgID)+len(principalID) > inlineIDs {
+		return k, 0, false
 	}
-	k[0], k[1] = byte(len(orgID)), byte(len(principalID))
-	copy(k[2:], orgID)
-	copy(k[2+len(orgID):], principalID)
-	return k, true
+	copy(k[:], orgID)
+	copy(k[len(orgID):], principalID)
+	return k, uint64(len(orgID))<<wOrgLen | uint64(len(principalID))<<wPrincipalLen, true
 }
 
-// accessEntry is what the index holds of one member: handles into the
-// store's names, and flags.
-type accessEntry struct {
-	scheme, edition, role uint32
-	kind                  org.Kind
-	external, archived    bool
+// pack returns the word of an entry, without lengths, or false if it
+// cannot be packed.
+func pack(scheme, edition, role uint32, kind org.Kind, external, archived bool) (uint64, bool) {
+	if scheme > handleMax || edition > handleMax || role > handleMax || kind > kindMax {
+		return 0, false
+	}
+	w := uint64(1)<<wUsed | uint64(kind)<<wKind | uint64(scheme)<<wScheme | uint64(edition)<<wEdition | uint64(role)<<wRole
+	if external {
+		w |= 1 << wExternal
+	}
+	if archived {
+		w |= 1 << wArchived
+	}
+	return w, true
+}
+
+// accessSlot is a slot of a shard's table: an empty one has w == 0.
+type accessSlot struct {
+	k accessKey
+	w uint64
 }
 
 const accessShardBits = 6
 
-// accessShard is one shard of the index, alone on its cache line (as far
-// as its fields go), so that readers of different shards do not contend.
+// accessShard is one shard of the index, 64 bytes, alone on its cache
+// line when the array of shards is aligned, so that readers of different
+// shards do not contend.
 type accessShard struct {
 	mu    sync.RWMutex
-	short map[accessKey]accessEntry
-	long  map[longKey]accessEntry
-	_     [64 - 24 - 16]byte
+	slots []accessSlot
+	n     int // used slots
+	long  map[longKey]uint64
 }
 
 // accessIndex is the store-wide index of access.
@@ -76,77 +117,174 @@ type accessIndex struct {
 	closed atomic.Bool
 }
 
-var longSeed = maphash.MakeSeed()
+var accessSeed = maphash.MakeSeed()
 
-// shardOf returns the shard of an inline key.
-func (x *accessIndex) shardOf(k *accessKey) *accessShard {
-	h := binary.LittleEndian.Uint64(k[0:]) ^ binary.LittleEndian.Uint64(k[8:])*0x9e3779b97f4a7c15 ^
-		binary.LittleEndian.Uint64(k[16:])*0xc2b2ae3d27d4eb4f ^ binary.LittleEndian.Uint64(k[24:])*0x165667b19e3779f9
-	h *= 0xff51afd7ed558ccd
+// hashKey returns the hash of an inline key: its top bits choose the
+// shard, the others the first slot probed (see home).
+func hashKey(k *accessKey, lens uint64) uint64 {
+	return maphash.Bytes(accessSeed, k[:]) ^ lens*0x9e3779b97f4a7c15
+}
+
+// home returns the first slot of hash h.
+func (sh *accessShard) home(h uint64) int {
+	hi, _ := bits.Mul64(h<<accessShardBits, uint64(len(sh.slots)))
+	return int(hi)
+}
+
+func (x *accessIndex) shard(h uint64) *accessShard {
 	return &x.shards[h>>(64-accessShardBits)]
 }
 
-func (x *accessIndex) shardOfLong(k longKey) *accessShard {
-	return &x.shards[maphash.Comparable(longSeed, k)>>(64-accessShardBits)]
-}
-
-// get returns the entry of (orgID, principalID), if there is one.
-func (x *accessIndex) get(orgID, principalID string) (accessEntry, bool) {
-	if k, ok := inlineKey(orgID, principalID); ok {
-		sh := x.shardOf(&k)
+// get returns the word of the entry of (orgID, principalID), or 0.
+func (x *accessIndex) get(orgID, principalID string) uint64 {
+	k, lens, ok := inlineKey(orgID, principalID)
+	if !ok {
+		lk := longKey{orgID, principalID}
+		sh := x.shard(maphash.Comparable(accessSeed, lk))
 		sh.mu.RLock()
-		e, ok := sh.short[k]
+		w := sh.long[lk]
 		sh.mu.RUnlock()
-		return e, ok
+		return w
 	}
-	lk := longKey{orgID, principalID}
-	sh := x.shardOfLong(lk)
+	h := hashKey(&k, lens)
+	sh := x.shard(h)
 	sh.mu.RLock()
-	e, ok := sh.long[lk]
+	w := sh.find(h, &k, lens)
 	sh.mu.RUnlock()
-	return e, ok
+	return w
 }
 
-// put adds, or replaces, the entry of (orgID, principalID).
-func (x *accessIndex) put(orgID, principalID string, e accessEntry) {
-	if k, ok := inlineKey(orgID, principalID); ok {
-		sh := x.shardOf(&k)
+// find returns the word of inline key k, or 0.
+func (sh *accessShard) find(h uint64, k *accessKey, lens uint64) uint64 {
+	if len(sh.slots) == 0 {
+		return 0
+	}
+	for i := sh.home(h); ; {
+		s := &sh.slots[i]
+		if s.w == 0 {
+			return 0
+		}
+		if s.w&wLens == lens && s.k == *k {
+			return s.w
+		}
+		if i++; i == len(sh.slots) {
+			i = 0
+		}
+	}
+}
+
+// set puts word w (0: none) under (orgID, principalID).
+func (x *accessIndex) set(orgID, principalID string, w uint64) {
+	k, lens, ok := inlineKey(orgID, principalID)
+	if !ok {
+		lk := longKey{orgID, principalID}
+		sh := x.shard(maphash.Comparable(accessSeed, lk))
 		sh.mu.Lock()
-		if !x.closed.Load() {
-			if sh.short == nil {
-				sh.short = make(map[accessKey]accessEntry)
+		if w == 0 {
+			delete(sh.long, lk)
+		} else if !x.closed.Load() {
+			if sh.long == nil {
+				sh.long = make(map[longKey]uint64)
 			}
-			sh.short[k] = e
+			sh.long[lk] = w
 		}
 		sh.mu.Unlock()
 		return
 	}
-	lk := longKey{orgID, principalID}
-	sh := x.shardOfLong(lk)
+	h := hashKey(&k, lens)
+	sh := x.shard(h)
 	sh.mu.Lock()
-	if !x.closed.Load() {
-		if sh.long == nil {
-			sh.long = make(map[longKey]accessEntry)
-		}
-		sh.long[lk] = e
+	if w == 0 {
+		sh.delete(h, &k, lens)
+	} else if !x.closed.Load() {
+		sh.put(h, &k, w|lens)
 	}
 	sh.mu.Unlock()
 }
 
-// remove drops the entry of (orgID, principalID), if there is one.
-func (x *accessIndex) remove(orgID, principalID string) {
-	if k, ok := inlineKey(orgID, principalID); ok {
-		sh := x.shardOf(&k)
-		sh.mu.Lock()
-		delete(sh.short, k)
-		sh.mu.Unlock()
+// put adds, or replaces, the entry of inline key k (w holds its lengths).
+func (sh *accessShard) put(h uint64, k *accessKey, w uint64) {
+	if (sh.n+1)*maxLoadDen > len(sh.slots)*maxLoadNum {
+		n := 2 * len(sh.slots)
+		if len(sh.slots) >= 1024 {
+			n = len(sh.slots) + len(sh.slots)/4
+		}
+		sh.resize(max(minSlots, n))
+	}
+	lens := w & wLens
+	for i := sh.home(h); ; {
+		s := &sh.slots[i]
+		if s.w == 0 {
+			*s = accessSlot{*k, w}
+			sh.n++
+			return
+		}
+		if s.w&wLens == lens && s.k == *k {
+			s.w = w
+			return
+		}
+		if i++; i == len(sh.slots) {
+			i = 0
+		}
+	}
+}
+
+// delete removes the entry of inline key k, if there is one, shifting
+// back the entries after it that may move closer to their first slot,
+// so that no probe stops short of an entry.
+func (sh *accessShard) delete(h uint64, k *accessKey, lens uint64) {
+	n := len(sh.slots)
+	if n == 0 {
 		return
 	}
-	lk := longKey{orgID, principalID}
-	sh := x.shardOfLong(lk)
-	sh.mu.Lock()
-	delete(sh.long, lk)
-	sh.mu.Unlock()
+	i := sh.home(h)
+	for {
+		s := &sh.slots[i]
+		if s.w == 0 {
+			return
+		}
+		if s.w&wLens == lens && s.k == *k {
+			break
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+	for j := (i + 1) % n; sh.slots[j].w != 0; j = (j + 1) % n {
+		s := &sh.slots[j]
+		home := sh.home(hashKey(&s.k, s.w&wLens))
+		// Entry j may move to i unless its first slot is in (i, j],
+		// cyclically.
+		if (j-home+n)%n >= (j-i+n)%n {
+			sh.slots[i] = *s
+			i = j
+		}
+	}
+	sh.slots[i] = accessSlot{}
+	sh.n--
+	if n > minSlots && sh.n*4 < n {
+		sh.resize(max(minSlots, 2*sh.n))
+	}
+}
+
+// resize moves the entries to a table of n slots.
+func (sh *accessShard) resize(n int) {
+	old := sh.slots
+	sh.slots = make([]accessSlot, n)
+	for _, s := range old {
+		if s.w == 0 {
+			continue
+		}
+		for i := sh.home(hashKey(&s.k, s.w&wLens)); ; {
+			if sh.slots[i].w == 0 {
+				sh.slots[i] = s
+				break
+			}
+			if i++; i == n {
+				i = 0
+			}
+		}
+	}
 }
 
 // settle brings the entries of organization st in line with what it
@@ -156,19 +294,16 @@ func (x *accessIndex) settle(st *orgState, d *orgData, c *touched[member], all b
 	if x.closed.Load() {
 		return
 	}
-	var base accessEntry
+	var scheme, edition uint32
 	if d.rec != nil {
-		base = accessEntry{scheme: interned.intern(d.rec.Scheme), edition: interned.intern(d.rec.Edition), archived: d.rec.Archived}
+		scheme, edition = interned.intern(d.rec.Scheme), interned.intern(d.rec.Edition)
 	}
 	settleOne := func(p string) {
-		m, ok := d.members[p]
-		if !ok || d.rec == nil {
-			x.remove(st.id, p)
-			return
+		var w uint64
+		if m, ok := d.members[p]; ok && d.rec != nil {
+			w, _ = pack(scheme, edition, m.role, m.kind, m.external, d.rec.Archived)
 		}
-		e := base
-		e.role, e.kind, e.external = m.role, m.kind, m.external
-		x.put(st.id, p, e)
+		x.set(st.id, p, w)
 	}
 	if all && d.rec != nil {
 		for p := range d.members {
@@ -183,7 +318,7 @@ func (x *accessIndex) close() {
 	for i := range x.shards {
 		sh := &x.shards[i]
 		sh.mu.Lock()
-		sh.short, sh.long = nil, nil
+		sh.slots, sh.n, sh.long = nil, 0, nil
 		sh.mu.Unlock()
 	}
 }
@@ -237,8 +372,15 @@ func (n *names) str(h uint32) string {
 	return ""
 }
 
-// access returns the store.Access of entry e.
-func (n *names) access(e accessEntry) store.Access {
+// access returns the store.Access of entry word w.
+func (n *names) access(w uint64) store.Access {
 	l := *n.list.Load()
-	return store.Access{Scheme: l[e.scheme], Edition: l[e.edition], Archived: e.archived, Role: l[e.role], Kind: e.kind, External: e.external}
+	return store.Access{
+		Scheme:   l[w>>wScheme&handleMax],
+		Edition:  l[w>>wEdition&handleMax],
+		Archived: w&(1<<wArchived) != 0,
+		Role:     l[w>>wRole&handleMax],
+		Kind:     org.Kind(w >> wKind & kindMax),
+		External: w&(1<<wExternal) != 0,
+	}
 }

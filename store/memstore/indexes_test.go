@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"math/rand/v2"
 	"testing"
@@ -62,18 +63,36 @@ func checkIndexes(t *testing.T, s *Store) {
 	for i := range s.access.shards {
 		sh := &s.access.shards[i]
 		sh.mu.RLock()
-		for k, e := range sh.short {
-			lk := longKey{string(k[2 : 2+k[0]]), string(k[2+k[0] : 2+k[0]+k[1]])}
-			if got, ok := inlineKey(lk.org, lk.principal); !ok || got != k || s.access.shardOf(&k) != sh {
-				t.Errorf("index of access: inline key %q is not the key of %q in its shard", k, lk)
+		n := 0
+		for j, sl := range sh.slots {
+			if sl.w == 0 {
+				continue
 			}
-			gotX[lk] = interned.access(e)
+			n++
+			no, np := int(sl.w>>wOrgLen&(1<<wLenBits-1)), int(sl.w>>wPrincipalLen&(1<<wLenBits-1))
+			lk := longKey{string(sl.k[:no]), string(sl.k[no : no+np])}
+			k, lens, ok := inlineKey(lk.org, lk.principal)
+			h := hashKey(&k, lens)
+			if !ok || k != sl.k || lens != sl.w&wLens || s.access.shard(h) != sh {
+				t.Errorf("index of access: inline key %q is not the key of %q in its shard", sl.k, lk)
+			}
+			// Every slot from the key's first one to its own is used.
+			for p := sh.home(h); p != j; p = (p + 1) % len(sh.slots) {
+				if sh.slots[p].w == 0 {
+					t.Errorf("index of access: key %q at slot %d past an empty one, %d", lk, j, p)
+					break
+				}
+			}
+			gotX[lk] = interned.access(sl.w)
 		}
-		for lk, e := range sh.long {
-			if _, ok := inlineKey(lk.org, lk.principal); ok || s.access.shardOfLong(lk) != sh {
+		if n != sh.n || n*maxLoadDen > len(sh.slots)*maxLoadNum {
+			t.Errorf("index of access: shard %d holds %d entries in %d slots, counts %d", i, n, len(sh.slots), sh.n)
+		}
+		for lk, w := range sh.long {
+			if _, _, ok := inlineKey(lk.org, lk.principal); ok || s.access.shard(maphash.Comparable(accessSeed, lk)) != sh {
 				t.Errorf("index of access: long key %q fits inline or is not in its shard", lk)
 			}
-			gotX[lk] = interned.access(e)
+			gotX[lk] = interned.access(w)
 		}
 		sh.mu.RUnlock()
 	}
@@ -84,12 +103,13 @@ func checkIndexes(t *testing.T, s *Store) {
 	x := &s.memberships
 	x.mu.RLock()
 	gotM := map[string]map[*orgState]membership{}
-	for p, e := range x.one {
+	x.one.each(func(p string, e membership) {
 		if x.many[p] != nil {
 			t.Errorf("principal %q is in both one and many", p)
 		}
 		gotM[p] = map[*orgState]membership{e.st: e}
-	}
+	})
+	checkTable(t, &x.one)
 	for p, set := range x.many {
 		if set.len() < 2 {
 			t.Errorf("principal %q is in many with %d organizations", p, set.len())
@@ -254,8 +274,8 @@ func TestIndexesFollowCommits(t *testing.T) {
 		}
 	}
 	checkIndexes(t, s)
-	if len(s.memberships.one)+len(s.memberships.many)+len(s.addresses.to)+len(s.addresses.at) != 0 {
-		t.Errorf("indexes not empty once every organization is deleted: %d, %d, %d, %d", len(s.memberships.one), len(s.memberships.many), len(s.addresses.to), len(s.addresses.at))
+	if s.memberships.one.len()+len(s.memberships.many)+len(s.addresses.to)+len(s.addresses.at) != 0 {
+		t.Errorf("indexes not empty once every organization is deleted: %d, %d, %d, %d", s.memberships.one.len(), len(s.memberships.many), len(s.addresses.to), len(s.addresses.at))
 	}
 }
 
@@ -315,11 +335,137 @@ func TestMembersShareRoles(t *testing.T) {
 			t.Errorf("member %q: its role's handle is not the one p's is", p)
 		}
 	}
-	if e := s.memberships.one["q"]; e.role != want {
+	if e, _ := s.memberships.one.get("q"); e.role != want {
 		t.Errorf("q's membership: its role's handle is not the member's")
 	}
 	if len(d.texts) != 3 || d.texts["p"].name != "P" || d.texts["q"].email != "q@example.com" || d.texts["r"].name != "R" {
 		t.Errorf("texts: %+v", d.texts)
 	}
 	checkIndexes(t, s)
+}
+
+// The tables of the index of access keep every entry findable through
+// insertions, replacements and deletions (which shift entries back), as
+// they grow and shrink: checked against a map, at random, with keys
+// crowded into few shards' tables and keys too long to fit inline.
+func TestAccessIndexTable(t *testing.T) {
+	var x accessIndex
+	rng := rand.New(rand.NewPCG(3, 4))
+	want := map[longKey]uint64{}
+	key := func() longKey {
+		if rng.IntN(20) == 0 {
+			return longKey{"an-organization-with-a-long-id", fmt.Sprint("p", rng.IntN(50))}
+		}
+		return longKey{fmt.Sprint("o", rng.IntN(30)), fmt.Sprint("principal-", rng.IntN(300))}
+	}
+	for step := range 200_000 {
+		k := key()
+		if rng.IntN(3) == 0 || step > 150_000 {
+			x.set(k.org, k.principal, 0)
+			delete(want, k)
+		} else {
+			w, _ := pack(uint32(rng.IntN(handleMax)+1), 1, 2, org.User, rng.IntN(2) == 0, false)
+			x.set(k.org, k.principal, w)
+			if _, lens, ok := inlineKey(k.org, k.principal); ok {
+				w |= lens
+			}
+			want[k] = w
+		}
+		if step%1000 == 0 || step > 199_900 {
+			for o := range 31 {
+				for p := range 300 {
+					k := longKey{fmt.Sprint("o", o), fmt.Sprint("principal-", p)}
+					if o == 30 {
+						k = longKey{"an-organization-with-a-long-id", fmt.Sprint("p", p)}
+					}
+					if got := x.get(k.org, k.principal); got != want[k] {
+						t.Fatalf("step %d: get(%q) = %#x, want %#x", step, k, got, want[k])
+					}
+				}
+			}
+		}
+	}
+	total := 0
+	for i := range x.shards {
+		total += x.shards[i].n + len(x.shards[i].long)
+		if n := len(x.shards[i].slots); n > minSlots && x.shards[i].n*4 < n {
+			t.Errorf("shard %d: %d entries in %d slots, not shrunk", i, x.shards[i].n, n)
+		}
+	}
+	if total != len(want) {
+		t.Errorf("%d entries, want %d", total, len(want))
+	}
+}
+
+// checkTable checks the invariants of a strTable: every entry is found
+// from its first slot without crossing an empty one, no part is more than
+// 4/5 full, and the counts are right.
+func checkTable[V comparable](t *testing.T, tab *strTable[V]) {
+	t.Helper()
+	var zero V
+	total := 0
+	for pi := range tab.parts {
+		p := &tab.parts[pi]
+		n := 0
+		for j, s := range p.slots {
+			if s.v == zero {
+				continue
+			}
+			n++
+			q, h := tab.locate(s.k)
+			if q != p {
+				t.Errorf("table: key %q in part %d, not its own", s.k, pi)
+				continue
+			}
+			for i := p.home(h); i != j; i = (i + 1) % len(p.slots) {
+				if p.slots[i].v == zero {
+					t.Errorf("table: key %q at slot %d past an empty one, %d", s.k, j, i)
+					break
+				}
+			}
+		}
+		if n != p.n || n*5 > len(p.slots)*4 {
+			t.Errorf("table: part %d holds %d entries in %d slots, counts %d", pi, n, len(p.slots), p.n)
+		}
+		total += n
+	}
+	if total != tab.len() {
+		t.Errorf("table: %d entries, counts %d", total, tab.len())
+	}
+}
+
+// A strTable keeps every entry findable through insertions, replacements
+// and deletions (which shift entries back), as its parts grow and shrink:
+// checked against a map, at random.
+func TestStrTable(t *testing.T) {
+	var tab strTable[int]
+	rng := rand.New(rand.NewPCG(5, 6))
+	want := map[string]int{}
+	for step := range 300_000 {
+		k := fmt.Sprint("k", rng.IntN(20_000))
+		if rng.IntN(3) == 0 || step > 200_000 && rng.IntN(4) != 0 {
+			tab.delete(k)
+			delete(want, k)
+		} else {
+			v := 1 + rng.IntN(1000)
+			tab.put(k, v)
+			want[k] = v
+		}
+		if step%10_000 == 0 {
+			checkTable(t, &tab)
+			for i := range 20_000 {
+				k := fmt.Sprint("k", i)
+				got, ok := tab.get(k)
+				if w, wok := want[k]; got != w || ok != wok {
+					t.Fatalf("step %d: get(%q) = %d, %v; want %d, %v", step, k, got, ok, w, wok)
+				}
+			}
+		}
+	}
+	checkTable(t, &tab)
+	got := map[string]int{}
+	tab.each(func(k string, v int) { got[k] = v })
+	if !maps.Equal(got, want) {
+		t.Errorf("each: %d entries, want %d", len(got), len(want))
+	}
 }
