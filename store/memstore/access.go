@@ -1,8 +1,11 @@
 package memstore
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
+	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,7 +43,8 @@ import (
 // lengths are in the slot's word.
 const inlineIDs = 24
 
-type accessKey [inlineIDs]byte
+// accessKey is an inline key, its bytes read as little-endian words.
+type accessKey [inlineIDs / 8]uint64
 
 // longKey is the key of a pair whose IDs do not fit inline.
 type longKey struct{ org, principal string }
@@ -72,8 +76,12 @@ func inlineKey(orgID, principalID string) (k accessKey, lens uint64, ok bool) {
 	if len(orgID)+len(principalID) > inlineIDs {
 		return k, 0, false
 	}
-	copy(k[:], orgID)
-	copy(k[len(orgID):], principalID)
+	var b [inlineIDs]byte
+	copy(b[:], orgID)
+	copy(b[len(orgID):], principalID)
+	for i := range k {
+		k[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
 	return k, uint64(len(orgID))<<wOrgLen | uint64(len(principalID))<<wPrincipalLen, true
 }
 
@@ -94,20 +102,38 @@ func pack(scheme, edition, role uint32, kind org.Kind, external, archived bool) 
 }
 
 // accessSlot is a slot of a shard's table: an empty one has w == 0.
+// Readers load its words atomically, writers store them so (see
+// accessShard).
 type accessSlot struct {
 	k accessKey
 	w uint64
 }
 
+// store sets slot s to v, atomically word by word.
+func (s *accessSlot) store(v accessSlot) {
+	for i := range s.k {
+		atomic.StoreUint64(&s.k[i], v.k[i])
+	}
+	atomic.StoreUint64(&s.w, v.w)
+}
+
 const accessShardBits = 6
 
-// accessShard is one shard of the index, 64 bytes, alone on its cache
-// line when the array of shards is aligned, so that readers of different
-// shards do not contend.
+// accessShard is one shard of the index.
+//
+// Writers hold mu and change the table in place, under a sequence number
+// made odd for the time of the change; readers of inline keys take no
+// lock: they read the sequence number, probe the table as last published
+// with atomic loads, and read the number again, trying again if it
+// changed or was odd (a seqlock). A table that outgrows its slots is
+// replaced by a new one, published whole. Long keys are read under mu,
+// shared.
 type accessShard struct {
+	seq   atomic.Uint64
+	tab   atomic.Pointer[[]accessSlot] // slots, for readers
 	mu    sync.RWMutex
-	slots []accessSlot
-	n     int // used slots
+	slots []accessSlot // guarded by mu
+	n     int          // used slots, guarded by mu
 	long  map[longKey]uint64
 }
 
@@ -117,19 +143,31 @@ type accessIndex struct {
 	closed atomic.Bool
 }
 
-var accessSeed = maphash.MakeSeed()
+var (
+	accessSeed  = maphash.MakeSeed()
+	accessSeeds = [4]uint64{rand.Uint64(), rand.Uint64(), rand.Uint64(), rand.Uint64()}
+)
 
-// hashKey returns the hash of an inline key: its top bits choose the
-// shard, the others the first slot probed (see home).
-func hashKey(k *accessKey, lens uint64) uint64 {
-	return maphash.Bytes(accessSeed, k[:]) ^ lens*0x9e3779b97f4a7c15
+// mix folds the 128-bit product of a and b into 64 bits.
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
 }
 
-// home returns the first slot of hash h.
-func (sh *accessShard) home(h uint64) int {
-	hi, _ := bits.Mul64(h<<accessShardBits, uint64(len(sh.slots)))
+// hashKey returns the hash of an inline key, seeded per process: its top
+// bits choose the shard, the others the first slot probed (see home).
+func hashKey(k *accessKey, lens uint64) uint64 {
+	h := mix(k[0]^accessSeeds[0], k[1]^accessSeeds[1]) ^ mix(k[2]^accessSeeds[2], lens^accessSeeds[3])
+	return h * 0x9e3779b97f4a7c15
+}
+
+// home returns the first slot of hash h in a table of n slots.
+func home(h uint64, n int) int {
+	hi, _ := bits.Mul64(h<<accessShardBits, uint64(n))
 	return int(hi)
 }
+
+func (sh *accessShard) home(h uint64) int { return home(h, len(sh.slots)) }
 
 func (x *accessIndex) shard(h uint64) *accessShard {
 	return &x.shards[h>>(64-accessShardBits)]
@@ -147,30 +185,46 @@ func (x *accessIndex) get(orgID, principalID string) uint64 {
 		return w
 	}
 	h := hashKey(&k, lens)
-	sh := x.shard(h)
-	sh.mu.RLock()
-	w := sh.find(h, &k, lens)
-	sh.mu.RUnlock()
-	return w
+	return x.shard(h).find(h, &k, lens)
 }
 
-// find returns the word of inline key k, or 0.
+// find returns the word of inline key k, or 0, without a lock (see
+// accessShard).
 func (sh *accessShard) find(h uint64, k *accessKey, lens uint64) uint64 {
-	if len(sh.slots) == 0 {
+	for try := 0; ; try++ {
+		if seq := sh.seq.Load(); seq&1 == 0 {
+			w := probe(sh.tab.Load(), h, k, lens)
+			if sh.seq.Load() == seq {
+				return w
+			}
+		}
+		if try > 2 {
+			runtime.Gosched() // a writer is changing the table
+		}
+	}
+}
+
+// probe looks for inline key k in table t. A table a writer changes
+// meanwhile may answer wrong, never loop forever: the caller tries again.
+func probe(t *[]accessSlot, h uint64, k *accessKey, lens uint64) uint64 {
+	if t == nil || len(*t) == 0 {
 		return 0
 	}
-	for i := sh.home(h); ; {
-		s := &sh.slots[i]
-		if s.w == 0 {
+	slots := *t
+	for i, c := home(h, len(slots)), 0; c < len(slots); c++ {
+		s := &slots[i]
+		w := atomic.LoadUint64(&s.w)
+		if w == 0 {
 			return 0
 		}
-		if s.w&wLens == lens && s.k == *k {
-			return s.w
+		if w&wLens == lens && atomic.LoadUint64(&s.k[0]) == k[0] && atomic.LoadUint64(&s.k[1]) == k[1] && atomic.LoadUint64(&s.k[2]) == k[2] {
+			return w
 		}
-		if i++; i == len(sh.slots) {
+		if i++; i == len(slots) {
 			i = 0
 		}
 	}
+	return 0
 }
 
 // set puts word w (0: none) under (orgID, principalID).
@@ -194,11 +248,13 @@ func (x *accessIndex) set(orgID, principalID string, w uint64) {
 	h := hashKey(&k, lens)
 	sh := x.shard(h)
 	sh.mu.Lock()
+	sh.seq.Add(1)
 	if w == 0 {
 		sh.delete(h, &k, lens)
 	} else if !x.closed.Load() {
 		sh.put(h, &k, w|lens)
 	}
+	sh.seq.Add(1)
 	sh.mu.Unlock()
 }
 
@@ -215,12 +271,12 @@ func (sh *accessShard) put(h uint64, k *accessKey, w uint64) {
 	for i := sh.home(h); ; {
 		s := &sh.slots[i]
 		if s.w == 0 {
-			*s = accessSlot{*k, w}
+			s.store(accessSlot{*k, w})
 			sh.n++
 			return
 		}
 		if s.w&wLens == lens && s.k == *k {
-			s.w = w
+			atomic.StoreUint64(&s.w, w)
 			return
 		}
 		if i++; i == len(sh.slots) {
@@ -256,11 +312,11 @@ func (sh *accessShard) delete(h uint64, k *accessKey, lens uint64) {
 		// Entry j may move to i unless its first slot is in (i, j],
 		// cyclically.
 		if (j-home+n)%n >= (j-i+n)%n {
-			sh.slots[i] = *s
+			sh.slots[i].store(*s)
 			i = j
 		}
 	}
-	sh.slots[i] = accessSlot{}
+	sh.slots[i].store(accessSlot{})
 	sh.n--
 	if n > minSlots && sh.n*4 < n {
 		sh.resize(max(minSlots, 2*sh.n))
@@ -285,6 +341,8 @@ func (sh *accessShard) resize(n int) {
 			}
 		}
 	}
+	pub := sh.slots // a header of its own: readers never see sh.slots change
+	sh.tab.Store(&pub)
 }
 
 // settle brings the entries of organization st in line with what it
@@ -318,7 +376,10 @@ func (x *accessIndex) close() {
 	for i := range x.shards {
 		sh := &x.shards[i]
 		sh.mu.Lock()
+		sh.seq.Add(1)
+		sh.tab.Store(nil)
 		sh.slots, sh.n, sh.long = nil, 0, nil
+		sh.seq.Add(1)
 		sh.mu.Unlock()
 	}
 }

@@ -2,11 +2,13 @@ package memstore
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"maps"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,11 +72,15 @@ func checkIndexes(t *testing.T, s *Store) {
 			}
 			n++
 			no, np := int(sl.w>>wOrgLen&(1<<wLenBits-1)), int(sl.w>>wPrincipalLen&(1<<wLenBits-1))
-			lk := longKey{string(sl.k[:no]), string(sl.k[no : no+np])}
+			var kb [inlineIDs]byte
+			for i, w := range sl.k {
+				binary.LittleEndian.PutUint64(kb[8*i:], w)
+			}
+			lk := longKey{string(kb[:no]), string(kb[no : no+np])}
 			k, lens, ok := inlineKey(lk.org, lk.principal)
 			h := hashKey(&k, lens)
 			if !ok || k != sl.k || lens != sl.w&wLens || s.access.shard(h) != sh {
-				t.Errorf("index of access: inline key %q is not the key of %q in its shard", sl.k, lk)
+				t.Errorf("index of access: inline key %x is not the key of %q in its shard", sl.k, lk)
 			}
 			// Every slot from the key's first one to its own is used.
 			for p := sh.home(h); p != j; p = (p + 1) % len(sh.slots) {
@@ -84,6 +90,9 @@ func checkIndexes(t *testing.T, s *Store) {
 				}
 			}
 			gotX[lk] = interned.access(sl.w)
+		}
+		if tab := sh.tab.Load(); len(sh.slots) > 0 && (tab == nil || len(*tab) != len(sh.slots) || &(*tab)[0] != &sh.slots[0]) {
+			t.Errorf("index of access: shard %d: the table published is not the shard's", i)
 		}
 		if n != sh.n || n*maxLoadDen > len(sh.slots)*maxLoadNum {
 			t.Errorf("index of access: shard %d holds %d entries in %d slots, counts %d", i, n, len(sh.slots), sh.n)
@@ -468,4 +477,59 @@ func TestStrTable(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("each: %d entries, want %d", len(got), len(want))
 	}
+}
+
+// Readers of the index of access take no lock: while a writer adds and
+// removes entries around them, growing, shrinking and shifting the tables,
+// entries that stay are always found, with their word.
+func TestAccessIndexConcurrentReaders(t *testing.T) {
+	var x accessIndex
+	const stable = 64
+	word := func(i int) uint64 {
+		w, _ := pack(uint32(i+1), 2, 3, org.User, i%2 == 0, false)
+		return w
+	}
+	for i := range stable {
+		x.set("org", fmt.Sprint("stable-", i), word(i))
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rng := rand.New(rand.NewPCG(7, 8))
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			// Bursts of additions then removals make the tables grow
+			// and shrink.
+			n := 1 + rng.IntN(3000)
+			for i := range n {
+				x.set("org", fmt.Sprint("churn-", i), word(i))
+			}
+			for i := range n {
+				x.set("org", fmt.Sprint("churn-", i), 0)
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for r := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 200_000 {
+				i := (n + r) % stable
+				_, lens, _ := inlineKey("org", fmt.Sprint("stable-", i))
+				if got, want := x.get("org", fmt.Sprint("stable-", i)), word(i)|lens; got != want {
+					t.Errorf("get(stable-%d) = %#x, want %#x", i, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-done
 }
