@@ -91,8 +91,9 @@
 // member record as committed (its role, whether it is external, when it
 // joined), copied into the entry by value when the Update commits, so
 // that an entry shares nothing a transaction changes. A principal of one
-// organization (most are) has its entry by value, in one map; a principal
-// of more, a sorted set of them, ordered by organization ID. The index of
+// organization (most are) has its entry by value, in one compact hash
+// table; a principal of more, a sorted set of them, ordered by
+// organization ID. The index of
 // addresses holds, under each address, the Pending invitations to it, as
 // committed, ordered by invitation ID, and under each of their IDs its
 // address, so that a commit finds the entry it replaces. Neither listing
@@ -116,20 +117,24 @@
 // of a member, what a check needs (the organization's scheme, edition and
 // archived flag, the member's role, kind and external flag), packed in one
 // word of handles and flags, with no pointer for the collector to mark. It
-// is split in shards by the key's hash, each with a small lock of its own,
-// and keys that fit (two IDs of up to 24 bytes together) are held inline
-// with their word in 32-byte slots of an open-addressing table, two to a
-// cache line, so that a check that misses every cache costs one probe of
-// one line, taking no organization's lock. It is settled at commit, as the index of
-// memberships is, under the organization's lock, before the Update
-// returns: for the principals whose member records the transaction
-// changed, and for every member of the organization when it changed the
-// organization's scheme, edition or archived flag (a cost proportional to
-// its members, paid by such a change alone). A rollback leaves it as it
-// was. So Access answers as last committed, never from a state older than
-// the caller's own last committed Update, and a pair it does not hold is
-// looked up again under the organization's lock, to tell a missing member
-// from a missing organization.
+// is split in shards by the key's hash, and keys that fit (two IDs of up
+// to 24 bytes together) are held inline with their word in 32-byte slots
+// of an open-addressing table, two to a cache line, so that a check that
+// misses every cache costs one probe of one line. Writers of a shard hold
+// a small lock of its own; readers take none (a seqlock: they probe
+// between two reads of the shard's sequence number, and try again if a
+// writer came in between), nor any organization's lock. Longer keys are
+// kept by their strings, in a map of the shard, read under its lock. It is
+// settled at commit, as the index of memberships is, under the
+// organization's lock, before the Update returns: for the principals
+// whose member records the transaction changed, and for every member of
+// the organization when it changed the organization's scheme, edition or
+// archived flag (a cost proportional to its members, paid by such a
+// change alone). A rollback leaves it as it was. So Access answers as last
+// committed, never from a state older than the caller's own last
+// committed Update, and a pair it does not hold (or whose entry cannot be
+// packed) is looked up again under the organization's lock, to tell a
+// missing member from a missing organization.
 //
 // # Invitations
 //
@@ -445,8 +450,8 @@ func (s *Store) View(ctx context.Context, orgID string, fn func(ctx context.Cont
 // store.ErrMemberNotFound), which name no IDs.
 //
 // It answers from the store-wide index of access (see access.go), as last
-// committed, taking no organization's lock: one probe of one shard, whose
-// entry holds the answer by value. The index is settled when an Update
+// committed, taking no lock: one probe of one shard, whose entry holds
+// the answer by value. The index is settled when an Update
 // commits, before the Update returns, so Access never answers from a state
 // older than the caller's own last committed Update, and never sees a
 // running Update's changes. A pair the index does not hold is looked up
