@@ -135,6 +135,9 @@ type accessShard struct {
 	slots []accessSlot // guarded by mu
 	n     int          // used slots, guarded by mu
 	long  map[longKey]uint64
+	// Two shards share no cache line: a writer of one does not slow the
+	// readers of the next.
+	_ [128 - 80]byte
 }
 
 // accessIndex is the store-wide index of access.
@@ -398,13 +401,21 @@ func (x *accessIndex) close() {
 var interned names
 
 type names struct {
-	mu   sync.Mutex
+	mu   sync.RWMutex
 	ix   map[string]uint32
 	list atomic.Pointer[[]string] // list[h] is the string of handle h; list[0] is ""
 }
 
 // intern returns the handle of s, giving it one if it has none.
 func (n *names) intern(s string) uint32 {
+	// Nearly every call finds its string: Updates of different
+	// organizations share the lock, not its exclusive side.
+	n.mu.RLock()
+	h, ok := n.ix[s]
+	n.mu.RUnlock()
+	if ok {
+		return h
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if h, ok := n.ix[s]; ok {
@@ -418,7 +429,7 @@ func (n *names) intern(s string) uint32 {
 		n.ix = make(map[string]uint32)
 	}
 	s = strings.Clone(s) // keep no larger string alive
-	h := uint32(len(l))
+	h = uint32(len(l))
 	l = append(l, s) // readers of the list published before read below len(l)-1 only
 	n.list.Store(&l)
 	n.ix[s] = h

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
@@ -532,4 +533,11 @@ func TestAccessIndexConcurrentReaders(t *testing.T) {
 	wg.Wait()
 	close(stop)
 	<-done
+}
+
+// Each shard of the index of access fills two cache lines exactly.
+func TestAccessShardSize(t *testing.T) {
+	if n := unsafe.Sizeof(accessShard{}); n != 128 {
+		t.Errorf("accessShard is %d bytes, want 128", n)
+	}
 }
