@@ -134,7 +134,11 @@
 // committed, never from a state older than the caller's own last
 // committed Update, and a pair it does not hold (or whose entry cannot be
 // packed) is looked up again under the organization's lock, to tell a
-// missing member from a missing organization.
+// missing member from a missing organization. A commit settles its
+// entries one at a time: while it does, Access may answer for one member
+// as after it and for another as before; each answer is the member's
+// state as of one commit, and once the Update has returned every answer
+// is as after it.
 //
 // # Invitations
 //
