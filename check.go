@@ -21,8 +21,8 @@ import (
 // organization, a principal who is not a member, an archived organization,
 // a store error or a done context all deny, and the decision says which.
 //
-// Check is the hot path: over the memory store it reads two maps and
-// decides without allocating on the allow path.
+// Check is the hot path: over the memory store it reads one entry of the
+// store's index of access and decides without allocating.
 func (s *Service) Check(ctx context.Context, orgID, principalID string, c role.Capability) policy.Decision {
 	// The fields are read where the store left them: passing the record on
 	// through another return costs a store-forwarding stall per check.

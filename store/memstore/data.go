@@ -77,14 +77,14 @@ type orgData struct {
 
 // member is the compact form of org.Member, stored by value under its
 // principal ID in the organization's map of members: no heap object of its
-// own, and one pointer, its role's string, which the members holding the
-// role share (see counts.shared). A member's name and address, which most
+// own and no pointer, its role a handle into the process's table of names
+// (see names), 16 bytes in all. A member's name and address, which most
 // members do not have (service principals have a name, members who joined
 // by invitation an address), are kept apart, in the organization's map of
 // texts, so that the others do not carry two empty strings each.
 type member struct {
-	role     string
-	joined   int64 // JoinedAt in microseconds since the Unix epoch
+	joined   int64  // JoinedAt in microseconds since the Unix epoch
+	role     uint32 // a handle of interned
 	kind     org.Kind
 	external bool
 	// texted marks a member with a name or an address, which has an entry
@@ -101,7 +101,7 @@ type memberText struct {
 // newMember returns the compact form of m and its name and address.
 func newMember(m org.Member) (member, memberText) {
 	t := memberText{name: m.Name, email: m.Email}
-	return member{role: m.Role, joined: micros(m.JoinedAt), kind: m.Kind, external: m.External, texted: t != memberText{}}, t
+	return member{role: interned.intern(m.Role), joined: micros(m.JoinedAt), kind: m.Kind, external: m.External, texted: t != memberText{}}, t
 }
 
 // text returns the name and address of member id, whose record is m.
@@ -116,7 +116,7 @@ func (d *orgData) text(id string, m member) memberText {
 func (d *orgData) record(id string) org.Member {
 	m := d.members[id]
 	t := d.text(id, m)
-	return org.Member{PrincipalID: id, Kind: m.kind, Name: t.name, Role: m.role, External: m.external, Email: t.email, JoinedAt: fromMicros(m.joined)}
+	return org.Member{PrincipalID: id, Kind: m.kind, Name: t.name, Role: interned.str(m.role), External: m.external, Email: t.email, JoinedAt: fromMicros(m.joined)}
 }
 
 // counts are the head counts, kept as members come and go.
@@ -126,21 +126,8 @@ type counts struct {
 }
 
 type roleCount struct {
-	role string
+	role uint32 // a handle of interned
 	n    int
-}
-
-// shared returns the role string the counts hold that equals r, or r if
-// none does, so that the members of a role share one string (the one of
-// the first that took it) whatever strings their records came in with.
-// It retains nothing: the counts drop a role with its last member.
-func (c *counts) shared(r string) string {
-	for i := range c.roles {
-		if c.roles[i].role == r {
-			return c.roles[i].role
-		}
-	}
-	return r
 }
 
 func (c *counts) add(m member, delta int) {
@@ -198,7 +185,6 @@ func (m scopeMember) record(k scopeKey, principalID string) org.ScopeMember {
 // their own inverses for the undo log.
 
 func (d *orgData) addMember(id string, m member, t memberText) {
-	m.role = d.counts.shared(m.role)
 	if d.members == nil {
 		d.members = make(map[string]member)
 	}
@@ -210,7 +196,6 @@ func (d *orgData) addMember(id string, m member, t memberText) {
 }
 
 func (d *orgData) setMember(id string, m member, t memberText) {
-	m.role = d.counts.shared(m.role)
 	old := d.members[id]
 	d.counts.add(old, -1)
 	d.unindexMember(id, old, d.text(id, old))

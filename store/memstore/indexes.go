@@ -52,8 +52,8 @@ func (c *touched[V]) each(f func(id string)) {
 // (orgState.pub).
 type membership struct {
 	st       *orgState
-	role     string
-	joined   int64 // JoinedAt in microseconds since the Unix epoch
+	joined   int64  // JoinedAt in microseconds since the Unix epoch
+	role     uint32 // a handle of interned
 	external bool
 }
 
@@ -70,11 +70,12 @@ func (byOrg) compare(a, b membership) int { return strings.Compare(a.st.id, b.st
 
 // membershipIndex is the store-wide index of memberships, by principal.
 // Most principals belong to one organization: their entry is kept by value
-// in one, at the cost of a map entry. A principal of two or more has a
-// sorted set of its entries in many instead (never both).
+// in one, at the cost of a slot of a compact hash table (see strTable). A
+// principal of two or more has a sorted set of its entries in many instead
+// (never both).
 type membershipIndex struct {
 	mu     sync.RWMutex
-	one    map[string]membership
+	one    strTable[membership]
 	many   map[string]*sortedSet[membership, byOrg]
 	closed bool
 }
@@ -85,15 +86,12 @@ func (x *membershipIndex) put(p string, e membership) {
 		set.put(e)
 		return
 	}
-	if x.one == nil {
-		x.one = make(map[string]membership)
-	}
-	old, ok := x.one[p]
+	old, ok := x.one.get(p)
 	if !ok || old.st == e.st {
-		x.one[p] = e
+		x.one.put(p, e)
 		return
 	}
-	delete(x.one, p)
+	x.one.delete(p)
 	set := new(sortedSet[membership, byOrg])
 	set.insert(old)
 	set.insert(e)
@@ -113,15 +111,12 @@ func (x *membershipIndex) remove(p string, st *orgState) {
 		case 1:
 			e, _ := set.at(pos{})
 			delete(x.many, p)
-			if x.one == nil {
-				x.one = make(map[string]membership)
-			}
-			x.one[p] = e
+			x.one.put(p, e)
 		}
 		return
 	}
-	if old, ok := x.one[p]; ok && old.st == st {
-		delete(x.one, p)
+	if old, ok := x.one.get(p); ok && old.st == st {
+		x.one.delete(p)
 	}
 }
 
@@ -154,7 +149,7 @@ func (x *membershipIndex) page(p, after string, inclusive bool, buf []membership
 	if set := x.many[p]; set != nil {
 		return set.read(set.seekFunc(func(e membership) int { return strings.Compare(e.st.id, after) }, inclusive), buf), true
 	}
-	if e, ok := x.one[p]; ok && len(buf) > 0 {
+	if e, ok := x.one.get(p); ok && len(buf) > 0 {
 		if d := strings.Compare(e.st.id, after); d > 0 || inclusive && d == 0 {
 			buf[0] = e
 			return 1, true
@@ -165,7 +160,7 @@ func (x *membershipIndex) page(p, after string, inclusive bool, buf []membership
 
 func (x *membershipIndex) close() {
 	x.mu.Lock()
-	x.one, x.many, x.closed = nil, nil, true
+	x.one, x.many, x.closed = strTable[membership]{}, nil, true
 	x.mu.Unlock()
 }
 
@@ -312,7 +307,7 @@ func (s *Store) Memberships(ctx context.Context, principalID, after string) iter
 						return
 					}
 				}
-				if !yield(org.Membership{OrgID: o.ID, OrgName: o.Name, Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: e.role, External: e.external, JoinedAt: fromMicros(e.joined)}, nil) {
+				if !yield(org.Membership{OrgID: o.ID, OrgName: o.Name, Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: interned.str(e.role), External: e.external, JoinedAt: fromMicros(e.joined)}, nil) {
 					return
 				}
 			}

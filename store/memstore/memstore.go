@@ -39,8 +39,10 @@
 //
 // Members are kept compactly: each record a small value held by value in
 // the organization's map under its principal ID, no heap object of its
-// own, the members of a role sharing the role's string, and a name or
-// address, which most members do not have, kept apart for those that do;
+// own and no pointer, its role a handle into a process-wide table of
+// interned names (roles, schemes, editions: a handful, whatever the number
+// of members), and a name or address, which most members do not have,
+// kept apart for those that do;
 // so that a store of millions of members gives the garbage collector few
 // objects and pointers to mark. Their keys are also in sorted indexes
 // (sorted chunks of keys, a one-level B+ tree), so that a page of a
@@ -89,8 +91,9 @@
 // member record as committed (its role, whether it is external, when it
 // joined), copied into the entry by value when the Update commits, so
 // that an entry shares nothing a transaction changes. A principal of one
-// organization (most are) has its entry by value, in one map; a principal
-// of more, a sorted set of them, ordered by organization ID. The index of
+// organization (most are) has its entry by value, in one compact hash
+// table; a principal of more, a sorted set of them, ordered by
+// organization ID. The index of
 // addresses holds, under each address, the Pending invitations to it, as
 // committed, ordered by invitation ID, and under each of their IDs its
 // address, so that a commit finds the entry it replaces. Neither listing
@@ -106,6 +109,36 @@
 // meet at an index only for the time their commits take to settle their
 // entries there (for a DeleteOrganization, one per member or Pending
 // invitation dropped).
+//
+// # Access
+//
+// Store.Access, the hot path of permission checks, reads a third
+// store-wide index, of access: under each (organization, principal) pair
+// of a member, what a check needs (the organization's scheme, edition and
+// archived flag, the member's role, kind and external flag), packed in one
+// word of handles and flags, with no pointer for the collector to mark. It
+// is split in shards by the key's hash, and keys that fit (two IDs of up
+// to 24 bytes together) are held inline with their word in 32-byte slots
+// of an open-addressing table, two to a cache line, so that a check that
+// misses every cache costs one probe of one line. Writers of a shard hold
+// a small lock of its own; readers take none (a seqlock: they probe
+// between two reads of the shard's sequence number, and try again if a
+// writer came in between), nor any organization's lock. Longer keys are
+// kept by their strings, in a map of the shard, read under its lock. It is
+// settled at commit, as the index of memberships is, under the
+// organization's lock, before the Update returns: for the principals
+// whose member records the transaction changed, and for every member of
+// the organization when it changed the organization's scheme, edition or
+// archived flag (a cost proportional to its members, paid by such a
+// change alone). A rollback leaves it as it was. So Access answers as last
+// committed, never from a state older than the caller's own last
+// committed Update, and a pair it does not hold (or whose entry cannot be
+// packed) is looked up again under the organization's lock, to tell a
+// missing member from a missing organization. A commit settles its
+// entries one at a time: while it does, Access may answer for one member
+// as after it and for another as before; each answer is the member's
+// state as of one commit, and once the Update has returned every answer
+// is as after it.
 //
 // # Invitations
 //
@@ -201,6 +234,9 @@ type Store struct {
 	// invitations to each address, as last committed.
 	memberships membershipIndex
 	addresses   addressIndex
+	// access is the store-wide index of access, for Access, as last
+	// committed.
+	access accessIndex
 	// closed is set under mu, and read with or without it.
 	closed atomic.Bool
 }
@@ -415,13 +451,32 @@ func (s *Store) View(ctx context.Context, orgID string, fn func(ctx context.Cont
 // in orgID, from memory, without allocating, whether the member is found
 // or not: a denial on the hot path costs no more than an answer, so the
 // not-found errors are the sentinels themselves (store.ErrOrganizationNotFound,
-// store.ErrMemberNotFound), which name no IDs. It waits for a running
-// Update of the organization, so it always answers from the last committed
-// state.
+// store.ErrMemberNotFound), which name no IDs.
+//
+// It answers from the store-wide index of access (see access.go), as last
+// committed, taking no lock: one probe of one shard, whose entry holds
+// the answer by value. The index is settled when an Update
+// commits, before the Update returns, so Access never answers from a state
+// older than the caller's own last committed Update, and never sees a
+// running Update's changes. A pair the index does not hold is looked up
+// again under the organization's lock, shared, which waits for a running
+// Update of the organization, to tell a missing organization from a
+// missing member.
 func (s *Store) Access(ctx context.Context, orgID, principalID string) (store.Access, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Access{}, err
 	}
+	if w := s.access.get(orgID, principalID); w != 0 {
+		if s.closed.Load() {
+			return store.Access{}, closedError("organization %q", orgID)
+		}
+		return interned.access(w), nil
+	}
+	return s.accessLocked(orgID, principalID)
+}
+
+// accessLocked is Access read under the organization's lock.
+func (s *Store) accessLocked(orgID, principalID string) (store.Access, error) {
 	for {
 		st, err := s.lookup(orgID)
 		if err != nil {
@@ -445,7 +500,7 @@ func (s *Store) Access(ctx context.Context, orgID, principalID string) (store.Ac
 			st.mu.RUnlock()
 			return store.Access{}, store.ErrMemberNotFound
 		}
-		a := store.Access{Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: m.role, Kind: m.kind, External: m.external}
+		a := store.Access{Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: interned.str(m.role), Kind: m.kind, External: m.external}
 		st.mu.RUnlock()
 		return a, nil
 	}
@@ -584,7 +639,7 @@ func (s *Store) KeyAccess(ctx context.Context, id string) (a store.KeyAccess, er
 		}
 		if m, ok := st.d.members[k.OwnerID]; ok {
 			a.Owner.Scheme, a.Owner.Edition, a.Owner.Archived = o.Scheme, o.Edition, o.Archived
-			a.Owner.Role, a.Owner.Kind, a.Owner.External = m.role, m.kind, m.external
+			a.Owner.Role, a.Owner.Kind, a.Owner.External = interned.str(m.role), m.kind, m.external
 			a.OwnerFound = true
 		}
 		st.mu.RUnlock()
@@ -656,6 +711,7 @@ func (s *Store) Close() error {
 	s.keys.close()
 	s.memberships.close()
 	s.addresses.close()
+	s.access.close()
 	return nil
 }
 

@@ -124,7 +124,7 @@ func (r *reader) Counts(ctx context.Context) (store.Counts, error) {
 	}
 	c := store.Counts{Members: d.counts.members, External: d.counts.external, Roles: make(map[string]int, len(d.counts.roles))}
 	for _, rc := range d.counts.roles {
-		c.Roles[rc.role] = rc.n
+		c.Roles[interned.str(rc.role)] = rc.n
 	}
 	return c, nil
 }
@@ -850,11 +850,18 @@ func (t *tx) reserve(sp *idSpace, reserved *[]string, what, id string) error {
 func (t *tx) settle(committed bool) {
 	if committed {
 		d := &t.st.d
+		prev := t.st.pub.Load()
 		if d.rec != nil {
 			t.st.pub.Store(d.rec)
 		}
 		if !t.members.empty() {
 			t.s.memberships.settle(t.st, d.members, &t.members)
+		}
+		// Every member's entry of the index of access follows a change of
+		// what the entries hold of the organization.
+		all := prev != nil && d.rec != nil && (prev.Scheme != d.rec.Scheme || prev.Edition != d.rec.Edition || prev.Archived != d.rec.Archived)
+		if all || !t.members.empty() {
+			t.s.access.settle(t.st, d, &t.members, all)
 		}
 		if !t.addressed.empty() {
 			t.s.addresses.settle(t.st, d.invites, &t.addressed)
