@@ -305,6 +305,61 @@ type Reader interface {
 	APIKeys(ctx context.Context, ownerID, after string) iter.Seq2[apikey.Key, error]
 }
 
+// Prefetcher is implemented by the Readers and Txs of a store whose reads
+// cost a round trip each (a database over a network). Prefetch runs fn
+// with a Reader that records the reads fn makes instead of making them:
+// each returns a zero value, each listing yields nothing (its first page
+// is recorded). The store then makes them all at once, and the same reads
+// made next, through the Reader or Tx that Prefetch was called on, are
+// answered from what it read (the Tx's own later writes included), until
+// the function passed to Update or View returns.
+//
+// It is a hint: it changes no result, only the number of round trips. A
+// caller calls it through the function Prefetch, which does nothing for a
+// store that does not implement it.
+type Prefetcher interface {
+	Prefetch(ctx context.Context, fn func(r Reader)) error
+}
+
+// Prefetch tells r that the reads fn makes are about to be made, so that a
+// Prefetcher may make them together; see Prefetcher. For any other Reader
+// it does nothing. The error is the store's failure to read (the same
+// reads would have failed), never that of a record not found.
+func Prefetch(ctx context.Context, r Reader, fn func(r Reader)) error {
+	if p, ok := r.(Prefetcher); ok {
+		return p.Prefetch(ctx, fn)
+	}
+	return nil
+}
+
+// PrefetchingStore is implemented by a store whose Readers and Txs are
+// Prefetchers. UpdatePrefetched is Update, and ViewPrefetched View, with
+// the reads that reads makes (as Prefetcher records them) made in the
+// same round trip as the statements that begin the transaction, before
+// fn runs. Use them through UpdateWith and ViewWith.
+type PrefetchingStore interface {
+	UpdatePrefetched(ctx context.Context, orgID string, reads func(r Reader), fn func(ctx context.Context, tx Tx) error) error
+	ViewPrefetched(ctx context.Context, orgID string, reads func(r Reader), fn func(ctx context.Context, r Reader) error) error
+}
+
+// UpdateWith is s.Update, telling a PrefetchingStore the reads fn is about
+// to make first (reads may be nil).
+func UpdateWith(ctx context.Context, s Store, orgID string, reads func(r Reader), fn func(ctx context.Context, tx Tx) error) error {
+	if ps, ok := s.(PrefetchingStore); ok && reads != nil {
+		return ps.UpdatePrefetched(ctx, orgID, reads, fn)
+	}
+	return s.Update(ctx, orgID, fn)
+}
+
+// ViewWith is s.View, telling a PrefetchingStore the reads fn is about to
+// make first (reads may be nil).
+func ViewWith(ctx context.Context, s Store, orgID string, reads func(r Reader), fn func(ctx context.Context, r Reader) error) error {
+	if ps, ok := s.(PrefetchingStore); ok && reads != nil {
+		return ps.ViewPrefetched(ctx, orgID, reads, fn)
+	}
+	return s.View(ctx, orgID, fn)
+}
+
 // Tx reads and changes one organization inside Store.Update. Changes are
 // visible to the Tx's own reads at once, and to everyone else at commit.
 type Tx interface {

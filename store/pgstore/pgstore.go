@@ -233,27 +233,45 @@ func errClosed(what string, args ...any) error {
 
 // Update runs fn in a transaction that holds organization orgID; see
 // store.Store and the package documentation.
-func (s *Store) Update(ctx context.Context, orgID string, fn func(ctx context.Context, tx store.Tx) error) (err error) {
+func (s *Store) Update(ctx context.Context, orgID string, fn func(ctx context.Context, tx store.Tx) error) error {
+	return s.update(ctx, orgID, nil, fn)
+}
+
+// UpdatePrefetched is Update, with the reads that reads makes sent in the
+// round trip that begins the transaction; see store.PrefetchingStore.
+func (s *Store) UpdatePrefetched(ctx context.Context, orgID string, reads func(r store.Reader), fn func(ctx context.Context, tx store.Tx) error) error {
+	return s.update(ctx, orgID, reads, fn)
+}
+
+// ViewPrefetched is View, with the reads that reads makes sent in the
+// round trip that begins the transaction; see store.PrefetchingStore.
+func (s *Store) ViewPrefetched(ctx context.Context, orgID string, reads func(r store.Reader), fn func(ctx context.Context, r store.Reader) error) error {
+	return s.view(ctx, orgID, reads, fn)
+}
+
+var _ store.PrefetchingStore = (*Store)(nil)
+
+func (s *Store) update(ctx context.Context, orgID string, reads func(r store.Reader), fn func(ctx context.Context, tx store.Tx) error) error {
 	if s.closed.Load() {
 		return errClosed("update of organization %q", orgID)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
-	if err != nil {
-		return s.fail(ctx, err, "update of organization %q: begin", orgID)
-	}
-	t := &tx{reader: reader{s: s, q: ptx, orgID: orgID}}
+	p := &pipe{s: s, orgID: orgID}
+	t := &tx{reader: reader{s: s, p: p, orgID: orgID}}
+	p.start = func(b *pgx.Batch) { t.begin(b) }
 	committed := false
 	defer func() {
 		t.done = true
 		if !committed {
-			rollback(ctx, ptx)
+			_ = p.end(ctx, false)
 		}
 	}()
-	if t.exists, err = lockOrganization(ctx, ptx, orgID); err != nil {
-		return s.fail(ctx, err, "update of organization %q: lock", orgID)
+	// The organization is locked before fn runs: the functions of its
+	// Updates run one at a time.
+	if err := t.startWith(ctx, reads); err != nil {
+		return s.fail(ctx, err, "update of organization %q: begin", orgID)
 	}
 	if err := fn(ctx, t); err != nil {
 		return err
@@ -265,7 +283,7 @@ func (s *Store) Update(ctx context.Context, orgID string, fn func(ctx context.Co
 	if s.closed.Load() {
 		return errClosed("update of organization %q", orgID)
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	if err := p.end(ctx, true); err != nil {
 		return s.fail(ctx, err, "update of organization %q: commit", orgID)
 	}
 	committed = true
@@ -275,57 +293,66 @@ func (s *Store) Update(ctx context.Context, orgID string, fn func(ctx context.Co
 	return nil
 }
 
-// lockOrganization locks organization orgID for the transaction: its row
-// FOR UPDATE if it has one, otherwise an advisory lock on its ID, after
-// which the row is looked up again (it may have been created meanwhile,
-// and then it is locked too). It reports whether the organization exists.
-func lockOrganization(ctx context.Context, q pgx.Tx, orgID string) (bool, error) {
-	const lockRow = `SELECT true FROM orgauthz.organizations WHERE id = $1 FOR UPDATE`
-	var ok bool
-	err := q.QueryRow(ctx, lockRow, orgID).Scan(&ok)
-	if err == nil || !errors.Is(err, pgx.ErrNoRows) {
-		return err == nil, err
-	}
-	if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClassOrg, orgID); err != nil {
-		return false, err
-	}
-	err = q.QueryRow(ctx, lockRow, orgID).Scan(&ok)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// rollback ends a transaction that is not to be committed. It is given a
-// context of its own, so that it runs even when ctx is done (pgx closes
-// the connection if it cannot).
-func rollback(ctx context.Context, t pgx.Tx) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	_ = t.Rollback(ctx)
+// begin queues the statements that begin an Update's transaction: BEGIN;
+// the lock of the organization, an advisory lock on its ID (which holds
+// an organization that has no row yet, so that two replicas creating it
+// are serialized too) and its row FOR UPDATE; and the last audit sequence
+// number. The row read is remembered as the transaction's Organization.
+func (t *tx) begin(b *pgx.Batch) {
+	b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
+	b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClassOrg, t.orgID)
+	b.Queue(orgQuery+` FOR UPDATE`, t.orgID).Query(func(rows pgx.Rows) error {
+		o, found, err := collectOne(rows, scanOrg)
+		if err != nil {
+			return err
+		}
+		t.exists = found
+		t.p.remember(recordKey(orgQuery, t.orgID), o, found)
+		return nil
+	})
+	b.Queue(`SELECT coalesce(max(seq), 0) FROM orgauthz.audit WHERE org_id = $1`, t.orgID).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&t.seq)
+	})
 }
 
 // View runs fn with a consistent read-only view of organization orgID; see
 // store.Store.
 func (s *Store) View(ctx context.Context, orgID string, fn func(ctx context.Context, r store.Reader) error) error {
+	return s.view(ctx, orgID, nil, fn)
+}
+
+func (s *Store) view(ctx context.Context, orgID string, reads func(r store.Reader), fn func(ctx context.Context, r store.Reader) error) error {
 	if s.closed.Load() {
 		return errClosed("view of organization %q", orgID)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return s.fail(ctx, err, "view of organization %q: begin", orgID)
+	p := &pipe{s: s, orgID: orgID}
+	r := &reader{s: s, p: p, orgID: orgID}
+	// The snapshot is taken by the first statement after BEGIN.
+	p.start = func(b *pgx.Batch) {
+		b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+		b.Queue(orgQuery, orgID).Query(func(rows pgx.Rows) error {
+			o, found, err := collectOne(rows, scanOrg)
+			if err != nil {
+				return err
+			}
+			r.exists = found
+			p.remember(recordKey(orgQuery, orgID), o, found)
+			return nil
+		})
 	}
-	r := &reader{s: s, q: ptx, orgID: orgID}
 	defer func() {
 		r.done = true
-		rollback(ctx, ptx)
+		_ = p.end(ctx, false)
 	}()
-	// The snapshot is taken by this first statement.
-	if err := ptx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM orgauthz.organizations WHERE id = $1)`, orgID).Scan(&r.exists); err != nil {
-		return s.fail(ctx, err, "view of organization %q", orgID)
+	// Nothing is sent before fn's first read (or the reads named), which
+	// goes with BEGIN.
+	if reads != nil {
+		if err := r.startWith(ctx, reads); err != nil {
+			return s.fail(ctx, err, "view of organization %q: begin", orgID)
+		}
 	}
 	return fn(ctx, r)
 }

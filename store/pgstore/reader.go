@@ -32,10 +32,11 @@ type querier interface {
 // use the transaction while it ranges.
 const pageSize = 256
 
-// reader is the store.Reader of a View, and of an Update through tx.
+// reader is the store.Reader of a View, and of an Update through tx. Its
+// statements go through the pipe of the transaction (see pipe.go).
 type reader struct {
 	s      *Store
-	q      pgx.Tx
+	p      *pipe
 	orgID  string
 	exists bool // the organization's row exists, as this transaction sees it
 	done   bool // the function has returned
@@ -43,18 +44,28 @@ type reader struct {
 
 var _ store.Reader = (*reader)(nil)
 
-// check returns the error of a call that cannot go on: after the function
-// returned, after Close, with ctx done, or when the organization does not
-// exist.
-func (r *reader) check(ctx context.Context) error {
+// usable returns the error of a call that cannot go on: after the
+// function returned, after Close, or with ctx done.
+func (r *reader) usable(ctx context.Context) error {
 	switch {
 	case r.done:
 		return errClosed("transaction on organization %q used after its function returned", r.orgID)
 	case r.s.closed.Load():
 		return errClosed("transaction on organization %q", r.orgID)
 	}
-	if err := ctx.Err(); err != nil {
+	return ctx.Err()
+}
+
+// check is usable, then (the transaction begun, so that it is known) the
+// error of an organization that does not exist.
+func (r *reader) check(ctx context.Context) error {
+	if err := r.usable(ctx); err != nil {
 		return err
+	}
+	if !r.p.started() {
+		if err := r.p.flush(ctx); err != nil {
+			return r.fail(ctx, err, "beginning")
+		}
 	}
 	if !r.exists {
 		return orgNotFound(r.orgID)
@@ -72,6 +83,12 @@ func memberNotFound(orgID, principalID string) error {
 
 // fail translates the error of a statement of this transaction.
 func (r *reader) fail(ctx context.Context, err error, what string, args ...any) error {
+	if r.p.broken != nil && err != r.p.broken {
+		return r.p.broken
+	}
+	if r.p.broken != nil {
+		return err
+	}
 	return r.s.fail(ctx, err, "organization %q: %s", r.orgID, fmt.Sprintf(what, args...))
 }
 
@@ -80,27 +97,80 @@ func (r *reader) notFound(what string, args ...any) error {
 	return fmt.Errorf("pgstore: %s of organization %q: %w", fmt.Sprintf(what, args...), r.orgID, store.ErrNotFound)
 }
 
+// Keys of the memo: a record read by its key ("1"), a page of a listing
+// ("n"), and what the transaction knows without having read the record
+// ("f": that a scope exists).
+func recordKey(query string, args ...any) string { return "1\x00" + memoKey(query, args...) }
+func pageKey(query string, args ...any) string   { return "n\x00" + memoKey(query, args...) }
+
 // one reads one record with query, scanning it with scan; a missing row is
-// notFound's error.
+// notFound's error. The read is remembered, and answered from the memo
+// when it was made before (or named by a Prefetch).
 func one[T any](ctx context.Context, r *reader, scan pgx.RowToFunc[T], notFound func() error, query string, args ...any) (T, error) {
 	var zero T
-	if err := r.check(ctx); err != nil {
+	if err := r.usable(ctx); err != nil {
 		return zero, err
 	}
-	rows, _ := r.q.Query(ctx, query, args...)
+	key := recordKey(query, args...)
+	if r.p.recording != nil {
+		if _, ok := r.p.recall(key); !ok {
+			r.p.recording.Queue(query, args...).Query(r.collectOne(key, func(rows pgx.Rows) (any, bool, error) {
+				return collectOne(rows, scan)
+			}))
+		}
+		return zero, errRecorded
+	}
+	e, ok := r.p.recall(key)
+	if !ok || !r.p.started() {
+		b := &pgx.Batch{}
+		b.Queue(query, args...).Query(r.collectOne(key, func(rows pgx.Rows) (any, bool, error) {
+			return collectOne(rows, scan)
+		}))
+		if err := r.p.send(ctx, b); err != nil {
+			return zero, r.fail(ctx, err, "reading")
+		}
+		e, _ = r.p.recall(key)
+	}
+	if !r.exists {
+		return zero, orgNotFound(r.orgID)
+	}
+	if !e.found {
+		return zero, notFound()
+	}
+	return copyOut(e.v.(T)), nil
+}
+
+// collectOne scans the one row rows has, if any.
+func collectOne[T any](rows pgx.Rows, scan pgx.RowToFunc[T]) (any, bool, error) {
 	v, err := pgx.CollectExactlyOneRow(rows, scan)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return zero, notFound()
+		return nil, false, nil
 	case err != nil:
-		return zero, r.fail(ctx, err, "reading")
+		return nil, false, err
 	}
-	return v, nil
+	return v, true, nil
 }
 
-// listing returns a single-use listing that reads pages with query, whose
-// arguments after returns for the last record yielded (nil before the
-// first page). The query must end with a LIMIT of pageSize.
+// collectOne returns the callback of a batched read that remembers its
+// record under key.
+func (r *reader) collectOne(key string, collect func(rows pgx.Rows) (any, bool, error)) func(rows pgx.Rows) error {
+	return func(rows pgx.Rows) error {
+		v, found, err := collect(rows)
+		if err != nil {
+			return err
+		}
+		r.p.remember(key, v, found)
+		if found {
+			r.note(v)
+		}
+		return nil
+	}
+}
+
+// listing returns a single-use listing over the pool that reads pages with
+// query, whose arguments after returns for the last record yielded (nil
+// before the first page). The query must end with a LIMIT of pageSize.
 func listing[T any](ctx context.Context, check func(context.Context) error, q func() querier, scan pgx.RowToFunc[T], fail func(error) error, query string, after func(last *T) []any) iter.Seq2[T, error] {
 	var used atomic.Bool
 	return func(yield func(T, error) bool) {
@@ -134,13 +204,70 @@ func listing[T any](ctx context.Context, check func(context.Context) error, q fu
 	}
 }
 
-// list is listing over this transaction.
+// list is a listing of this transaction: pages are read through the pipe
+// and remembered, so that a page named by a Prefetch costs no round trip.
+// While a Prefetch records, ranging over it records its first page and
+// yields nothing.
 func list[T any](ctx context.Context, r *reader, scan pgx.RowToFunc[T], query string, after func(last *T) []any) iter.Seq2[T, error] {
-	return listing(ctx, r.check, func() querier { return r.q }, scan,
-		func(err error) error { return r.fail(ctx, err, "listing") }, query, after)
+	var used atomic.Bool
+	return func(yield func(T, error) bool) {
+		var zero T
+		if used.Swap(true) {
+			yield(zero, errors.New("pgstore: listing ranged over twice (listings are single use)"))
+			return
+		}
+		var last *T
+		for {
+			if err := r.usable(ctx); err != nil {
+				yield(zero, err)
+				return
+			}
+			args := after(last)
+			key := pageKey(query, args...)
+			collect := func(rows pgx.Rows) error {
+				page, err := pgx.CollectRows(rows, scan)
+				if err != nil {
+					return err
+				}
+				r.p.remember(key, page, true)
+				for i := range page {
+					r.note(page[i])
+				}
+				return nil
+			}
+			if r.p.recording != nil {
+				if _, ok := r.p.recall(key); !ok {
+					r.p.recording.Queue(query, args...).Query(collect)
+				}
+				return
+			}
+			e, ok := r.p.recall(key)
+			if !ok || !r.p.started() {
+				b := &pgx.Batch{}
+				b.Queue(query, args...).Query(collect)
+				if err := r.p.send(ctx, b); err != nil {
+					yield(zero, r.fail(ctx, err, "listing"))
+					return
+				}
+				e, _ = r.p.recall(key)
+			}
+			if !r.exists {
+				yield(zero, orgNotFound(r.orgID))
+				return
+			}
+			page := e.v.([]T)
+			for i := range page {
+				if !yield(copyOut(page[i]), nil) {
+					return
+				}
+			}
+			if len(page) < pageSize {
+				return
+			}
+			last = &page[len(page)-1]
+		}
+	}
 }
-
-// Times: zero is NULL; others are kept to the microsecond, in UTC.
 
 func tsIn(t time.Time) pgtype.Timestamptz {
 	if t.IsZero() {
@@ -215,9 +342,20 @@ func scanOrg(row pgx.CollectableRow) (org.Organization, error) {
 	return o.value(), err
 }
 
+// orgQuery reads the organization; the transaction's first batch reads it
+// (locked, in an Update) and remembers it under this key.
+const orgQuery = `SELECT ` + orgColumns + ` FROM orgauthz.organizations WHERE id = $1`
+
 func (r *reader) Organization(ctx context.Context) (org.Organization, error) {
-	return one(ctx, r, scanOrg, func() error { return orgNotFound(r.orgID) },
-		`SELECT `+orgColumns+` FROM orgauthz.organizations WHERE id = $1`, r.orgID)
+	if !r.p.started() {
+		if r.p.recording != nil {
+			return org.Organization{}, errRecorded // the begin reads it
+		}
+		if err := r.check(ctx); err != nil { // sends the begin, which reads it
+			return org.Organization{}, err
+		}
+	}
+	return one(ctx, r, scanOrg, func() error { return orgNotFound(r.orgID) }, orgQuery, r.orgID)
 }
 
 // Members.
@@ -246,9 +384,14 @@ func scanMember(row pgx.CollectableRow) (org.Member, error) {
 	return m.value(), err
 }
 
+const memberQuery = `SELECT ` + memberColumns + ` FROM orgauthz.members WHERE org_id = $1 AND principal_id = $2`
+
+func (r *reader) memberKey(principalID string) string {
+	return recordKey(memberQuery, r.orgID, principalID)
+}
+
 func (r *reader) Member(ctx context.Context, principalID string) (org.Member, error) {
-	return one(ctx, r, scanMember, func() error { return memberNotFound(r.orgID, principalID) },
-		`SELECT `+memberColumns+` FROM orgauthz.members WHERE org_id = $1 AND principal_id = $2`, r.orgID, principalID)
+	return one(ctx, r, scanMember, func() error { return memberNotFound(r.orgID, principalID) }, memberQuery, r.orgID, principalID)
 }
 
 func (r *reader) Members(ctx context.Context, after string) iter.Seq2[org.Member, error] {
@@ -281,6 +424,8 @@ func (r *reader) MemberByEmail(ctx context.Context, email string) (org.Member, e
 	return one(ctx, r, scanMember, notFound, memberByEmailQuery, r.orgID, email)
 }
 
+func (r *reader) emailKey(email string) string { return recordKey(memberByEmailQuery, r.orgID, email) }
+
 // servicePrincipalsQuery lists service principals (kind 2) through index
 // members_service_principals, whose predicate it repeats as a literal.
 const servicePrincipalsQuery = `SELECT ` + memberColumns + ` FROM orgauthz.members
@@ -296,29 +441,55 @@ func (r *reader) ServicePrincipals(ctx context.Context, after string) iter.Seq2[
 		})
 }
 
+// countsQuery reads the head counts, which triggers keep as members
+// change (migration 2).
+const countsQuery = `SELECT role, external, n FROM orgauthz.member_counts WHERE org_id = $1 AND n > 0`
+
 func (r *reader) Counts(ctx context.Context) (store.Counts, error) {
-	if err := r.check(ctx); err != nil {
-		return store.Counts{}, err
+	var zero store.Counts
+	if err := r.usable(ctx); err != nil {
+		return zero, err
 	}
-	// Triggers keep the counts as members change (migration 2).
-	rows, _ := r.q.Query(ctx, `SELECT role, external, n FROM orgauthz.member_counts WHERE org_id = $1 AND n > 0`, r.orgID)
-	c := store.Counts{Roles: map[string]int{}}
-	var roleID string
-	var external bool
-	var n int
-	_, err := pgx.ForEachRow(rows, []any{&roleID, &external, &n}, func() error {
-		if external {
-			c.External += n
-		} else {
-			c.Members += n
+	key := "c\x00" + memoKey(countsQuery, r.orgID)
+	collect := func(rows pgx.Rows) error {
+		c := store.Counts{Roles: map[string]int{}}
+		var roleID string
+		var external bool
+		var n int
+		_, err := pgx.ForEachRow(rows, []any{&roleID, &external, &n}, func() error {
+			if external {
+				c.External += n
+			} else {
+				c.Members += n
+			}
+			c.Roles[roleID] += n
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		c.Roles[roleID] += n
+		r.p.remember(key, c, true)
 		return nil
-	})
-	if err != nil {
-		return store.Counts{}, r.fail(ctx, err, "counting members")
 	}
-	return c, nil
+	if r.p.recording != nil {
+		if _, ok := r.p.recall(key); !ok {
+			r.p.recording.Queue(countsQuery, r.orgID).Query(collect)
+		}
+		return zero, errRecorded
+	}
+	e, ok := r.p.recall(key)
+	if !ok || !r.p.started() {
+		b := &pgx.Batch{}
+		b.Queue(countsQuery, r.orgID).Query(collect)
+		if err := r.p.send(ctx, b); err != nil {
+			return zero, r.fail(ctx, err, "counting members")
+		}
+		e, _ = r.p.recall(key)
+	}
+	if !r.exists {
+		return zero, orgNotFound(r.orgID)
+	}
+	return copyOut(e.v.(store.Counts)), nil
 }
 
 // Scopes.
@@ -350,9 +521,16 @@ func (r *reader) scopeNotFound(kind, id string) error {
 	return r.notFound("scope %s/%s", kind, id)
 }
 
+const scopeQuery = `SELECT ` + scopeColumns + ` FROM orgauthz.scopes WHERE org_id = $1 AND kind = $2 AND id = $3`
+
+func (r *reader) scopeKey(kind, id string) string { return recordKey(scopeQuery, r.orgID, kind, id) }
+
+// scopeFact is the key under which the transaction notes that a scope
+// exists, having read one of its members.
+func (r *reader) scopeFact(kind, id string) string { return "f\x00scope\x00" + kind + "\x00" + id }
+
 func (r *reader) Scope(ctx context.Context, kind, id string) (org.Scope, error) {
-	return one(ctx, r, scanScope, func() error { return r.scopeNotFound(kind, id) },
-		`SELECT `+scopeColumns+` FROM orgauthz.scopes WHERE org_id = $1 AND kind = $2 AND id = $3`, r.orgID, kind, id)
+	return one(ctx, r, scanScope, func() error { return r.scopeNotFound(kind, id) }, scopeQuery, r.orgID, kind, id)
 }
 
 func (r *reader) Scopes(ctx context.Context, kind, after string) iter.Seq2[org.Scope, error] {
@@ -389,10 +567,15 @@ func scanScopeMember(row pgx.CollectableRow) (org.ScopeMember, error) {
 	return m.value(), err
 }
 
+const scopeMemberQuery = `SELECT ` + scopeMemberColumns + ` FROM orgauthz.scope_members WHERE org_id = $1 AND kind = $2 AND scope_id = $3 AND principal_id = $4`
+
+func (r *reader) scopeMemberKey(kind, scopeID, principalID string) string {
+	return recordKey(scopeMemberQuery, r.orgID, kind, scopeID, principalID)
+}
+
 func (r *reader) ScopeMember(ctx context.Context, kind, scopeID, principalID string) (org.ScopeMember, error) {
 	return one(ctx, r, scanScopeMember, func() error { return r.notFound("member %q of scope %s/%s", principalID, kind, scopeID) },
-		`SELECT `+scopeMemberColumns+` FROM orgauthz.scope_members WHERE org_id = $1 AND kind = $2 AND scope_id = $3 AND principal_id = $4`,
-		r.orgID, kind, scopeID, principalID)
+		scopeMemberQuery, r.orgID, kind, scopeID, principalID)
 }
 
 func (r *reader) ScopeMembers(ctx context.Context, kind, scopeID, after string) iter.Seq2[org.ScopeMember, error] {
@@ -454,10 +637,15 @@ func scanScopeRole(row pgx.CollectableRow) (org.ScopeRole, error) {
 	return sr, err
 }
 
+const scopeRoleQuery = `SELECT ` + scopeRoleColumns + ` FROM orgauthz.scope_roles WHERE org_id = $1 AND kind = $2 AND scope_id = $3 AND id = $4`
+
+func (r *reader) scopeRoleKey(kind, scopeID, roleID string) string {
+	return recordKey(scopeRoleQuery, r.orgID, kind, scopeID, roleID)
+}
+
 func (r *reader) ScopeRole(ctx context.Context, kind, scopeID, roleID string) (org.ScopeRole, error) {
 	return one(ctx, r, scanScopeRole, func() error { return r.notFound("role %q of scope %s/%s", roleID, kind, scopeID) },
-		`SELECT `+scopeRoleColumns+` FROM orgauthz.scope_roles WHERE org_id = $1 AND kind = $2 AND scope_id = $3 AND id = $4`,
-		r.orgID, kind, scopeID, roleID)
+		scopeRoleQuery, r.orgID, kind, scopeID, roleID)
 }
 
 func (r *reader) ScopeRoles(ctx context.Context, kind, scopeID string) iter.Seq2[org.ScopeRole, error] {
@@ -535,15 +723,24 @@ func (r *reader) invitationNotFound(id string) error {
 	return r.notFound("invitation %q", id)
 }
 
+const (
+	invitationQuery        = `SELECT ` + invitationColumns + ` FROM orgauthz.invitations WHERE org_id = $1 AND id = $2`
+	pendingInvitationQuery = `SELECT ` + invitationColumns + ` FROM orgauthz.invitations WHERE org_id = $1 AND email = $2 AND status = $3`
+)
+
+func (r *reader) invitationKey(id string) string { return recordKey(invitationQuery, r.orgID, id) }
+
+func (r *reader) pendingKey(email string) string {
+	return recordKey(pendingInvitationQuery, r.orgID, email, int16(invite.Pending))
+}
+
 func (r *reader) Invitation(ctx context.Context, id string) (invite.Invitation, error) {
-	return one(ctx, r, scanInvitation, func() error { return r.invitationNotFound(id) },
-		`SELECT `+invitationColumns+` FROM orgauthz.invitations WHERE org_id = $1 AND id = $2`, r.orgID, id)
+	return one(ctx, r, scanInvitation, func() error { return r.invitationNotFound(id) }, invitationQuery, r.orgID, id)
 }
 
 func (r *reader) PendingInvitation(ctx context.Context, email string) (invite.Invitation, error) {
 	return one(ctx, r, scanInvitation, func() error { return r.notFound("pending invitation to %q", email) },
-		`SELECT `+invitationColumns+` FROM orgauthz.invitations WHERE org_id = $1 AND email = $2 AND status = $3`,
-		r.orgID, email, int16(invite.Pending))
+		pendingInvitationQuery, r.orgID, email, int16(invite.Pending))
 }
 
 func (r *reader) Invitations(ctx context.Context, after string, pendingOnly bool) iter.Seq2[invite.Invitation, error] {
@@ -575,9 +772,12 @@ func (r *reader) keyNotFound(id string) error {
 	return r.notFound("API key %q", id)
 }
 
+const keyQuery = `SELECT ` + keyColumns + ` FROM orgauthz.api_keys WHERE org_id = $1 AND id = $2`
+
+func (r *reader) keyKey(id string) string { return recordKey(keyQuery, r.orgID, id) }
+
 func (r *reader) APIKey(ctx context.Context, id string) (apikey.Key, error) {
-	return one(ctx, r, scanKey, func() error { return r.keyNotFound(id) },
-		`SELECT `+keyColumns+` FROM orgauthz.api_keys WHERE org_id = $1 AND id = $2`, r.orgID, id)
+	return one(ctx, r, scanKey, func() error { return r.keyNotFound(id) }, keyQuery, r.orgID, id)
 }
 
 func (r *reader) APIKeys(ctx context.Context, ownerID, after string) iter.Seq2[apikey.Key, error] {

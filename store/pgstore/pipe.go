@@ -1,0 +1,418 @@
+package pgstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orgauthz/orgauthz/apikey"
+	"github.com/orgauthz/orgauthz/invite"
+	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/store"
+)
+
+// A pipe is the connection of one Update or View, and what it saves of
+// the round trips to the server: the whole point of it is that a change
+// costs at most three of them, and a read two, over a network where each
+// costs a millisecond.
+//
+//   - It begins lazily: nothing is sent until the function's first call,
+//     and the statements that begin the transaction (BEGIN, the lock, the
+//     organization's row) go in the same batch as that call's, or as the
+//     reads a Prefetch names.
+//   - Writes whose success the transaction can tell from what it has read
+//     (the member exists, the address is free, the next audit sequence
+//     number is known) are queued, not sent: they go with the next batch,
+//     before its reads, so that the reads see them, or with COMMIT. A
+//     write it cannot tell is sent at once, with the queue before it, so
+//     that it reports its failure as the store contract says.
+//   - Reads are remembered (the memo), so that a read made twice, or named
+//     by a Prefetch first, costs no round trip; a write updates or drops
+//     the entries it affects, so that the transaction still sees its own
+//     writes.
+//
+// A queued write that finds the database other than the transaction knew
+// it (it changes no row) fails the batch that carries it, and with it the
+// Update: that can only happen if something outside the store changed the
+// rows, the organization being locked.
+type pipe struct {
+	s     *Store
+	orgID string
+	conn  *pgxpool.Conn
+
+	// start queues the statements that begin the transaction in b; it is
+	// cleared once sent.
+	start func(b *pgx.Batch)
+	// queue holds the writes not sent yet.
+	queue []queued
+	// broken is the error that left the transaction unusable.
+	broken error
+	// recording collects the reads of a Prefetch instead of making them.
+	recording *pgx.Batch
+	memo      map[string]memoEntry
+}
+
+// queued is a write waiting for the next batch: it must change want rows
+// (any number when want < 0), or fail with mismatch's error.
+type queued struct {
+	sql      string
+	args     []any
+	want     int64
+	mismatch func(got int64) error
+}
+
+// memoEntry is a remembered read: v its value (a record, or a page of a
+// listing), found false when it found nothing.
+type memoEntry struct {
+	v     any
+	found bool
+}
+
+// acquire takes the pipe's connection if it has none yet.
+func (p *pipe) acquire(ctx context.Context) error {
+	if p.conn != nil {
+		return nil
+	}
+	c, err := p.s.pool.Acquire(ctx)
+	if err != nil {
+		return p.s.fail(ctx, err, "organization %q: acquiring a connection", p.orgID)
+	}
+	p.conn = c
+	return nil
+}
+
+// started reports whether the transaction has begun on the server.
+func (p *pipe) started() bool { return p.start == nil }
+
+// send sends b on the connection, after the statements that begin the
+// transaction (the first time) and the queued writes, in one round trip.
+func (p *pipe) send(ctx context.Context, b *pgx.Batch) error {
+	if p.broken != nil {
+		return p.broken
+	}
+	if err := p.acquire(ctx); err != nil {
+		return err
+	}
+	full := &pgx.Batch{}
+	if p.start != nil {
+		p.start(full)
+	}
+	for _, w := range p.queue {
+		w := w
+		full.Queue(w.sql, w.args...).Exec(func(tag pgconn.CommandTag) error {
+			if n := tag.RowsAffected(); w.want >= 0 && n != w.want {
+				return w.mismatch(n)
+			}
+			return nil
+		})
+	}
+	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
+	p.start, p.queue = nil, p.queue[:0]
+	if full.Len() == 0 {
+		return nil
+	}
+	err := p.conn.SendBatch(ctx, full).Close()
+	if err != nil {
+		if !isPgError(err) || p.conn.Conn().PgConn().TxStatus() != 'T' {
+			// The transaction is aborted or the connection lost: nothing
+			// more can be sent in it.
+			p.broken = p.s.fail(ctx, err, "organization %q", p.orgID)
+		}
+		return err
+	}
+	return nil
+}
+
+// isPgError reports whether err is an error of the server (the
+// connection survived it).
+func isPgError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe)
+}
+
+// flush sends the queued writes (and the begin, if not yet sent).
+func (p *pipe) flush(ctx context.Context) error {
+	if p.started() && len(p.queue) == 0 {
+		return nil
+	}
+	return p.send(ctx, &pgx.Batch{})
+}
+
+// query runs one statement after the queue, calling fn with its rows.
+func (p *pipe) query(ctx context.Context, sql string, args []any, fn func(rows pgx.Rows) error) error {
+	b := &pgx.Batch{}
+	b.Queue(sql, args...).Query(fn)
+	return p.send(ctx, b)
+}
+
+// exec runs one write after the queue and returns the rows it changed.
+func (p *pipe) exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	var n int64
+	b := &pgx.Batch{}
+	b.Queue(sql, args...).Exec(func(tag pgconn.CommandTag) error {
+		n = tag.RowsAffected()
+		return nil
+	})
+	return n, p.send(ctx, b)
+}
+
+// enqueue queues a write that must change want rows (any when want < 0).
+func (p *pipe) enqueue(want int64, mismatch func(got int64) error, sql string, args ...any) {
+	p.queue = append(p.queue, queued{sql: sql, args: args, want: want, mismatch: mismatch})
+}
+
+// end ends the transaction: with the queued writes and COMMIT in one
+// batch when commit is true, else with ROLLBACK (nothing at all if it
+// never began). It releases the connection.
+func (p *pipe) end(ctx context.Context, commit bool) error {
+	defer p.release()
+	if p.conn == nil && (!commit || len(p.queue) == 0) {
+		return nil // nothing was ever sent, nothing is to be
+	}
+	if !commit {
+		if p.conn.Conn().PgConn().TxStatus() == 'I' {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := p.conn.Exec(ctx, "ROLLBACK"); err != nil {
+			p.broken = err
+		}
+		return nil
+	}
+	if p.broken != nil {
+		return p.broken
+	}
+	var tag pgconn.CommandTag
+	b := &pgx.Batch{}
+	b.Queue("COMMIT").Exec(func(t pgconn.CommandTag) error {
+		tag = t
+		return nil
+	})
+	if err := p.send(ctx, b); err != nil {
+		return err
+	}
+	if tag.String() != "COMMIT" {
+		p.broken = fmt.Errorf("pgstore: organization %q: the transaction was rolled back at commit: %w", p.orgID, ErrDatabase)
+		return p.broken
+	}
+	return nil
+}
+
+// release gives the connection back to the pool; one still in a
+// transaction (after a failure) is closed instead.
+func (p *pipe) release() {
+	if p.conn == nil {
+		return
+	}
+	c := p.conn
+	p.conn = nil
+	if c.Conn().PgConn().TxStatus() != 'I' {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.Conn().Close(ctx)
+	}
+	c.Release()
+}
+
+// The memo.
+
+// memoKey is the key of a read: its statement and arguments.
+func memoKey(sql string, args ...any) string {
+	var b strings.Builder
+	b.WriteString(sql)
+	for _, a := range args {
+		fmt.Fprintf(&b, "\x00%v", a)
+	}
+	return b.String()
+}
+
+func (p *pipe) remember(key string, v any, found bool) {
+	if found {
+		v = asStored(v)
+	}
+	if p.memo == nil {
+		p.memo = make(map[string]memoEntry)
+	}
+	p.memo[key] = memoEntry{v: v, found: found}
+}
+
+func (p *pipe) recall(key string) (memoEntry, bool) {
+	e, ok := p.memo[key]
+	return e, ok
+}
+
+// forget drops the remembered pages and counts that read the given
+// tables (their statements name them as orgauthz.<table>); records read
+// by key are kept, a write updating each it changes (see forgetRecords).
+func (p *pipe) forget(tables ...string) {
+	for k := range p.memo {
+		if k[0] == '1' || k[0] == 'f' {
+			continue
+		}
+		if mentions(k, tables) {
+			delete(p.memo, k)
+		}
+	}
+}
+
+// forgetRecords drops every remembered read of the given tables, records
+// and facts included.
+func (p *pipe) forgetRecords(tables ...string) {
+	for k := range p.memo {
+		if k[0] == 'f' || mentions(k, tables) {
+			delete(p.memo, k)
+		}
+	}
+}
+
+func mentions(key string, tables []string) bool {
+	for _, t := range tables {
+		if strings.Contains(key, "orgauthz."+t+" ") || strings.HasSuffix(key, "orgauthz."+t) || strings.Contains(key, "orgauthz."+t+"\n") {
+			return true
+		}
+	}
+	return false
+}
+
+// forgetAll drops every remembered read.
+func (p *pipe) forgetAll() { clear(p.memo) }
+
+// errRecorded is what a read returns while a Prefetch records it.
+var errRecorded = errors.New("pgstore: read recorded by Prefetch")
+
+// prefetch makes the reads fn makes of r in one round trip (with the
+// begin, if not yet sent, and the queued writes), and remembers them.
+func (p *pipe) prefetch(ctx context.Context, r store.Reader, fn func(r store.Reader)) error {
+	if p.recording != nil {
+		fn(r) // nested: the outer Prefetch records these too
+		return nil
+	}
+	b := &pgx.Batch{}
+	p.recording = b
+	func() {
+		defer func() { p.recording = nil }()
+		fn(r)
+	}()
+	if b.Len() == 0 && p.started() {
+		return nil
+	}
+	return p.send(ctx, b)
+}
+
+// Prefetch makes the reads fn makes of its Reader together, in one round
+// trip, and remembers them, so that the same reads made next cost none;
+// see store.Prefetcher. While fn runs, reads return zero values and
+// listings yield nothing.
+func (r *reader) Prefetch(ctx context.Context, fn func(r store.Reader)) error {
+	if err := r.usable(ctx); err != nil {
+		return err
+	}
+	if err := r.p.prefetch(ctx, r, fn); err != nil {
+		return r.fail(ctx, err, "prefetching")
+	}
+	return nil
+}
+
+// note remembers what a record read in a listing tells of the records
+// read by key: that it exists, as it is.
+func (r *reader) note(v any) {
+	switch x := v.(type) {
+	case org.Member:
+		r.p.remember(r.memberKey(x.PrincipalID), x, true)
+		if x.Email != "" {
+			r.p.remember(r.emailKey(x.Email), x, true)
+		}
+	case org.Scope:
+		r.p.remember(r.scopeKey(x.Kind, x.ID), x, true)
+	case org.ScopeMember:
+		r.p.remember(r.scopeMemberKey(x.Kind, x.ScopeID, x.PrincipalID), x, true)
+		r.p.remember(r.scopeFact(x.Kind, x.ScopeID), nil, true)
+	case org.ScopeMembership:
+		r.note(x.Scope)
+		r.note(x.Member)
+	case org.ScopeRole:
+		r.p.remember(r.scopeRoleKey(x.Kind, x.ScopeID, x.ID), x, true)
+	case invite.Invitation:
+		r.p.remember(r.invitationKey(x.ID), x, true)
+		if x.Status == invite.Pending {
+			r.p.remember(r.pendingKey(x.Email), x, true)
+		}
+	case apikey.Key:
+		r.p.remember(r.keyKey(x.ID), x, true)
+	}
+}
+
+// copyOut copies the slices and maps of a record the memo holds, so that
+// the caller's changes to a record it was given change nothing kept.
+func copyOut[T any](v T) T {
+	switch x := any(v).(type) {
+	case org.Organization:
+		x.Settings = maps.Clone(x.Settings)
+		return any(x).(T)
+	case invite.Invitation:
+		x.TokenHash = bytes.Clone(x.TokenHash)
+		return any(x).(T)
+	case apikey.Key:
+		x.Scope, x.Hash = slices.Clone(x.Scope), bytes.Clone(x.Hash)
+		return any(x).(T)
+	case org.ScopeRole:
+		x.Capabilities = slices.Clone(x.Capabilities)
+		return any(x).(T)
+	case store.Counts:
+		x.Roles = maps.Clone(x.Roles)
+		return any(x).(T)
+	}
+	return v
+}
+
+// at is a time as the database keeps it: to the microsecond, in UTC.
+func at(t time.Time) time.Time { return tsOut(tsIn(t)) }
+
+// asStored returns a record as the database keeps it, its times as at
+// makes them, so that a record remembered from a write reads back as the
+// same record read from the database would.
+func asStored(v any) any {
+	switch x := v.(type) {
+	case org.Organization:
+		x.CreatedAt, x.UpdatedAt = at(x.CreatedAt), at(x.UpdatedAt)
+		return x
+	case org.Member:
+		x.JoinedAt = at(x.JoinedAt)
+		return x
+	case org.Scope:
+		x.CreatedAt = at(x.CreatedAt)
+		return x
+	case org.ScopeMember:
+		x.AddedAt = at(x.AddedAt)
+		return x
+	case org.ScopeRole:
+		x.CreatedAt = at(x.CreatedAt)
+		return x
+	case invite.Invitation:
+		x.CreatedAt, x.ExpiresAt, x.UpdatedAt = at(x.CreatedAt), at(x.ExpiresAt), at(x.UpdatedAt)
+		return x
+	case apikey.Key:
+		x.CreatedAt, x.ExpiresAt, x.RevokedAt, x.LastUsedAt = at(x.CreatedAt), at(x.ExpiresAt), at(x.RevokedAt), at(x.LastUsedAt)
+		return x
+	}
+	return v
+}
+
+// startWith begins the transaction, with the reads that reads makes in the
+// same round trip.
+func (r *reader) startWith(ctx context.Context, reads func(r store.Reader)) error {
+	if reads == nil {
+		return r.p.flush(ctx)
+	}
+	return r.p.prefetch(ctx, r, reads)
+}
