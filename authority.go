@@ -53,6 +53,20 @@ func inviterOf(ctx context.Context, r store.Reader, inv invite.Invitation) (*org
 // why names it in the audit trail.
 func (s *Service) revokeUnsendable(ctx context.Context, tx store.Tx, st *state, actor, inviter, why string) error {
 	now := s.now()
+	if inviter == "" {
+		inviters, err := pendingInviters(ctx, tx)
+		if err != nil {
+			return err
+		}
+		err = hinted(ctx, tx, func(ctx context.Context, r store.Reader) {
+			for _, id := range inviters {
+				_, _ = r.Member(ctx, id)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
 	var dead []invite.Invitation
 	for inv, err := range tx.Invitations(ctx, "", true) {
 		if err != nil {
@@ -161,6 +175,23 @@ func (s *Service) reestablishAll(ctx context.Context, tx store.Tx, st *state, ac
 			return err
 		}
 		all = append(all, m)
+	}
+	// The scope memberships of every member, and the inviters of the
+	// pending invitations, in one round trip.
+	inviters, err := pendingInviters(ctx, tx)
+	if err != nil {
+		return err
+	}
+	err = hinted(ctx, tx, func(ctx context.Context, r store.Reader) {
+		for _, m := range all {
+			first(r.PrincipalScopes(ctx, m.PrincipalID))
+		}
+		for _, id := range inviters {
+			_, _ = r.Member(ctx, id)
+		}
+	})
+	if err != nil {
+		return err
 	}
 	for _, m := range all {
 		if err := s.reestablishScopes(ctx, tx, st, actor, m, why); err != nil {

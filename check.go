@@ -285,13 +285,14 @@ func (s *Service) ExportAudit(ctx context.Context, orgID, actor string, q AuditQ
 }
 
 func (s *Service) readAudit(ctx context.Context, orgID string, q AuditQuery, view viewFunc, permit func(*state) error, each func(org.AuditEvent) error) error {
-	err := view(ctx, orgID, func(ctx context.Context, r store.Reader, st *state) error {
+	f := store.AuditFilter{Since: q.Since, Until: q.Until, Actor: q.Actor, AfterSeq: q.AfterSeq}
+	rs := func(ctx context.Context, r store.Reader) { first(r.Audit(ctx, f)) }
+	err := view(ctx, orgID, rs, func(ctx context.Context, r store.Reader, st *state) error {
 		if permit != nil {
 			if err := permit(st); err != nil {
 				return err
 			}
 		}
-		f := store.AuditFilter{Since: q.Since, Until: q.Until, Actor: q.Actor, AfterSeq: q.AfterSeq}
 		for e, err := range r.Audit(ctx, f) {
 			if err != nil {
 				return err

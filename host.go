@@ -44,7 +44,7 @@ func (h Host) Provision(ctx context.Context, orgID string, p org.Principal, r st
 		return org.Member{}, err
 	}
 	var out org.Member
-	err := h.s.hostUpdate(ctx, orgID, func(ctx context.Context, tx store.Tx, st *state) error {
+	err := h.s.hostUpdateReading(ctx, orgID, readsMember(p.ID).and(readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := hostAssignable(st, r); err != nil {
 			return fmt.Errorf("provision %q in %q: %w", p.ID, orgID, err)
 		}
@@ -77,7 +77,7 @@ func hostAssignable(st *state, r string) error {
 // role it holds changes nothing.
 func (h Host) ChangeRole(ctx context.Context, orgID, principalID, r string) (org.Member, error) {
 	var out org.Member
-	err := h.s.hostUpdate(ctx, orgID, func(ctx context.Context, tx store.Tx, st *state) error {
+	err := h.s.hostUpdateReading(ctx, orgID, readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
 		target, err := h.s.member(ctx, tx, orgID, principalID)
 		if err != nil {
 			return err
@@ -122,7 +122,7 @@ func hostMayChange(st *state, m org.Member) error {
 // until that role is handed on, as when a member leaves (the host holds no
 // role to take it over).
 func (h Host) RemoveMember(ctx context.Context, orgID, principalID string) error {
-	return h.s.hostUpdate(ctx, orgID, func(ctx context.Context, tx store.Tx, st *state) error {
+	return h.s.hostUpdateReading(ctx, orgID, readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
 		target, err := h.s.member(ctx, tx, orgID, principalID)
 		if err != nil {
 			return err
@@ -140,7 +140,7 @@ func (h Host) RemoveMember(ctx context.Context, orgID, principalID string) error
 // the way UiPath's immutable owner changes hands; see
 // Service.TransferOwnership for the rules that hold for every transfer.
 func (h Host) TransferOwnership(ctx context.Context, orgID, from, to, stepDownTo string) error {
-	return h.s.hostUpdate(ctx, orgID, func(ctx context.Context, tx store.Tx, st *state) error {
+	return h.s.hostUpdateReading(ctx, orgID, readsMemberChange(from).and(readsMemberChange(to)), func(ctx context.Context, tx store.Tx, st *state) error {
 		old, err := h.s.member(ctx, tx, orgID, from)
 		if err != nil {
 			return err
@@ -153,7 +153,7 @@ func (h Host) TransferOwnership(ctx context.Context, orgID, from, to, stepDownTo
 // for a billing system: a downgrade is refused as for members (seats in
 // use above the new limit, roles or service principals it does not offer).
 func (h Host) ChangeEdition(ctx context.Context, orgID, ed string) error {
-	return h.s.hostUpdate(ctx, orgID, func(ctx context.Context, tx store.Tx, st *state) error {
+	return h.s.hostUpdateReading(ctx, orgID, readsEditionChange, func(ctx context.Context, tx store.Tx, st *state) error {
 		return h.s.changeEdition(ctx, tx, st, ed)
 	})
 }
@@ -162,7 +162,7 @@ func (h Host) ChangeEdition(ctx context.Context, orgID, ed string) error {
 // edition allows one (0 returns to the edition's limit), as
 // Service.SetSeatOverride does.
 func (h Host) SetSeatOverride(ctx context.Context, orgID string, n int) error {
-	return h.s.hostUpdate(ctx, orgID, func(ctx context.Context, tx store.Tx, st *state) error {
+	return h.s.hostUpdateReading(ctx, orgID, readsCounts, func(ctx context.Context, tx store.Tx, st *state) error {
 		return h.s.setSeatOverride(ctx, tx, st, n)
 	})
 }
@@ -170,7 +170,7 @@ func (h Host) SetSeatOverride(ctx context.Context, orgID string, n int) error {
 // RevokeInvitation revokes a pending (or expired) invitation, freeing its
 // seat.
 func (h Host) RevokeInvitation(ctx context.Context, orgID, id string) error {
-	return h.s.hostUpdate(ctx, orgID, func(ctx context.Context, tx store.Tx, st *state) error {
+	return h.s.hostUpdateReading(ctx, orgID, func(ctx context.Context, r store.Reader) { _, _ = r.Invitation(ctx, id) }, func(ctx context.Context, tx store.Tx, st *state) error {
 		inv, err := invitation(ctx, tx, id)
 		if err != nil {
 			return err
@@ -214,7 +214,7 @@ func (h Host) Organization(ctx context.Context, orgID string) (org.Organization,
 // Member returns member principalID, or an error matching ErrNotMember.
 func (h Host) Member(ctx context.Context, orgID, principalID string) (org.Member, error) {
 	var out org.Member
-	err := h.s.hostView(ctx, orgID, func(ctx context.Context, r store.Reader, st *state) error {
+	err := h.s.hostViewReading(ctx, orgID, readsMember(principalID), func(ctx context.Context, r store.Reader, st *state) error {
 		var err error
 		out, err = h.s.member(ctx, r, orgID, principalID)
 		return err
@@ -225,27 +225,27 @@ func (h Host) Member(ctx context.Context, orgID, principalID string) (org.Member
 // Members lists the organization's members, external ones included,
 // ordered by principal ID.
 func (h Host) Members(ctx context.Context, orgID string, p Page) (MemberPage, error) {
-	return h.s.members(ctx, orgID, p, h.s.hostView, nil)
+	return h.s.members(ctx, orgID, p, h.s.hostViewReading, nil)
 }
 
 // Invitations lists the organization's invitations (only those still
 // pending, expired ones included, when pendingOnly), ordered by ID; none
 // shows its token or hash.
 func (h Host) Invitations(ctx context.Context, orgID string, p Page, pendingOnly bool) (InvitationPage, error) {
-	return h.s.invitations(ctx, orgID, p, pendingOnly, h.s.hostView, nil)
+	return h.s.invitations(ctx, orgID, p, pendingOnly, h.s.hostViewReading, nil)
 }
 
 // Audit returns the organization's audit events that q selects, ordered by
 // sequence number.
 func (h Host) Audit(ctx context.Context, orgID string, q AuditQuery) ([]org.AuditEvent, error) {
-	return h.s.auditPage(ctx, orgID, q, h.s.hostView, nil)
+	return h.s.auditPage(ctx, orgID, q, h.s.hostViewReading, nil)
 }
 
 // Seats returns the organization's seats: in use, pending and the limit
 // with where it comes from.
 func (h Host) Seats(ctx context.Context, orgID string) (Seats, error) {
 	var out Seats
-	err := h.s.hostView(ctx, orgID, func(ctx context.Context, r store.Reader, st *state) error {
+	err := h.s.hostViewReading(ctx, orgID, readsCounts, func(ctx context.Context, r store.Reader, st *state) error {
 		var err error
 		out, err = h.s.seats(ctx, r, st)
 		return err
@@ -255,11 +255,12 @@ func (h Host) Seats(ctx context.Context, orgID string) (Seats, error) {
 
 // viewFunc is how a read runs: as a member (Service.view with the actor
 // bound) or as the host (Service.hostView).
-type viewFunc func(ctx context.Context, orgID string, fn func(ctx context.Context, r store.Reader, st *state) error) error
+// rs names the reads fn is about to make (see prefetch.go).
+type viewFunc func(ctx context.Context, orgID string, rs reads, fn func(ctx context.Context, r store.Reader, st *state) error) error
 
 // asMember binds a member's view.
 func (s *Service) asMember(actor string) viewFunc {
-	return func(ctx context.Context, orgID string, fn func(ctx context.Context, r store.Reader, st *state) error) error {
-		return s.view(ctx, orgID, actor, fn)
+	return func(ctx context.Context, orgID string, rs reads, fn func(ctx context.Context, r store.Reader, st *state) error) error {
+		return s.viewReading(ctx, orgID, actor, rs, fn)
 	}
 }

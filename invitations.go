@@ -74,7 +74,7 @@ func (s *Service) Invite(ctx context.Context, orgID, actor, email, r string) (in
 	}
 	var out invite.Invitation
 	var tok invite.Token
-	err = s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	err = s.updateReading(ctx, orgID, actor, readsAddress(addr).and(readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
 		out, tok, err = s.invite(ctx, tx, st, addr, r)
 		return err
 	})
@@ -179,7 +179,7 @@ func (s *Service) BulkInvite(ctx context.Context, orgID, actor string, emails []
 func (s *Service) ResendInvitation(ctx context.Context, orgID, actor, id string) (invite.Invitation, invite.Token, error) {
 	var out invite.Invitation
 	var tok invite.Token
-	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	err := s.updateReading(ctx, orgID, actor, readsInvitation(id).and(readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
 		inv, err := invitation(ctx, tx, id)
 		if err != nil {
 			return err
@@ -219,7 +219,7 @@ func (s *Service) ResendInvitation(ctx context.Context, orgID, actor, id string)
 // stops working and its seat is freed. The actor must be allowed to invite
 // as its role.
 func (s *Service) RevokeInvitation(ctx context.Context, orgID, actor, id string) error {
-	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, actor, readsInvitation(id), func(ctx context.Context, tx store.Tx, st *state) error {
 		inv, err := invitation(ctx, tx, id)
 		if err != nil {
 			return err
@@ -372,7 +372,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, p org.Prin
 	}
 	var m org.Member
 	var o org.Organization
-	err = s.st.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
+	err = store.UpdateWith(ctx, s.st, orgID, readsAccept(tok.ID(), p.ID, verifiedEmail).forStore(ctx), func(ctx context.Context, tx store.Tx) error {
 		inv, sch, joined, err := s.pending(ctx, tx, orgID, tok)
 		if err != nil {
 			return err
@@ -445,7 +445,7 @@ func (s *Service) DeclineInvitation(ctx context.Context, token string, by org.Pr
 	if err != nil {
 		return err
 	}
-	return s.st.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
+	return store.UpdateWith(ctx, s.st, orgID, readsInvitation(tok.ID()).forStore(ctx), func(ctx context.Context, tx store.Tx) error {
 		inv, _, _, err := s.pending(ctx, tx, orgID, tok)
 		if err != nil {
 			return err
@@ -494,7 +494,8 @@ func (s *Service) invitations(ctx context.Context, orgID string, p Page, pending
 		return InvitationPage{}, err
 	}
 	var out InvitationPage
-	err = view(ctx, orgID, func(ctx context.Context, r store.Reader, st *state) error {
+	rs := func(ctx context.Context, r store.Reader) { first(r.Invitations(ctx, p.After, pendingOnly)) }
+	err = view(ctx, orgID, rs, func(ctx context.Context, r store.Reader, st *state) error {
 		if permit != nil {
 			if err := permit(st); err != nil {
 				return err

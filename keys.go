@@ -70,7 +70,9 @@ func (s *Service) CreateServicePrincipal(ctx context.Context, orgID, actor, name
 		return org.Member{}, err
 	}
 	var out org.Member
-	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	p := org.Principal{ID: "sp-" + s.newID(), Kind: org.ServicePrincipal}
+	rs := readsMember(p.ID).and(readsCounts).and(func(ctx context.Context, r store.Reader) { first(r.ServicePrincipals(ctx, "")) })
+	err := s.updateReading(ctx, orgID, actor, rs, func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := st.decide(st.sch.KeyCapabilities().ServicePrincipals); err != nil {
 			return fmt.Errorf("create service principal %q in %q: %w", name, orgID, err)
 		}
@@ -81,7 +83,6 @@ func (s *Service) CreateServicePrincipal(ctx context.Context, orgID, actor, name
 			return err
 		}
 		var err error
-		p := org.Principal{ID: "sp-" + s.newID(), Kind: org.ServicePrincipal}
 		out, err = s.addMember(ctx, tx, st, p, r, "", org.AuditEvent{Actor: actor, Detail: "service principal " + name}, reserved)
 		if err != nil {
 			return err
@@ -96,7 +97,7 @@ func (s *Service) CreateServicePrincipal(ctx context.Context, orgID, actor, name
 }
 
 func uniqueSPName(ctx context.Context, r store.Reader, name, except string) error {
-	for m, err := range r.Members(ctx, "") {
+	for m, err := range r.ServicePrincipals(ctx, "") {
 		if err != nil {
 			return err
 		}
@@ -134,7 +135,7 @@ func (s *Service) RenameServicePrincipal(ctx context.Context, orgID, actor, id, 
 		return org.Member{}, err
 	}
 	var out org.Member
-	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	err := s.updateReading(ctx, orgID, actor, readsMember(id).and(func(ctx context.Context, r store.Reader) { first(r.ServicePrincipals(ctx, "")) }), func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := st.decide(st.sch.KeyCapabilities().ServicePrincipals); err != nil {
 			return fmt.Errorf("rename service principal %q: %w", id, err)
 		}
@@ -159,7 +160,7 @@ func (s *Service) RenameServicePrincipal(ctx context.Context, orgID, actor, id, 
 // DeleteServicePrincipal deletes a service principal and revokes its keys
 // at once. The actor needs the scheme's service principal capability.
 func (s *Service) DeleteServicePrincipal(ctx context.Context, orgID, actor, id string) error {
-	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, actor, readsMemberChange(id), func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := st.decide(st.sch.KeyCapabilities().ServicePrincipals); err != nil {
 			return fmt.Errorf("delete service principal %q: %w", id, err)
 		}
@@ -207,7 +208,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, orgID, actor string, nk NewK
 	}
 	var out apikey.Key
 	var secret apikey.Secret
-	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	err := s.updateReading(ctx, orgID, actor, readsMember(nk.Owner), func(ctx context.Context, tx store.Tx, st *state) error {
 		kc := st.sch.KeyCapabilities()
 		owner := st.actor
 		if nk.Owner == actor {
@@ -312,7 +313,7 @@ func (s *Service) mayReachKeys(ctx context.Context, r store.Reader, st *state, o
 // api_keys:revoke_others), or, for a service principal's, its
 // service-principal-key capability.
 func (s *Service) RevokeAPIKey(ctx context.Context, orgID, actor, keyID string) error {
-	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, actor, func(ctx context.Context, r store.Reader) { _, _ = r.APIKey(ctx, keyID) }, func(ctx context.Context, tx store.Tx, st *state) error {
 		k, err := tx.APIKey(ctx, keyID)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("API key %q: %w", keyID, ErrNotFound)
@@ -382,7 +383,7 @@ func (s *Service) APIKeys(ctx context.Context, orgID, actor, owner string, p Pag
 		owner = actor
 	}
 	var out KeyPage
-	err = s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
+	err = s.viewReading(ctx, orgID, actor, readsMember(owner).and(func(ctx context.Context, r store.Reader) { first(r.APIKeys(ctx, owner, p.After)) }), func(ctx context.Context, r store.Reader, st *state) error {
 		if err := s.mayReachKeys(ctx, r, st, owner); err != nil {
 			return err
 		}

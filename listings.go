@@ -73,7 +73,10 @@ func (s *Service) Scopes(ctx context.Context, orgID, actor, kind string, p Page)
 		return ScopePage{}, err
 	}
 	var out ScopePage
-	err = s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
+	err = s.viewReading(ctx, orgID, actor, func(ctx context.Context, r store.Reader) {
+		first(r.Scopes(ctx, kind, p.After))
+		first(r.MemberScopes(ctx, actor, kind, p.After))
+	}, func(ctx context.Context, r store.Reader, st *state) error {
 		sc, err := st.scopeKind(kind)
 		if err != nil {
 			return err
@@ -110,7 +113,10 @@ func (s *Service) eligibleScopes(ctx context.Context, r store.Reader, st *state,
 // ErrNotFound.
 func (s *Service) Scope(ctx context.Context, orgID, actor, kind, id string) (org.Scope, error) {
 	var out org.Scope
-	err := s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
+	err := s.viewReading(ctx, orgID, actor, func(ctx context.Context, r store.Reader) {
+		_, _ = r.Scope(ctx, kind, id)
+		_, _ = r.ScopeMember(ctx, kind, id, actor)
+	}, func(ctx context.Context, r store.Reader, st *state) error {
 		sc, err := st.scopeKind(kind)
 		if err != nil {
 			return err
@@ -147,7 +153,9 @@ func (s *Service) ScopeMemberships(ctx context.Context, orgID, actor, principalI
 		principalID = actor
 	}
 	var out ScopeMembershipPage
-	err = s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
+	err = s.viewReading(ctx, orgID, actor, readsMember(principalID).and(func(ctx context.Context, r store.Reader) {
+		first(r.MemberScopes(ctx, principalID, kind, p.After))
+	}), func(ctx context.Context, r store.Reader, st *state) error {
 		sc, err := st.scopeKind(kind)
 		if err != nil {
 			return err
@@ -178,7 +186,7 @@ func (s *Service) AllAPIKeys(ctx context.Context, orgID, actor string, p Page) (
 		return KeyPage{}, err
 	}
 	var out KeyPage
-	err = s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
+	err = s.viewReading(ctx, orgID, actor, func(ctx context.Context, r store.Reader) { first(r.APIKeys(ctx, "", p.After)) }, func(ctx context.Context, r store.Reader, st *state) error {
 		if err := st.decide(st.sch.KeyCapabilities().RevokeOthers); err != nil {
 			return fmt.Errorf("list every API key of %q: %w", orgID, err)
 		}
@@ -201,7 +209,7 @@ func (s *Service) ServicePrincipals(ctx context.Context, orgID, actor string, p 
 		return MemberPage{}, err
 	}
 	var out MemberPage
-	err = s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
+	err = s.viewReading(ctx, orgID, actor, func(ctx context.Context, r store.Reader) { first(r.ServicePrincipals(ctx, p.After)) }, func(ctx context.Context, r store.Reader, st *state) error {
 		if err := st.mayList(); err != nil {
 			return err
 		}
@@ -247,7 +255,7 @@ type Seats struct {
 // to an actor who is a member (not an external one).
 func (s *Service) Seats(ctx context.Context, orgID, actor string) (Seats, error) {
 	var out Seats
-	err := s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
+	err := s.viewReading(ctx, orgID, actor, readsCounts, func(ctx context.Context, r store.Reader, st *state) error {
 		if err := st.mayList(); err != nil {
 			return err
 		}

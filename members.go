@@ -23,7 +23,7 @@ func (s *Service) AddMember(ctx context.Context, orgID, actor string, p org.Prin
 		return org.Member{}, err
 	}
 	var out org.Member
-	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	err := s.updateReading(ctx, orgID, actor, readsMember(p.ID).and(readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
 		if r == "" {
 			var err error
 			if r, err = policy.InviteRole(st.sch, st.o.Edition); err != nil {
@@ -108,7 +108,7 @@ func (s *Service) checkChangeBy(ctx context.Context, tx store.Reader, st *state,
 // Giving a member the role it holds changes nothing.
 func (s *Service) ChangeRole(ctx context.Context, orgID, actor, principalID, r string) (org.Member, error) {
 	var out org.Member
-	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	err := s.updateReading(ctx, orgID, actor, readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
 		// Who may not re-role anyone learns nothing of who is a member.
 		if err := st.mayAct(edition.ActionChangeRole); err != nil {
 			return fmt.Errorf("change role of %q in %q: %w", principalID, orgID, err)
@@ -189,7 +189,7 @@ func (s *Service) RemoveMember(ctx context.Context, orgID, actor, principalID st
 	if actor == principalID {
 		return s.Leave(ctx, orgID, principalID)
 	}
-	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, actor, readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
 		// Who may not remove anyone learns nothing of who is a member.
 		if err := st.mayAct(edition.ActionRemove); err != nil {
 			return fmt.Errorf("remove %q from %q: %w", principalID, orgID, err)
@@ -214,7 +214,7 @@ func (s *Service) RemoveMember(ctx context.Context, orgID, actor, principalID st
 // last owner of a scope resource) or its role is immutable (UiPath's
 // owner).
 func (s *Service) Leave(ctx context.Context, orgID, principalID string) error {
-	return s.update(ctx, orgID, principalID, func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, principalID, readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := policy.CanLeave(st.sch, st.o.Edition, st.actor.Role).Err(); err != nil {
 			return fmt.Errorf("%q leave %q: %w", principalID, orgID, err)
 		}
@@ -251,7 +251,7 @@ func (s *Service) removeMember(ctx context.Context, tx store.Tx, st *state, m or
 // external one).
 func (s *Service) Member(ctx context.Context, orgID, actor, principalID string) (org.Member, error) {
 	var out org.Member
-	err := s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
+	err := s.viewReading(ctx, orgID, actor, readsMember(principalID), func(ctx context.Context, r store.Reader, st *state) error {
 		if err := st.mayList(); err != nil {
 			return err
 		}
@@ -333,7 +333,8 @@ func (s *Service) members(ctx context.Context, orgID string, p Page, view viewFu
 		return MemberPage{}, err
 	}
 	var out MemberPage
-	err = view(ctx, orgID, func(ctx context.Context, r store.Reader, st *state) error {
+	rs := func(ctx context.Context, r store.Reader) { first(r.Members(ctx, p.After)) }
+	err = view(ctx, orgID, rs, func(ctx context.Context, r store.Reader, st *state) error {
 		if permit != nil {
 			if err := permit(st); err != nil {
 				return err

@@ -310,10 +310,16 @@ func (s *Service) orgErr(orgID string, err error) error {
 // update runs fn in a transaction on orgID after loading the state for the
 // actor; archived organizations are refused.
 func (s *Service) update(ctx context.Context, orgID, actorID string, fn func(ctx context.Context, tx store.Tx, st *state) error) error {
+	return s.updateReading(ctx, orgID, actorID, nil, fn)
+}
+
+// updateReading is update, naming the reads fn is about to make beyond the
+// actor (see prefetch.go).
+func (s *Service) updateReading(ctx context.Context, orgID, actorID string, rs reads, fn func(ctx context.Context, tx store.Tx, st *state) error) error {
 	if err := org.ValidateID("organization", orgID); err != nil {
 		return err
 	}
-	return s.st.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
+	return store.UpdateWith(ctx, s.st, orgID, readsMember(actorID).and(rs).forStore(ctx), func(ctx context.Context, tx store.Tx) error {
 		st, err := s.load(ctx, tx, orgID, actorID, true)
 		if err != nil {
 			return err
@@ -325,10 +331,16 @@ func (s *Service) update(ctx context.Context, orgID, actorID string, fn func(ctx
 // view runs fn in a read-only view of orgID after loading the state for the
 // actor.
 func (s *Service) view(ctx context.Context, orgID, actorID string, fn func(ctx context.Context, r store.Reader, st *state) error) error {
+	return s.viewReading(ctx, orgID, actorID, nil, fn)
+}
+
+// viewReading is view, naming the reads fn is about to make beyond the
+// actor.
+func (s *Service) viewReading(ctx context.Context, orgID, actorID string, rs reads, fn func(ctx context.Context, r store.Reader, st *state) error) error {
 	if err := org.ValidateID("organization", orgID); err != nil {
 		return err
 	}
-	return s.st.View(ctx, orgID, func(ctx context.Context, r store.Reader) error {
+	return store.ViewWith(ctx, s.st, orgID, readsMember(actorID).and(rs).forStore(ctx), func(ctx context.Context, r store.Reader) error {
 		st, err := s.load(ctx, r, orgID, actorID, false)
 		if err != nil {
 			return err
@@ -340,10 +352,15 @@ func (s *Service) view(ctx context.Context, orgID, actorID string, fn func(ctx c
 // hostUpdate is update on the host's authority: the state has no actor
 // (its audit events have none), and fn applies the host's rules itself.
 func (s *Service) hostUpdate(ctx context.Context, orgID string, fn func(ctx context.Context, tx store.Tx, st *state) error) error {
+	return s.hostUpdateReading(ctx, orgID, nil, fn)
+}
+
+// hostUpdateReading is hostUpdate, naming the reads fn is about to make.
+func (s *Service) hostUpdateReading(ctx context.Context, orgID string, rs reads, fn func(ctx context.Context, tx store.Tx, st *state) error) error {
 	if err := org.ValidateID("organization", orgID); err != nil {
 		return err
 	}
-	return s.st.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
+	return store.UpdateWith(ctx, s.st, orgID, rs.forStore(ctx), func(ctx context.Context, tx store.Tx) error {
 		st, err := s.loadOrg(ctx, tx, orgID, true)
 		if err != nil {
 			return err
@@ -354,10 +371,15 @@ func (s *Service) hostUpdate(ctx context.Context, orgID string, fn func(ctx cont
 
 // hostView is view on the host's authority.
 func (s *Service) hostView(ctx context.Context, orgID string, fn func(ctx context.Context, r store.Reader, st *state) error) error {
+	return s.hostViewReading(ctx, orgID, nil, fn)
+}
+
+// hostViewReading is hostView, naming the reads fn is about to make.
+func (s *Service) hostViewReading(ctx context.Context, orgID string, rs reads, fn func(ctx context.Context, r store.Reader, st *state) error) error {
 	if err := org.ValidateID("organization", orgID); err != nil {
 		return err
 	}
-	return s.st.View(ctx, orgID, func(ctx context.Context, r store.Reader) error {
+	return store.ViewWith(ctx, s.st, orgID, rs.forStore(ctx), func(ctx context.Context, r store.Reader) error {
 		st, err := s.loadOrg(ctx, r, orgID, false)
 		if err != nil {
 			return err

@@ -101,7 +101,7 @@ func (s *Service) PreviewInvitation(ctx context.Context, token string) (Invitati
 		return InvitationPreview{}, err
 	}
 	var out InvitationPreview
-	err = s.st.View(ctx, orgID, func(ctx context.Context, r store.Reader) error {
+	err = store.ViewWith(ctx, s.st, orgID, readsInvitation(tok.ID()).forStore(ctx), func(ctx context.Context, r store.Reader) error {
 		o, err := r.Organization(ctx)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrInvalidToken // deleted since open looked
@@ -175,11 +175,11 @@ func filter[T any](seq iter.Seq2[T, error], keep func(T) bool) iter.Seq2[T, erro
 	}
 }
 
-// byAddress finds, for a signed-in principal, the pending invitation id
+// byAddress finds, for signed-in principal principalID, the pending invitation id
 // addressed to verifiedEmail, inside the transaction of its organization.
 // An unknown ID and an invitation to another address fail alike, with
 // ErrInvitationNotFound.
-func (s *Service) byAddress(ctx context.Context, id, verifiedEmail string, fn func(ctx context.Context, tx store.Tx, inv invite.Invitation, o org.Organization) error) error {
+func (s *Service) byAddress(ctx context.Context, id, principalID, verifiedEmail string, fn func(ctx context.Context, tx store.Tx, inv invite.Invitation, o org.Organization) error) error {
 	addr, err := invite.NormalizeEmail(verifiedEmail)
 	if err != nil {
 		return err
@@ -195,7 +195,7 @@ func (s *Service) byAddress(ctx context.Context, id, verifiedEmail string, fn fu
 	if err != nil {
 		return err
 	}
-	return s.st.Update(ctx, it.OrgID, func(ctx context.Context, tx store.Tx) error {
+	return store.UpdateWith(ctx, s.st, it.OrgID, readsAccept(id, principalID, addr).forStore(ctx), func(ctx context.Context, tx store.Tx) error {
 		o, err := tx.Organization(ctx)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound
@@ -237,7 +237,7 @@ func (s *Service) AcceptInvitationByID(ctx context.Context, id string, p org.Pri
 	}
 	var m org.Member
 	var joined org.Organization
-	err := s.byAddress(ctx, id, verifiedEmail, func(ctx context.Context, tx store.Tx, inv invite.Invitation, o org.Organization) error {
+	err := s.byAddress(ctx, id, p.ID, verifiedEmail, func(ctx context.Context, tx store.Tx, inv invite.Invitation, o org.Organization) error {
 		sch, ok := s.Scheme(o.Scheme)
 		if !ok {
 			return fmt.Errorf("%w: organization %q uses scheme %q, which this service was not given", ErrUnknownScheme, o.ID, o.Scheme)
@@ -261,7 +261,7 @@ func (s *Service) DeclineInvitationByID(ctx context.Context, id string, p org.Pr
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	return s.byAddress(ctx, id, verifiedEmail, func(ctx context.Context, tx store.Tx, inv invite.Invitation, _ org.Organization) error {
+	return s.byAddress(ctx, id, p.ID, verifiedEmail, func(ctx context.Context, tx store.Tx, inv invite.Invitation, _ org.Organization) error {
 		return s.decline(ctx, tx, inv, p.ID)
 	})
 }

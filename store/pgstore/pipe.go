@@ -68,6 +68,8 @@ type queued struct {
 	args     []any
 	want     int64
 	mismatch func(got int64) error
+	// read, if set, makes it a read whose rows it is given instead.
+	read func(rows pgx.Rows) error
 }
 
 // memoEntry is a remembered read: v its value (a record, or a page of a
@@ -108,6 +110,10 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) error {
 	}
 	for _, w := range p.queue {
 		w := w
+		if w.read != nil {
+			full.Queue(w.sql, w.args...).Query(w.read)
+			continue
+		}
 		full.Queue(w.sql, w.args...).Exec(func(tag pgconn.CommandTag) error {
 			if n := tag.RowsAffected(); w.want >= 0 && n != w.want {
 				return w.mismatch(n)

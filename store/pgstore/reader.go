@@ -107,25 +107,28 @@ func pageKey(query string, args ...any) string   { return "n\x00" + memoKey(quer
 // notFound's error. The read is remembered, and answered from the memo
 // when it was made before (or named by a Prefetch).
 func one[T any](ctx context.Context, r *reader, scan pgx.RowToFunc[T], notFound func() error, query string, args ...any) (T, error) {
+	return oneBy[T](ctx, r, recordKey(query, args...), notFound, query, args, func(rows pgx.Rows) (any, bool, error) {
+		return collectOne(rows, scan)
+	})
+}
+
+// oneBy is one, remembering under key what query (with args) reads, as
+// collect scans it.
+func oneBy[T any](ctx context.Context, r *reader, key string, notFound func() error, query string, args []any, collect func(rows pgx.Rows) (any, bool, error)) (T, error) {
 	var zero T
 	if err := r.usable(ctx); err != nil {
 		return zero, err
 	}
-	key := recordKey(query, args...)
 	if r.p.recording != nil {
 		if _, ok := r.p.recall(key); !ok {
-			r.p.recording.Queue(query, args...).Query(r.collectOne(key, func(rows pgx.Rows) (any, bool, error) {
-				return collectOne(rows, scan)
-			}))
+			r.p.recording.Queue(query, args...).Query(r.collectOne(key, collect))
 		}
 		return zero, errRecorded
 	}
 	e, ok := r.p.recall(key)
 	if !ok || !r.p.started() {
 		b := &pgx.Batch{}
-		b.Queue(query, args...).Query(r.collectOne(key, func(rows pgx.Rows) (any, bool, error) {
-			return collectOne(rows, scan)
-		}))
+		b.Queue(query, args...).Query(r.collectOne(key, collect))
 		if err := r.p.send(ctx, b); err != nil {
 			return zero, r.fail(ctx, err, "reading")
 		}
@@ -734,8 +737,41 @@ func (r *reader) pendingKey(email string) string {
 	return recordKey(pendingInvitationQuery, r.orgID, email, int16(invite.Pending))
 }
 
+// invitationInviterQuery reads an invitation with its inviter's member
+// record (NULL columns when it is no member), which whoever reads an
+// invitation reads next (is its inviter still allowed to send it?).
+var invitationInviterQuery = `SELECT ` + qualify("i", invitationColumns) + `, ` + qualify("m", memberColumns) + `
+	FROM orgauthz.invitations i
+	LEFT JOIN orgauthz.members m ON m.org_id = i.org_id AND m.principal_id = i.invited_by
+	WHERE i.org_id = $1 AND i.id = $2`
+
 func (r *reader) Invitation(ctx context.Context, id string) (invite.Invitation, error) {
-	return one(ctx, r, scanInvitation, func() error { return r.invitationNotFound(id) }, invitationQuery, r.orgID, id)
+	return oneBy[invite.Invitation](ctx, r, r.invitationKey(id), func() error { return r.invitationNotFound(id) },
+		invitationInviterQuery, []any{r.orgID, id}, func(rows pgx.Rows) (any, bool, error) {
+			var inv invitationRow
+			var principal, name, roleID, email pgtype.Text
+			var kind pgtype.Int2
+			var external pgtype.Bool
+			var joined pgtype.Timestamptz
+			found := false
+			for rows.Next() {
+				if err := rows.Scan(append(inv.dest(), &principal, &kind, &name, &roleID, &external, &email, &joined)...); err != nil {
+					return nil, false, err
+				}
+				found = true
+			}
+			if err := rows.Err(); err != nil || !found {
+				return nil, false, err
+			}
+			v := inv.value()
+			if principal.Valid {
+				r.note(org.Member{PrincipalID: principal.String, Kind: org.Kind(kind.Int16), Name: name.String, Role: roleID.String,
+					External: external.Bool, Email: email.String, JoinedAt: tsOut(joined)})
+			} else {
+				r.p.remember(r.memberKey(v.InvitedBy), nil, false)
+			}
+			return v, true, nil
+		})
 }
 
 func (r *reader) PendingInvitation(ctx context.Context, email string) (invite.Invitation, error) {

@@ -34,6 +34,8 @@ type tx struct {
 	// of the committed ones its DeleteOrganization dropped: until it
 	// commits, these are still held, and cannot be created again in it.
 	created, dropped map[idKey]bool
+	// dropPending: the reads of the dropped IDs are queued, not sent.
+	dropPending bool
 }
 
 // idKey is an ID in a store-wide space of IDs.
@@ -60,15 +62,17 @@ func (t *tx) createdID(space, id string) {
 	t.created[idKey{space, id}] = true
 }
 
-// dropIDs notes the committed IDs of invitations and API keys that the
-// organization's deletion is about to drop, read in one round trip.
-func (t *tx) dropIDs(ctx context.Context) error {
-	b := &pgx.Batch{}
+// dropIDs queues, ahead of the organization's deletion, the reads of the
+// committed IDs of its invitations and API keys, which the deletion is
+// about to drop: they go with the DELETE, at no round trip of their own.
+// A creation in the same transaction flushes them first (see
+// flushDropped).
+func (t *tx) dropIDs() {
 	for _, q := range []struct{ space, query string }{
 		{"invitation", `SELECT id FROM orgauthz.invitations WHERE org_id = $1`},
 		{"API key", `SELECT id FROM orgauthz.api_keys WHERE org_id = $1`},
 	} {
-		b.Queue(q.query, t.orgID).Query(func(rows pgx.Rows) error {
+		t.p.queue = append(t.p.queue, queued{sql: q.query, args: []any{t.orgID}, read: func(rows pgx.Rows) error {
 			var id string
 			_, err := pgx.ForEachRow(rows, []any{&id}, func() error {
 				k := idKey{q.space, id}
@@ -81,9 +85,19 @@ func (t *tx) dropIDs(ctx context.Context) error {
 				return nil
 			})
 			return err
-		})
+		}})
 	}
-	if err := t.p.send(ctx, b); err != nil {
+	t.dropPending = true
+}
+
+// flushDropped sends the reads dropIDs queued, if they are still queued,
+// so that heldID knows the IDs.
+func (t *tx) flushDropped(ctx context.Context) error {
+	if !t.dropPending {
+		return nil
+	}
+	t.dropPending = false
+	if err := t.p.flush(ctx); err != nil {
 		return t.fail(ctx, err, "reading the IDs of its invitations and API keys")
 	}
 	return nil
@@ -196,9 +210,7 @@ func (t *tx) DeleteOrganization(ctx context.Context) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	if err := t.dropIDs(ctx); err != nil {
-		return err
-	}
+	t.dropIDs()
 	// Everything in it goes with it: ON DELETE CASCADE.
 	t.queue("deleting it", `DELETE FROM orgauthz.organizations WHERE id = $1`, t.orgID)
 	t.exists, t.seq = false, 0
@@ -540,6 +552,9 @@ func (t *tx) CreateInvitation(ctx context.Context, inv invite.Invitation) error 
 	if err := t.check(ctx); err != nil {
 		return err
 	}
+	if err := t.flushDropped(ctx); err != nil {
+		return err
+	}
 	if err := t.heldID("invitation", inv.ID); err != nil {
 		return err
 	}
@@ -605,6 +620,9 @@ func (t *tx) UpdateInvitation(ctx context.Context, inv invite.Invitation) error 
 
 func (t *tx) CreateAPIKey(ctx context.Context, k apikey.Key) error {
 	if err := t.check(ctx); err != nil {
+		return err
+	}
+	if err := t.flushDropped(ctx); err != nil {
 		return err
 	}
 	if err := t.heldID("API key", k.ID); err != nil {

@@ -1,0 +1,149 @@
+package orgauthz
+
+import (
+	"context"
+
+	"github.com/orgauthz/orgauthz/invite"
+	"github.com/orgauthz/orgauthz/store"
+)
+
+// This file names, for each operation, the reads it is about to make, so
+// that a store that pays a round trip per statement (pgstore over a
+// network) makes them together: in the round trip that begins the
+// transaction (store.UpdateWith, store.ViewWith), or in one more before a
+// cascade (store.Prefetch). A hint changes no result: a read it misses is
+// made when it is needed, one round trip later; a read it names that is
+// not made costs a little of the batch.
+
+// reads names reads of an organization; nil names none.
+type reads func(ctx context.Context, r store.Reader)
+
+// and returns reads that makes both a's reads and b's.
+func (a reads) and(b reads) reads {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return func(ctx context.Context, r store.Reader) {
+		a(ctx, r)
+		b(ctx, r)
+	}
+}
+
+// first makes one listing record its first page.
+func first[T any](seq func(yield func(T, error) bool)) {
+	for range seq {
+		break
+	}
+}
+
+// readsMember names member principalID.
+func readsMember(principalID string) reads {
+	return func(ctx context.Context, r store.Reader) { _, _ = r.Member(ctx, principalID) }
+}
+
+// readsCounts names what counts reads: the head counts and the pending
+// invitations.
+func readsCounts(ctx context.Context, r store.Reader) {
+	_, _ = r.Counts(ctx)
+	first(r.Invitations(ctx, "", true))
+}
+
+// readsMemberChange names what a change of member principalID's role or
+// membership reads, its cascades included: the member, the counts, its
+// scope memberships and its API keys.
+func readsMemberChange(principalID string) reads {
+	return func(ctx context.Context, r store.Reader) {
+		_, _ = r.Member(ctx, principalID)
+		readsCounts(ctx, r)
+		first(r.PrincipalScopes(ctx, principalID))
+		first(r.APIKeys(ctx, principalID, ""))
+	}
+}
+
+// hinted runs reads on r through store.Prefetch.
+func hinted(ctx context.Context, r store.Reader, rs reads) error {
+	if rs == nil {
+		return nil
+	}
+	return store.Prefetch(ctx, r, func(r store.Reader) { rs(ctx, r) })
+}
+
+// forStore turns reads into the function store.UpdateWith takes.
+func (a reads) forStore(ctx context.Context) func(r store.Reader) {
+	if a == nil {
+		return nil
+	}
+	return func(r store.Reader) { a(ctx, r) }
+}
+
+// readsScope names scope resource (kind, id), its members (first page)
+// and the memberships of the given principals there.
+func readsScope(kind, id string, principals ...string) reads {
+	return func(ctx context.Context, r store.Reader) {
+		_, _ = r.Scope(ctx, kind, id)
+		for _, p := range principals {
+			_, _ = r.ScopeMember(ctx, kind, id, p)
+		}
+		first(r.ScopeMembers(ctx, kind, id, ""))
+	}
+}
+
+// readsAddress names what inviting or admitting address addr reads: the
+// member who joined with it, and its pending invitation.
+func readsAddress(addr string) reads {
+	return func(ctx context.Context, r store.Reader) {
+		_, _ = r.MemberByEmail(ctx, addr)
+		_, _ = r.PendingInvitation(ctx, addr)
+	}
+}
+
+// readsEditionChange names what an edition change reads before its
+// cascades: the counts, the service principals and the members.
+func readsEditionChange(ctx context.Context, r store.Reader) {
+	readsCounts(ctx, r)
+	first(r.ServicePrincipals(ctx, ""))
+	first(r.Members(ctx, ""))
+}
+
+// pendingInviters returns the inviters of the pending invitations r lists
+// on its first page, each once.
+func pendingInviters(ctx context.Context, r store.Reader) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for inv, err := range r.Invitations(ctx, "", true) {
+		if err != nil {
+			return nil, err
+		}
+		if len(seen) == 256 {
+			break
+		}
+		if !seen[inv.InvitedBy] {
+			seen[inv.InvitedBy] = true
+			out = append(out, inv.InvitedBy)
+		}
+	}
+	return out, nil
+}
+
+// readsInvitation names invitation id (with its inviter, which a store
+// may read along).
+func readsInvitation(id string) reads {
+	return func(ctx context.Context, r store.Reader) { _, _ = r.Invitation(ctx, id) }
+}
+
+// readsAccept names what accepting invitation id by principal p, at
+// address email, reads: the invitation and its inviter, the principal,
+// the member who joined with the address, and the counts.
+func readsAccept(id, p, email string) reads {
+	return func(ctx context.Context, r store.Reader) {
+		_, _ = r.Invitation(ctx, id)
+		_, _ = r.Member(ctx, p)
+		if addr, err := invite.NormalizeEmail(email); err == nil {
+			_, _ = r.MemberByEmail(ctx, addr)
+		}
+		_, _ = r.Counts(ctx)
+	}
+}
