@@ -147,3 +147,13 @@ func readsAccept(id, p, email string) reads {
 		_, _ = r.Counts(ctx)
 	}
 }
+
+// readsScopeRole names custom role roleID of scope resource (kind, id),
+// if roleID is not "" (a built-in role is read from no store, and costs
+// the batch one read that finds nothing).
+func readsScopeRole(kind, id, roleID string) reads {
+	if roleID == "" {
+		return nil
+	}
+	return func(ctx context.Context, r store.Reader) { _, _ = r.ScopeRole(ctx, kind, id, roleID) }
+}

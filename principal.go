@@ -100,26 +100,17 @@ func (s *Service) PreviewInvitation(ctx context.Context, token string) (Invitati
 	if err != nil {
 		return InvitationPreview{}, err
 	}
-	var out InvitationPreview
-	err = store.ViewWith(ctx, s.st, orgID, readsInvitation(tok.ID()).forStore(ctx), func(ctx context.Context, r store.Reader) error {
-		o, err := r.Organization(ctx)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrInvalidToken // deleted since open looked
-		}
-		if err != nil {
-			return err
-		}
-		inv, err := r.Invitation(ctx, tok.ID())
-		if errors.Is(err, store.ErrNotFound) || err == nil && !tok.Matches(inv.TokenHash) {
-			return ErrInvalidToken // rotated by a resend since open looked
-		}
-		if err != nil {
-			return err
-		}
-		out = s.preview(o, inv)
-		return nil
-	})
-	return out, err
+	// The invitation and its organization, read together.
+	ai, err := store.FindInvitation(ctx, s.st, tok.ID())
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && ai.Organization.ID != orgID:
+		return InvitationPreview{}, ErrInvalidToken // deleted since open looked
+	case err != nil:
+		return InvitationPreview{}, err
+	case !tok.Matches(ai.Invitation.TokenHash):
+		return InvitationPreview{}, ErrInvalidToken // rotated by a resend since open looked
+	}
+	return s.preview(ai.Organization, ai.Invitation), nil
 }
 
 // InvitationPreviewPage is one page of the invitations to an address,

@@ -114,7 +114,8 @@ func (s *Service) CreateScope(ctx context.Context, orgID, actor, kind, name stri
 		return org.Scope{}, err
 	}
 	var out org.Scope
-	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	scopeID := s.newID()
+	err := s.updateReading(ctx, orgID, actor, func(ctx context.Context, r store.Reader) { _, _ = r.Scope(ctx, kind, scopeID) }, func(ctx context.Context, tx store.Tx, st *state) error {
 		sc, err := st.scopeKind(kind)
 		if err != nil {
 			return err
@@ -126,7 +127,7 @@ func (s *Service) CreateScope(ctx context.Context, orgID, actor, kind, name stri
 			return fmt.Errorf("create %s in %q: %w", kind, orgID, err)
 		}
 		now := s.now()
-		out = org.Scope{Kind: kind, ID: s.newID(), Name: name, CreatedBy: actor, CreatedAt: now}
+		out = org.Scope{Kind: kind, ID: scopeID, Name: name, CreatedBy: actor, CreatedAt: now}
 		if err := tx.CreateScope(ctx, out); err != nil {
 			return err
 		}
@@ -143,7 +144,7 @@ func (s *Service) CreateScope(ctx context.Context, orgID, actor, kind, name stri
 // workspaces:delete) or the resource's own (AI Engine: project:delete).
 // External principals left in no resource stop being external members.
 func (s *Service) DeleteScope(ctx context.Context, orgID, actor, kind, id string) error {
-	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, actor, readsScope(kind, id, actor), func(ctx context.Context, tx store.Tx, st *state) error {
 		sc, err := st.scopeKind(kind)
 		if err != nil {
 			return err
@@ -169,6 +170,14 @@ func (s *Service) DeleteScope(ctx context.Context, orgID, actor, kind, id string
 				return err
 			}
 			left = append(left, m.PrincipalID)
+		}
+		// Who is left is looked up after the resource goes: in one round trip.
+		if err := hinted(ctx, tx, func(ctx context.Context, r store.Reader) {
+			for _, p := range left {
+				_, _ = r.Member(ctx, p)
+			}
+		}); err != nil {
+			return err
 		}
 		if err := tx.DeleteScope(ctx, kind, id); err != nil {
 			return err
@@ -200,7 +209,7 @@ func (s *Service) AddScopeMember(ctx context.Context, orgID, actor, kind, id str
 		return org.ScopeMember{}, err
 	}
 	var out org.ScopeMember
-	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	err := s.updateReading(ctx, orgID, actor, readsScope(kind, id, actor, p.ID).and(readsMember(p.ID)).and(readsScopeRole(kind, id, r)), func(ctx context.Context, tx store.Tx, st *state) error {
 		var err error
 		out, err = s.putScopeMember(ctx, tx, st, kind, id, p, r, true)
 		return err
@@ -213,7 +222,7 @@ func (s *Service) AddScopeMember(ctx context.Context, orgID, actor, kind, id str
 // of holders (AI Engine: at least one project owner).
 func (s *Service) ChangeScopeRole(ctx context.Context, orgID, actor, kind, id, principalID, r string) (org.ScopeMember, error) {
 	var out org.ScopeMember
-	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	err := s.updateReading(ctx, orgID, actor, readsScope(kind, id, actor, principalID).and(readsMember(principalID)).and(readsScopeRole(kind, id, r)), func(ctx context.Context, tx store.Tx, st *state) error {
 		m, err := s.member(ctx, tx, orgID, principalID)
 		if err != nil {
 			return err
@@ -345,7 +354,7 @@ func keepScopeMinimum(ctx context.Context, r store.Reader, sc *edition.Scope, id
 // resource keeps its minimum of holders. An external principal left in no
 // resource stops being an external member.
 func (s *Service) RemoveScopeMember(ctx context.Context, orgID, actor, kind, id, principalID string) error {
-	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, actor, readsScope(kind, id, actor, principalID).and(readsMember(principalID)), func(ctx context.Context, tx store.Tx, st *state) error {
 		sc, err := st.scopeKind(kind)
 		if err != nil {
 			return err
@@ -496,7 +505,7 @@ func (s *Service) DefineScopeRole(ctx context.Context, orgID, actor, kind, id st
 		return org.ScopeRole{}, err
 	}
 	var out org.ScopeRole
-	err := s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
+	err := s.updateReading(ctx, orgID, actor, readsScope(kind, id, actor).and(readsScopeRole(kind, id, def.ID)), func(ctx context.Context, tx store.Tx, st *state) error {
 		sc, err := st.scopeKind(kind)
 		if err != nil {
 			return err
@@ -598,7 +607,7 @@ func (s *Service) ScopeMembers(ctx context.Context, orgID, actor, kind, id strin
 		return ScopeMemberPage{}, err
 	}
 	var out ScopeMemberPage
-	err = s.view(ctx, orgID, actor, func(ctx context.Context, r store.Reader, st *state) error {
+	err = s.viewReading(ctx, orgID, actor, readsScope(kind, id, actor).and(func(ctx context.Context, r store.Reader) { first(r.ScopeMembers(ctx, kind, id, p.After)) }), func(ctx context.Context, r store.Reader, st *state) error {
 		sc, err := st.scopeKind(kind)
 		if err != nil {
 			return err

@@ -332,6 +332,43 @@ func Prefetch(ctx context.Context, r Reader, fn func(r Reader)) error {
 	return nil
 }
 
+// InvitationFinder is implemented by a store that reads an invitation and
+// its organization together, in one statement: FindInvitation returns the
+// invitation with ID id (in whichever organization holds it) and its
+// organization's record, as last committed, or an error matching
+// ErrNotFound. Use it through FindInvitation.
+type InvitationFinder interface {
+	FindInvitation(ctx context.Context, id string) (AddressedInvitation, error)
+}
+
+// FindInvitation returns invitation id with its organization, as last
+// committed: in one lookup from an InvitationFinder, else by
+// InvitationToken and a View of the organization it names. It fails with
+// an error matching ErrNotFound when no organization holds the invitation.
+func FindInvitation(ctx context.Context, s Store, id string) (AddressedInvitation, error) {
+	if f, ok := s.(InvitationFinder); ok {
+		return f.FindInvitation(ctx, id)
+	}
+	it, err := s.InvitationToken(ctx, id)
+	if err != nil {
+		return AddressedInvitation{}, err
+	}
+	var out AddressedInvitation
+	err = s.View(ctx, it.OrgID, func(ctx context.Context, r Reader) error {
+		o, err := r.Organization(ctx)
+		if err != nil {
+			return err
+		}
+		inv, err := r.Invitation(ctx, id)
+		if err != nil {
+			return err
+		}
+		out = AddressedInvitation{Organization: o, Invitation: inv}
+		return nil
+	})
+	return out, err
+}
+
 // PrefetchingStore is implemented by a store whose Readers and Txs are
 // Prefetchers. UpdatePrefetched is Update, and ViewPrefetched View, with
 // the reads that reads makes (as Prefetcher records them) made in the

@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 
@@ -101,3 +102,29 @@ func (s *Store) InvitationsTo(ctx context.Context, email, after string) iter.Seq
 			return []any{email, after}
 		})
 }
+
+// findInvitationQuery reads an invitation with its organization, by the
+// invitation's ID alone (its primary key).
+var findInvitationQuery = `SELECT ` + qualify("o", orgColumns) + `, ` + qualify("i", invitationColumns) + `
+	FROM orgauthz.invitations i
+	JOIN orgauthz.organizations o ON o.id = i.org_id
+	WHERE i.id = $1`
+
+// FindInvitation returns invitation id with its organization, as last
+// committed, in one statement; see store.InvitationFinder.
+func (s *Store) FindInvitation(ctx context.Context, id string) (store.AddressedInvitation, error) {
+	if s.closed.Load() {
+		return store.AddressedInvitation{}, errClosed("invitation %q", id)
+	}
+	rows, _ := s.pool.Query(ctx, findInvitationQuery, id)
+	ai, err := pgx.CollectExactlyOneRow(rows, scanAddressedInvitation)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return store.AddressedInvitation{}, fmt.Errorf("pgstore: invitation %q: %w", id, store.ErrNotFound)
+	case err != nil:
+		return store.AddressedInvitation{}, s.fail(ctx, err, "invitation %q", id)
+	}
+	return ai, nil
+}
+
+var _ store.InvitationFinder = (*Store)(nil)
