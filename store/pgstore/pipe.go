@@ -58,7 +58,10 @@ type pipe struct {
 	broken error
 	// recording collects the reads of a Prefetch instead of making them.
 	recording *pgx.Batch
-	memo      map[string]memoEntry
+	// The memo: records read by key and facts ("1" and "f" keys), and
+	// pages and counts (the others), apart, so that a write forgets the
+	// few pages it affects without going over every record.
+	records, lists map[string]memoEntry
 }
 
 // queued is a write waiting for the next batch: it must change want rows
@@ -246,14 +249,24 @@ func (p *pipe) remember(key string, v any, found bool) {
 	if found {
 		v = asStored(v)
 	}
-	if p.memo == nil {
-		p.memo = make(map[string]memoEntry)
+	m := &p.lists
+	if isRecordKey(key) {
+		m = &p.records
 	}
-	p.memo[key] = memoEntry{v: v, found: found}
+	if *m == nil {
+		*m = make(map[string]memoEntry)
+	}
+	(*m)[key] = memoEntry{v: v, found: found}
 }
 
+func isRecordKey(key string) bool { return key[0] == '1' || key[0] == 'f' }
+
 func (p *pipe) recall(key string) (memoEntry, bool) {
-	e, ok := p.memo[key]
+	m := p.lists
+	if isRecordKey(key) {
+		m = p.records
+	}
+	e, ok := m[key]
 	return e, ok
 }
 
@@ -261,12 +274,9 @@ func (p *pipe) recall(key string) (memoEntry, bool) {
 // tables (their statements name them as orgauthz.<table>); records read
 // by key are kept, a write updating each it changes (see forgetRecords).
 func (p *pipe) forget(tables ...string) {
-	for k := range p.memo {
-		if k[0] == '1' || k[0] == 'f' {
-			continue
-		}
+	for k := range p.lists {
 		if mentions(k, tables) {
-			delete(p.memo, k)
+			delete(p.lists, k)
 		}
 	}
 }
@@ -274,9 +284,10 @@ func (p *pipe) forget(tables ...string) {
 // forgetRecords drops every remembered read of the given tables, records
 // and facts included.
 func (p *pipe) forgetRecords(tables ...string) {
-	for k := range p.memo {
+	p.forget(tables...)
+	for k := range p.records {
 		if k[0] == 'f' || mentions(k, tables) {
-			delete(p.memo, k)
+			delete(p.records, k)
 		}
 	}
 }
@@ -291,7 +302,10 @@ func mentions(key string, tables []string) bool {
 }
 
 // forgetAll drops every remembered read.
-func (p *pipe) forgetAll() { clear(p.memo) }
+func (p *pipe) forgetAll() {
+	clear(p.records)
+	clear(p.lists)
+}
 
 // errRecorded is what a read returns while a Prefetch records it.
 var errRecorded = errors.New("pgstore: read recorded by Prefetch")
