@@ -44,7 +44,7 @@ func (h Host) Provision(ctx context.Context, orgID string, p org.Principal, r st
 		return org.Member{}, err
 	}
 	var out org.Member
-	err := h.s.hostUpdateReading(ctx, orgID, readsMember(p.ID).and(readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
+	err := h.s.hostUpdateReading(ctx, orgID, readsMember(p.ID).and(h.s.readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := hostAssignable(st, r); err != nil {
 			return fmt.Errorf("provision %q in %q: %w", p.ID, orgID, err)
 		}
@@ -77,7 +77,7 @@ func hostAssignable(st *state, r string) error {
 // role it holds changes nothing.
 func (h Host) ChangeRole(ctx context.Context, orgID, principalID, r string) (org.Member, error) {
 	var out org.Member
-	err := h.s.hostUpdateReading(ctx, orgID, readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
+	err := h.s.hostUpdateReading(ctx, orgID, h.s.readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
 		target, err := h.s.member(ctx, tx, orgID, principalID)
 		if err != nil {
 			return err
@@ -122,7 +122,7 @@ func hostMayChange(st *state, m org.Member) error {
 // until that role is handed on, as when a member leaves (the host holds no
 // role to take it over).
 func (h Host) RemoveMember(ctx context.Context, orgID, principalID string) error {
-	return h.s.hostUpdateReading(ctx, orgID, readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
+	return h.s.hostUpdateReading(ctx, orgID, h.s.readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
 		target, err := h.s.member(ctx, tx, orgID, principalID)
 		if err != nil {
 			return err
@@ -140,7 +140,7 @@ func (h Host) RemoveMember(ctx context.Context, orgID, principalID string) error
 // the way UiPath's immutable owner changes hands; see
 // Service.TransferOwnership for the rules that hold for every transfer.
 func (h Host) TransferOwnership(ctx context.Context, orgID, from, to, stepDownTo string) error {
-	return h.s.hostUpdateReading(ctx, orgID, readsMemberChange(from).and(readsMemberChange(to)), func(ctx context.Context, tx store.Tx, st *state) error {
+	return h.s.hostUpdateReading(ctx, orgID, h.s.readsMemberChange(from).and(h.s.readsMemberChange(to)), func(ctx context.Context, tx store.Tx, st *state) error {
 		old, err := h.s.member(ctx, tx, orgID, from)
 		if err != nil {
 			return err
@@ -153,7 +153,7 @@ func (h Host) TransferOwnership(ctx context.Context, orgID, from, to, stepDownTo
 // for a billing system: a downgrade is refused as for members (seats in
 // use above the new limit, roles or service principals it does not offer).
 func (h Host) ChangeEdition(ctx context.Context, orgID, ed string) error {
-	return h.s.hostUpdateReading(ctx, orgID, readsEditionChange, func(ctx context.Context, tx store.Tx, st *state) error {
+	return h.s.hostUpdateReading(ctx, orgID, h.s.readsEditionChange, func(ctx context.Context, tx store.Tx, st *state) error {
 		return h.s.changeEdition(ctx, tx, st, ed)
 	})
 }
@@ -162,7 +162,7 @@ func (h Host) ChangeEdition(ctx context.Context, orgID, ed string) error {
 // edition allows one (0 returns to the edition's limit), as
 // Service.SetSeatOverride does.
 func (h Host) SetSeatOverride(ctx context.Context, orgID string, n int) error {
-	return h.s.hostUpdateReading(ctx, orgID, readsCounts, func(ctx context.Context, tx store.Tx, st *state) error {
+	return h.s.hostUpdateReading(ctx, orgID, h.s.readsCounts, func(ctx context.Context, tx store.Tx, st *state) error {
 		return h.s.setSeatOverride(ctx, tx, st, n)
 	})
 }
@@ -245,7 +245,7 @@ func (h Host) Audit(ctx context.Context, orgID string, q AuditQuery) ([]org.Audi
 // with where it comes from.
 func (h Host) Seats(ctx context.Context, orgID string) (Seats, error) {
 	var out Seats
-	err := h.s.hostViewReading(ctx, orgID, readsCounts, func(ctx context.Context, r store.Reader, st *state) error {
+	err := h.s.hostViewReading(ctx, orgID, h.s.readsCounts, func(ctx context.Context, r store.Reader, st *state) error {
 		var err error
 		out, err = h.s.seats(ctx, r, st)
 		return err

@@ -74,7 +74,7 @@ func (s *Service) Invite(ctx context.Context, orgID, actor, email, r string) (in
 	}
 	var out invite.Invitation
 	var tok invite.Token
-	err = s.updateReading(ctx, orgID, actor, readsAddress(addr).and(readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
+	err = s.updateReading(ctx, orgID, actor, readsAddress(addr).and(s.readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
 		out, tok, err = s.invite(ctx, tx, st, addr, r)
 		return err
 	})
@@ -100,8 +100,9 @@ func (s *Service) invite(ctx context.Context, tx store.Tx, st *state, addr, r st
 	now := s.now()
 	seats := 1
 	prev, err := tx.PendingInvitation(ctx, addr)
+	superseded := err == nil
 	switch {
-	case err == nil:
+	case superseded:
 		// Superseding revokes the old invitation, which takes the authority
 		// to revoke it, pending or expired alike.
 		if err := policy.CanInvite(st.sch, st.o.Edition, st.actor.Role, prev.Role).Err(); err != nil {
@@ -110,16 +111,11 @@ func (s *Service) invite(ctx context.Context, tx store.Tx, st *state, addr, r st
 		if prev.StatusAt(now) == invite.Pending {
 			seats = 0 // the new invitation takes over the old one's seat
 		}
-		prev.Status, prev.UpdatedAt = invite.Revoked, now
-		if err := tx.UpdateInvitation(ctx, prev); err != nil {
-			return invite.Invitation{}, invite.Token{}, err
-		}
-		if err := s.audit(ctx, tx, org.AuditEvent{Actor: st.actor.PrincipalID, Action: AuditInvitationRevoke, Target: addr, RoleBefore: prev.Role, Detail: "superseded; invitation " + prev.ID}); err != nil {
-			return invite.Invitation{}, invite.Token{}, err
-		}
 	case !errors.Is(err, store.ErrNotFound):
 		return invite.Invitation{}, invite.Token{}, err
 	}
+	// Every check is made before anything is written, so that a refusal
+	// inside a bulk operation leaves nothing behind.
 	if err := s.checkChange(ctx, tx, st, policy.Change{Seats: seats}); err != nil {
 		return invite.Invitation{}, invite.Token{}, fmt.Errorf("invite %q to %q: %w", addr, st.o.ID, err)
 	}
@@ -127,11 +123,22 @@ func (s *Service) invite(ctx context.Context, tx store.Tx, st *state, addr, r st
 	if err != nil {
 		return invite.Invitation{}, invite.Token{}, err
 	}
+	if superseded {
+		prev.Status, prev.UpdatedAt = invite.Revoked, now
+		if err := tx.UpdateInvitation(ctx, prev); err != nil {
+			return invite.Invitation{}, invite.Token{}, err
+		}
+		if err := s.audit(ctx, tx, org.AuditEvent{Actor: st.actor.PrincipalID, Action: AuditInvitationRevoke, Target: addr, RoleBefore: prev.Role, Detail: "superseded; invitation " + prev.ID}); err != nil {
+			return invite.Invitation{}, invite.Token{}, err
+		}
+	}
 	inv := invite.Invitation{
 		ID: tok.ID(), Email: addr, Role: r, Status: invite.Pending, TokenHash: tok.Hash(),
 		InvitedBy: st.actor.PrincipalID, CreatedAt: now, ExpiresAt: now.Add(s.ttl), UpdatedAt: now, Sends: 1,
 	}
-	if err := tx.CreateInvitation(ctx, inv); err != nil {
+	if st.bulk != nil {
+		st.bulk.add(inv)
+	} else if err := tx.CreateInvitation(ctx, inv); err != nil {
 		return invite.Invitation{}, invite.Token{}, err
 	}
 	ev := org.AuditEvent{Actor: st.actor.PrincipalID, Action: AuditInvitationCreate, Target: addr, RoleAfter: r, Detail: "invitation " + inv.ID + ", expires " + inv.ExpiresAt.Format(time.RFC3339)}
@@ -150,26 +157,6 @@ type InviteResult struct {
 	Err        error
 }
 
-// BulkInvite invites each address with role r, as Invite does, one
-// transaction per address, and returns a result per address in order: some
-// may succeed while others are refused (a malformed address, no free seat
-// left). More addresses than the service's bulk limit (20 by default) are
-// refused whole with ErrInvalidArgument.
-func (s *Service) BulkInvite(ctx context.Context, orgID, actor string, emails []string, r string) ([]InviteResult, error) {
-	if len(emails) > s.maxBulk {
-		return nil, fmt.Errorf("%w: %d addresses, at most %d at once", ErrInvalidArgument, len(emails), s.maxBulk)
-	}
-	out := make([]InviteResult, len(emails))
-	for i, e := range emails {
-		out[i].Email = e
-		out[i].Invitation, out[i].Token, out[i].Err = s.Invite(ctx, orgID, actor, e, r)
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
-}
-
 // ResendInvitation sends a pending (or expired) invitation again: it
 // rotates the token, so the old one stops working, and moves the expiry to
 // a full period from now. The actor must be allowed to invite as its role;
@@ -179,7 +166,7 @@ func (s *Service) BulkInvite(ctx context.Context, orgID, actor string, emails []
 func (s *Service) ResendInvitation(ctx context.Context, orgID, actor, id string) (invite.Invitation, invite.Token, error) {
 	var out invite.Invitation
 	var tok invite.Token
-	err := s.updateReading(ctx, orgID, actor, readsInvitation(id).and(readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
+	err := s.updateReading(ctx, orgID, actor, readsInvitation(id).and(s.readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
 		inv, err := invitation(ctx, tx, id)
 		if err != nil {
 			return err
@@ -372,7 +359,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, p org.Prin
 	}
 	var m org.Member
 	var o org.Organization
-	err = store.UpdateWith(ctx, s.st, orgID, readsAccept(tok.ID(), p.ID, verifiedEmail).forStore(ctx), func(ctx context.Context, tx store.Tx) error {
+	err = store.UpdateWith(ctx, s.st, orgID, s.readsAccept(tok.ID(), p.ID, verifiedEmail).forStore(ctx), func(ctx context.Context, tx store.Tx) error {
 		inv, sch, joined, err := s.pending(ctx, tx, orgID, tok)
 		if err != nil {
 			return err

@@ -71,7 +71,7 @@ func (s *Service) CreateServicePrincipal(ctx context.Context, orgID, actor, name
 	}
 	var out org.Member
 	p := org.Principal{ID: "sp-" + s.newID(), Kind: org.ServicePrincipal}
-	rs := readsMember(p.ID).and(readsCounts).and(func(ctx context.Context, r store.Reader) { first(r.ServicePrincipals(ctx, "")) })
+	rs := readsMember(p.ID).and(s.readsCounts).and(func(ctx context.Context, r store.Reader) { first(r.ServicePrincipals(ctx, "")) })
 	err := s.updateReading(ctx, orgID, actor, rs, func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := st.decide(st.sch.KeyCapabilities().ServicePrincipals); err != nil {
 			return fmt.Errorf("create service principal %q in %q: %w", name, orgID, err)
@@ -160,7 +160,7 @@ func (s *Service) RenameServicePrincipal(ctx context.Context, orgID, actor, id, 
 // DeleteServicePrincipal deletes a service principal and revokes its keys
 // at once. The actor needs the scheme's service principal capability.
 func (s *Service) DeleteServicePrincipal(ctx context.Context, orgID, actor, id string) error {
-	return s.updateReading(ctx, orgID, actor, readsMemberChange(id), func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, actor, s.readsMemberChange(id), func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := st.decide(st.sch.KeyCapabilities().ServicePrincipals); err != nil {
 			return fmt.Errorf("delete service principal %q: %w", id, err)
 		}

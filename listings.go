@@ -255,7 +255,7 @@ type Seats struct {
 // to an actor who is a member (not an external one).
 func (s *Service) Seats(ctx context.Context, orgID, actor string) (Seats, error) {
 	var out Seats
-	err := s.viewReading(ctx, orgID, actor, readsCounts, func(ctx context.Context, r store.Reader, st *state) error {
+	err := s.viewReading(ctx, orgID, actor, s.readsCounts, func(ctx context.Context, r store.Reader, st *state) error {
 		if err := st.mayList(); err != nil {
 			return err
 		}

@@ -23,7 +23,7 @@ func (s *Service) AddMember(ctx context.Context, orgID, actor string, p org.Prin
 		return org.Member{}, err
 	}
 	var out org.Member
-	err := s.updateReading(ctx, orgID, actor, readsMember(p.ID).and(readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
+	err := s.updateReading(ctx, orgID, actor, readsMember(p.ID).and(s.readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
 		if r == "" {
 			var err error
 			if r, err = policy.InviteRole(st.sch, st.o.Edition); err != nil {
@@ -93,7 +93,17 @@ func (s *Service) checkChange(ctx context.Context, tx store.Reader, st *state, c
 }
 
 // checkChangeBy is checkChange with the seats counted by rule.
+// A bulk operation (st.tally set) reads the counts once and keeps them as
+// its changes go, so that each change is checked on the totals of those
+// before it without reading them again.
 func (s *Service) checkChangeBy(ctx context.Context, tx store.Reader, st *state, ch policy.Change, rule seatRule) error {
+	if t := st.tally; t != nil && t.rule == rule {
+		if err := policy.CheckChange(st.sch, st.o.Edition, st.o.SeatOverride, t.c, ch); err != nil {
+			return err
+		}
+		t.apply(ch)
+		return nil
+	}
 	c, err := s.counts(ctx, tx, rule)
 	if err != nil {
 		return err
@@ -108,7 +118,7 @@ func (s *Service) checkChangeBy(ctx context.Context, tx store.Reader, st *state,
 // Giving a member the role it holds changes nothing.
 func (s *Service) ChangeRole(ctx context.Context, orgID, actor, principalID, r string) (org.Member, error) {
 	var out org.Member
-	err := s.updateReading(ctx, orgID, actor, readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
+	err := s.updateReading(ctx, orgID, actor, s.readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
 		// Who may not re-role anyone learns nothing of who is a member.
 		if err := st.mayAct(edition.ActionChangeRole); err != nil {
 			return fmt.Errorf("change role of %q in %q: %w", principalID, orgID, err)
@@ -189,7 +199,7 @@ func (s *Service) RemoveMember(ctx context.Context, orgID, actor, principalID st
 	if actor == principalID {
 		return s.Leave(ctx, orgID, principalID)
 	}
-	return s.updateReading(ctx, orgID, actor, readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, actor, s.readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
 		// Who may not remove anyone learns nothing of who is a member.
 		if err := st.mayAct(edition.ActionRemove); err != nil {
 			return fmt.Errorf("remove %q from %q: %w", principalID, orgID, err)
@@ -214,7 +224,7 @@ func (s *Service) RemoveMember(ctx context.Context, orgID, actor, principalID st
 // last owner of a scope resource) or its role is immutable (UiPath's
 // owner).
 func (s *Service) Leave(ctx context.Context, orgID, principalID string) error {
-	return s.updateReading(ctx, orgID, principalID, readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, principalID, s.readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := policy.CanLeave(st.sch, st.o.Edition, st.actor.Role).Err(); err != nil {
 			return fmt.Errorf("%q leave %q: %w", principalID, orgID, err)
 		}

@@ -160,7 +160,7 @@ func (s *Service) UpdateOrganization(ctx context.Context, orgID, actor string, u
 // when the seats in use exceed the new edition's limit or members hold a
 // role the new edition does not offer; the error says how many.
 func (s *Service) ChangeEdition(ctx context.Context, orgID, actor, ed string) error {
-	return s.updateReading(ctx, orgID, actor, readsEditionChange, func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, actor, s.readsEditionChange, func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := st.decide(st.sch.OrgCapabilities().Edition); err != nil {
 			return fmt.Errorf("change edition of %q: %w", orgID, err)
 		}
@@ -232,7 +232,7 @@ func (s *Service) keepServicePrincipals(ctx context.Context, r store.Reader, sch
 // the scheme's edition capability. A limit below the seats in use is
 // refused with ErrSeatLimit.
 func (s *Service) SetSeatOverride(ctx context.Context, orgID, actor string, n int) error {
-	return s.updateReading(ctx, orgID, actor, readsCounts, func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, actor, s.readsCounts, func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := st.decide(st.sch.OrgCapabilities().Edition); err != nil {
 			return fmt.Errorf("set seat override of %q: %w", orgID, err)
 		}

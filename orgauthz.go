@@ -38,7 +38,6 @@ import (
 	"github.com/orgauthz/orgauthz/apikey"
 	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/internal/strindex"
-	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/policy"
 	"github.com/orgauthz/orgauthz/role"
@@ -247,6 +246,11 @@ type state struct {
 	sch   *edition.Scheme
 	ed    *edition.Edition
 	actor org.Member
+	// tally, when set, holds the head counts as a bulk operation's
+	// changes left them (see bulk.go); bulk collects the invitations it
+	// creates.
+	tally *tally
+	bulk  *bulkInvites
 }
 
 // decide asks whether the actor holds capability c ("" means nobody may).
@@ -444,15 +448,9 @@ func (s *Service) heads(ctx context.Context, r store.Reader, withPending bool) (
 	if err != nil || !withPending {
 		return c, 0, err
 	}
-	now := s.now()
-	pending := 0
-	for inv, err := range r.Invitations(ctx, "", true) {
-		if err != nil {
-			return store.Counts{}, 0, err
-		}
-		if inv.StatusAt(now) == invite.Pending {
-			pending++
-		}
+	pending, err := store.CountPending(ctx, r, s.now())
+	if err != nil {
+		return store.Counts{}, 0, err
 	}
 	return c, pending, nil
 }

@@ -45,19 +45,19 @@ func readsMember(principalID string) reads {
 }
 
 // readsCounts names what counts reads: the head counts and the pending
-// invitations.
-func readsCounts(ctx context.Context, r store.Reader) {
+// invitations' count (at a time no later than the one counts asks at).
+func (s *Service) readsCounts(ctx context.Context, r store.Reader) {
 	_, _ = r.Counts(ctx)
-	first(r.Invitations(ctx, "", true))
+	_, _ = store.CountPending(ctx, r, s.now())
 }
 
 // readsMemberChange names what a change of member principalID's role or
 // membership reads, its cascades included: the member, the counts, its
 // scope memberships and its API keys.
-func readsMemberChange(principalID string) reads {
+func (s *Service) readsMemberChange(principalID string) reads {
 	return func(ctx context.Context, r store.Reader) {
 		_, _ = r.Member(ctx, principalID)
-		readsCounts(ctx, r)
+		s.readsCounts(ctx, r)
 		first(r.PrincipalScopes(ctx, principalID))
 		first(r.APIKeys(ctx, principalID, ""))
 	}
@@ -102,10 +102,11 @@ func readsAddress(addr string) reads {
 
 // readsEditionChange names what an edition change reads before its
 // cascades: the counts, the service principals and the members.
-func readsEditionChange(ctx context.Context, r store.Reader) {
-	readsCounts(ctx, r)
+func (s *Service) readsEditionChange(ctx context.Context, r store.Reader) {
+	s.readsCounts(ctx, r)
 	first(r.ServicePrincipals(ctx, ""))
 	first(r.Members(ctx, ""))
+	first(r.Invitations(ctx, "", true))
 }
 
 // pendingInviters returns the inviters of the pending invitations r lists
@@ -137,7 +138,7 @@ func readsInvitation(id string) reads {
 // readsAccept names what accepting invitation id by principal p, at
 // address email, reads: the invitation and its inviter, the principal,
 // the member who joined with the address, and the counts.
-func readsAccept(id, p, email string) reads {
+func (s *Service) readsAccept(id, p, email string) reads {
 	return func(ctx context.Context, r store.Reader) {
 		_, _ = r.Invitation(ctx, id)
 		_, _ = r.Member(ctx, p)

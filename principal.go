@@ -186,7 +186,7 @@ func (s *Service) byAddress(ctx context.Context, id, principalID, verifiedEmail 
 	if err != nil {
 		return err
 	}
-	return store.UpdateWith(ctx, s.st, it.OrgID, readsAccept(id, principalID, addr).forStore(ctx), func(ctx context.Context, tx store.Tx) error {
+	return store.UpdateWith(ctx, s.st, it.OrgID, s.readsAccept(id, principalID, addr).forStore(ctx), func(ctx context.Context, tx store.Tx) error {
 		o, err := tx.Organization(ctx)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound

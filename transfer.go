@@ -30,7 +30,7 @@ const AuditOwnershipTransfer = "organization.owner.transfer"
 // An immutable owner (UiPath's) cannot hand over: ErrImmutableRole; the
 // host can, with Host.TransferOwnership.
 func (s *Service) TransferOwnership(ctx context.Context, orgID, actor, to, stepDownTo string) error {
-	return s.updateReading(ctx, orgID, actor, readsMemberChange(actor).and(readsMemberChange(to)), func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, actor, s.readsMemberChange(actor).and(s.readsMemberChange(to)), func(ctx context.Context, tx store.Tx, st *state) error {
 		// Who holds no owner role learns nothing of who is a member.
 		switch owner, ok := st.sch.OwnerRole(); {
 		case !ok:

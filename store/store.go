@@ -369,6 +369,56 @@ func FindInvitation(ctx context.Context, s Store, id string) (AddressedInvitatio
 	return out, err
 }
 
+// BulkCreator is implemented by a Tx that creates many invitations in a
+// few statements. CreateInvitations creates invs as CreateInvitation
+// creates each, in order, and fails as it would, naming the invitation;
+// on failure it creates none of them. Use it through CreateInvitations.
+type BulkCreator interface {
+	CreateInvitations(ctx context.Context, invs []invite.Invitation) error
+}
+
+// CreateInvitations creates invs in tx: at once through a BulkCreator, else
+// one by one (the first failure ends it, and fails the Update that tx
+// belongs to, unless its function goes on).
+func CreateInvitations(ctx context.Context, tx Tx, invs []invite.Invitation) error {
+	if b, ok := tx.(BulkCreator); ok {
+		return b.CreateInvitations(ctx, invs)
+	}
+	for _, inv := range invs {
+		if err := tx.CreateInvitation(ctx, inv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PendingCounter is implemented by a Reader that counts the pending
+// invitations without listing them: PendingInvitations returns the number
+// of the organization's invitations whose stored status is Pending and
+// that expire after at. Use it through CountPending.
+type PendingCounter interface {
+	PendingInvitations(ctx context.Context, at time.Time) (int, error)
+}
+
+// CountPending returns the number of r's invitations whose stored status
+// is Pending and that expire after at: from a PendingCounter, else by
+// listing them.
+func CountPending(ctx context.Context, r Reader, at time.Time) (int, error) {
+	if pc, ok := r.(PendingCounter); ok {
+		return pc.PendingInvitations(ctx, at)
+	}
+	n := 0
+	for inv, err := range r.Invitations(ctx, "", true) {
+		if err != nil {
+			return 0, err
+		}
+		if inv.ExpiresAt.After(at) {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // PrefetchingStore is implemented by a store whose Readers and Txs are
 // Prefetchers. UpdatePrefetched is Update, and ViewPrefetched View, with
 // the reads that reads makes (as Prefetcher records them) made in the

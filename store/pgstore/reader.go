@@ -826,3 +826,63 @@ func (r *reader) APIKeys(ctx context.Context, ownerID, after string) iter.Seq2[a
 			return []any{r.orgID, ownerID, after}
 		})
 }
+
+// pendingCountQuery counts the pending invitations that expire after $2,
+// through the partial index of pending invitations, with the earliest of
+// their expiries: until then, the count holds for any later time.
+const pendingCountQuery = `SELECT count(*), min(expires_at) FROM orgauthz.invitations WHERE org_id = $1 AND status = 1 AND expires_at > $2`
+
+// pendingCount is a remembered count of pending invitations: n of them
+// expire after at, the first of them at next (zero if none); so n expire
+// after any time from at until next.
+type pendingCount struct {
+	at, next time.Time
+	n        int
+}
+
+func (c pendingCount) holdsAt(t time.Time) bool {
+	return !t.Before(c.at) && (c.next.IsZero() || t.Before(c.next))
+}
+
+// PendingInvitations counts the organization's invitations whose stored
+// status is Pending and that expire after at, in one statement; see
+// store.PendingCounter. The count is remembered, and answers for later
+// times until the first of those invitations expires.
+func (r *reader) PendingInvitations(ctx context.Context, at time.Time) (int, error) {
+	if err := r.usable(ctx); err != nil {
+		return 0, err
+	}
+	at = at.Truncate(time.Microsecond)
+	key := "c\x00" + memoKey(pendingCountQuery, r.orgID)
+	collect := func(rows pgx.Rows) error {
+		var n int
+		var next pgtype.Timestamptz
+		if _, err := pgx.ForEachRow(rows, []any{&n, &next}, func() error { return nil }); err != nil {
+			return err
+		}
+		r.p.remember(key, pendingCount{at: at, next: tsOut(next), n: n}, true)
+		return nil
+	}
+	e, ok := r.p.recall(key)
+	fresh := ok && e.v.(pendingCount).holdsAt(at)
+	if r.p.recording != nil {
+		if !fresh {
+			r.p.recording.Queue(pendingCountQuery, r.orgID, tsIn(at)).Query(collect)
+		}
+		return 0, errRecorded
+	}
+	if !fresh || !r.p.started() {
+		b := &pgx.Batch{}
+		b.Queue(pendingCountQuery, r.orgID, tsIn(at)).Query(collect)
+		if err := r.p.send(ctx, b); err != nil {
+			return 0, r.fail(ctx, err, "counting pending invitations")
+		}
+		e, _ = r.p.recall(key)
+	}
+	if !r.exists {
+		return 0, orgNotFound(r.orgID)
+	}
+	return e.v.(pendingCount).n, nil
+}
+
+var _ store.PendingCounter = (*reader)(nil)

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/orgauthz/orgauthz/apikey"
 	"github.com/orgauthz/orgauthz/invite"
@@ -664,3 +665,90 @@ func (t *tx) UpdateAPIKey(ctx context.Context, k apikey.Key) error {
 	t.p.forget("api_keys")
 	return nil
 }
+
+// CreateInvitations creates invs, each as CreateInvitation would, in one
+// round trip for the checks (the IDs, across the store; the addresses'
+// pending invitations) and one statement queued for the writes; see
+// store.BulkCreator.
+func (t *tx) CreateInvitations(ctx context.Context, invs []invite.Invitation) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	if err := t.flushDropped(ctx); err != nil {
+		return err
+	}
+	ids := make([]string, len(invs))
+	var emails []string
+	seenID := make(map[string]bool, len(invs))
+	seenEmail := map[string]bool{}
+	for i, inv := range invs {
+		if err := t.heldID("invitation", inv.ID); err != nil {
+			return err
+		}
+		if seenID[inv.ID] || t.created[idKey{"invitation", inv.ID}] {
+			return fmt.Errorf("pgstore: invitation %q: %w", inv.ID, store.ErrExists)
+		}
+		seenID[inv.ID] = true
+		ids[i] = inv.ID
+		if inv.Status == invite.Pending {
+			if seenEmail[inv.Email] {
+				return t.pendingExists(inv.Email)
+			}
+			seenEmail[inv.Email] = true
+			if v, found, known := t.recalled(t.pendingKey(inv.Email)); known {
+				if found && v.(invite.Invitation).ID != inv.ID {
+					return t.pendingExists(inv.Email)
+				}
+				continue
+			}
+			emails = append(emails, inv.Email)
+		}
+	}
+	// The IDs in use anywhere, and the addresses pending here.
+	var taken, pending []string
+	b := &pgx.Batch{}
+	b.Queue(`SELECT id FROM orgauthz.invitations WHERE id = ANY($1)`, ids).Query(func(rows pgx.Rows) error {
+		var id string
+		_, err := pgx.ForEachRow(rows, []any{&id}, func() error { taken = append(taken, id); return nil })
+		return err
+	})
+	if len(emails) > 0 {
+		b.Queue(`SELECT email FROM orgauthz.invitations WHERE org_id = $1 AND status = $2 AND email = ANY($3)`,
+			t.orgID, int16(invite.Pending), emails).Query(func(rows pgx.Rows) error {
+			var e string
+			_, err := pgx.ForEachRow(rows, []any{&e}, func() error { pending = append(pending, e); return nil })
+			return err
+		})
+	}
+	if err := t.p.send(ctx, b); err != nil {
+		return t.fail(ctx, err, "looking up invitations")
+	}
+	if len(taken) > 0 {
+		return fmt.Errorf("pgstore: invitation %q: %w", taken[0], store.ErrExists)
+	}
+	if len(pending) > 0 {
+		return t.pendingExists(pending[0])
+	}
+	n := len(invs)
+	idCol, emailCol, roleCol, byCol, acceptedCol, declinedCol := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	statuses, hashes, sends := make([]int16, n), make([][]byte, n), make([]int32, n)
+	created, expires, updated := make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
+	for i, inv := range invs {
+		idCol[i], emailCol[i], roleCol[i], byCol[i], acceptedCol[i], declinedCol[i] = inv.ID, inv.Email, inv.Role, inv.InvitedBy, inv.AcceptedBy, inv.DeclinedBy
+		statuses[i], hashes[i], sends[i] = int16(inv.Status), bytes.Clone(inv.TokenHash), int32(inv.Sends)
+		created[i], expires[i], updated[i] = tsIn(inv.CreatedAt), tsIn(inv.ExpiresAt), tsIn(inv.UpdatedAt)
+	}
+	t.p.enqueue(int64(len(invs)), func(got int64) error {
+		return fmt.Errorf("pgstore: organization %q: creating %d invitations created %d: %w", t.orgID, len(invs), got, ErrDatabase)
+	}, `INSERT INTO orgauthz.invitations (org_id, `+invitationColumns+`)
+		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int2[], $6::bytea[], $7::text[],
+			$8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[], $13::int4[])`,
+		t.orgID, idCol, emailCol, roleCol, statuses, hashes, byCol, created, expires, updated, acceptedCol, declinedCol, sends)
+	for _, inv := range invs {
+		t.createdID("invitation", inv.ID)
+		t.invitationWritten(nil, inv)
+	}
+	return nil
+}
+
+var _ store.BulkCreator = (*tx)(nil)
