@@ -91,8 +91,8 @@ func refusal(err error) bool {
 // on the totals of those before it, and creates the invitations together:
 // a thousand addresses cost about what one does in round trips to a
 // database. What refuses the actor itself (not a member, an archived
-// organization) fails the call, and invites no one; so does a store
-// failure. More addresses than the service's bulk limit
+// organization) refuses every address, with that error; a store failure
+// fails the call, and invites no one. More addresses than the service's bulk limit
 // (Options.MaxBulkInvite, 20 by default) are refused whole with
 // ErrInvalidArgument.
 func (s *Service) BulkInvite(ctx context.Context, orgID, actor string, emails []string, r string) ([]InviteResult, error) {
@@ -141,7 +141,16 @@ func (s *Service) BulkInvite(ctx context.Context, orgID, actor string, emails []
 		}
 		return st.bulk.flush(ctx, tx)
 	})
-	if err != nil {
+	switch {
+	case err == nil:
+	case refusal(err) || errors.Is(err, ErrNotMember) || errors.Is(err, ErrArchived) || errors.Is(err, ErrUnknownOrganization):
+		// What refuses the actor refuses every address.
+		for i := range out {
+			if out[i].Err == nil {
+				out[i] = InviteResult{Email: out[i].Email, Err: err}
+			}
+		}
+	default:
 		return nil, err
 	}
 	return out, nil

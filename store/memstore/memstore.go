@@ -744,5 +744,16 @@ func keyNotFound(id string) error {
 }
 
 func memberNotFound(orgID, principalID string) error {
-	return fmt.Errorf("memstore: member %q of organization %q: %w", principalID, orgID, store.ErrMemberNotFound)
+	return &missingMember{orgID, principalID}
 }
+
+// missingMember is the error of a principal that is not a member. It is
+// formatted only when read: looking a principal up to find it missing
+// (as adding one does first) costs one small allocation.
+type missingMember struct{ orgID, principalID string }
+
+func (e *missingMember) Error() string {
+	return fmt.Sprintf("memstore: member %q of organization %q: %v", e.principalID, e.orgID, store.ErrMemberNotFound)
+}
+
+func (e *missingMember) Unwrap() error { return store.ErrMemberNotFound }

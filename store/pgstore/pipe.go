@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/orgauthz/orgauthz/apikey"
@@ -111,7 +112,7 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) error {
 	if p.start != nil {
 		p.start(full)
 	}
-	for _, w := range p.queue {
+	for _, w := range coalesce(p.queue) {
 		w := w
 		if w.read != nil {
 			full.Queue(w.sql, w.args...).Query(w.read)
@@ -435,4 +436,67 @@ func (r *reader) startWith(ctx context.Context, reads func(r store.Reader)) erro
 		return r.p.flush(ctx)
 	}
 	return r.p.prefetch(ctx, r, reads)
+}
+
+// coalesce merges runs of queued inserts of members, and of audit events,
+// each into one statement that inserts them all (from arrays, by unnest):
+// an import of ten thousand members is then two statements, not twenty
+// thousand, and the triggers on members run once per statement where they
+// can.
+func coalesce(q []queued) []queued {
+	if len(q) < 2 {
+		return q
+	}
+	var out []queued
+	for i := 0; i < len(q); {
+		j := i + 1
+		for j < len(q) && q[j].sql == q[i].sql && q[j].read == nil && q[j].want == 1 {
+			j++
+		}
+		merge := coalescers[q[i].sql]
+		if j-i < 2 || merge == nil || q[i].read != nil || q[i].want != 1 {
+			out = append(out, q[i])
+			i++
+			continue
+		}
+		run := q[i:j]
+		rows := make([][]any, len(run))
+		for k, w := range run {
+			rows[k] = w.args
+		}
+		sql, args := merge(rows)
+		first := run[0]
+		out = append(out, queued{sql: sql, args: args, want: int64(len(run)), mismatch: first.mismatch})
+		i = j
+	}
+	return out
+}
+
+// coalescers turn rows of arguments of one insert (each with the
+// organization's ID first) into one statement and its arguments.
+var coalescers = map[string]func(rows [][]any) (string, []any){
+	insertMemberSQL: func(rows [][]any) (string, []any) {
+		n := len(rows)
+		ids, names, roles, emails := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		kinds, externals, joined := make([]int16, n), make([]bool, n), make([]pgtype.Timestamptz, n)
+		for i, r := range rows {
+			ids[i], kinds[i], names[i], roles[i] = r[1].(string), r[2].(int16), r[3].(string), r[4].(string)
+			externals[i], emails[i], joined[i] = r[5].(bool), r[6].(string), r[7].(pgtype.Timestamptz)
+		}
+		return `INSERT INTO orgauthz.members (org_id, ` + memberColumns + `)
+			SELECT $1, * FROM unnest($2::text[], $3::int2[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::timestamptz[])`,
+			[]any{rows[0][0], ids, kinds, names, roles, externals, emails, joined}
+	},
+	insertAuditSQL: func(rows [][]any) (string, []any) {
+		n := len(rows)
+		seqs, times := make([]int64, n), make([]pgtype.Timestamptz, n)
+		actors, actions, targets, befores, afters, details := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, r := range rows {
+			seqs[i], times[i] = r[1].(int64), r[2].(pgtype.Timestamptz)
+			actors[i], actions[i], targets[i], befores[i], afters[i], details[i] = r[3].(string), r[4].(string), r[5].(string), r[6].(string), r[7].(string), r[8].(string)
+		}
+		return `INSERT INTO orgauthz.audit (org_id, seq, time, actor, action, target, role_before, role_after, detail)
+			SELECT $1, * FROM unnest($2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
+			[]any{rows[0][0], seqs, times, actors, actions, targets, befores, afters, details}
+	},
 }

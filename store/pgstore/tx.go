@@ -500,6 +500,9 @@ func (t *tx) DeleteScopeRole(ctx context.Context, kind, scopeID, roleID string) 
 	return nil
 }
 
+const insertAuditSQL = `INSERT INTO orgauthz.audit (org_id, seq, time, actor, action, target, role_before, role_after, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+
 func (t *tx) AppendAudit(ctx context.Context, e org.AuditEvent) (int64, error) {
 	if err := t.check(ctx); err != nil {
 		return 0, err
@@ -507,8 +510,7 @@ func (t *tx) AppendAudit(ctx context.Context, e org.AuditEvent) (int64, error) {
 	// The organization is locked: no one else appends meanwhile, and the
 	// last sequence number was read when the transaction began.
 	t.seq++
-	t.queue("appending audit event", `INSERT INTO orgauthz.audit (org_id, seq, time, actor, action, target, role_before, role_after, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	t.queue("appending audit event", insertAuditSQL,
 		t.orgID, t.seq, tsIn(e.Time), e.Actor, e.Action, e.Target, e.RoleBefore, e.RoleAfter, e.Detail)
 	t.p.forget("audit")
 	return t.seq, nil
