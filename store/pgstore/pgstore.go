@@ -131,11 +131,18 @@ const (
 
 // Options configure a Store. The zero value is ready to use.
 type Options struct {
-	// DisableCache turns the read cache of Access off.
+	// DisableCache turns the read cache off: of Access, ScopeAccess and
+	// KeyAccess.
 	DisableCache bool
-	// CacheTTL bounds how long a cached answer of Access is used:
-	// DefaultCacheTTL when 0. Notifications normally drop an entry within
-	// milliseconds of the change; the TTL is the bound if one were lost.
+	// DisableKeyCache turns off the cache of KeyAccess only: every
+	// Authenticate then reads the key from the database, so that a key
+	// revoked through another Store (another replica) is refused from the
+	// moment the revocation commits, rather than within the notification
+	// latency (see the package documentation, "The read cache").
+	DisableKeyCache bool
+	// CacheTTL bounds how long a cached answer is used: DefaultCacheTTL
+	// when 0. Notifications normally drop an entry within milliseconds of
+	// the change; the TTL is the bound if one were lost.
 	CacheTTL time.Duration
 	// CacheSize bounds the number of cached answers (DefaultCacheSize
 	// when 0); a full cache is emptied and fills again.
@@ -204,7 +211,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 	if size == 0 {
 		size = DefaultCacheSize
 	}
-	s.cache = newCache(ttl, size)
+	s.cache = newCache(ttl, size, !opts.DisableKeyCache)
 	if err := s.startListener(ctx, pool.Config().ConnConfig.Copy(), min(max(ttl/2, minKeepAlive), maxKeepAlive)); err != nil {
 		return nil, err
 	}
