@@ -336,7 +336,8 @@ func BenchmarkAuthenticatePostgres(b *testing.B) {
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			st := openPGOn(b, conn, v.opts)
-			f := newFixtureOn(b, st, v.name+"-")
+			// A prefix of its own each run (-count), on the shared database.
+			f := newFixtureOn(b, st, fmt.Sprintf("%s-%d-", v.name, fences.Add(1)))
 			id := f.newOrg(b, "wherobots", "professional", "bob", "user")
 			_, secret, err := f.svc.CreateAPIKey(ctx, id, "bob", orgauthz.NewKey{Name: "k"})
 			require.NoError(b, err)
