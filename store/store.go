@@ -5,7 +5,8 @@
 // transaction that holds its organization exclusively (Store.Update), so an
 // invariant checked inside it (the last admin, the seat limit) still holds
 // when the change is written. Reads run in read-only views (Store.View);
-// the hot path of permission checks reads through Store.Access.
+// the hot paths of permission checks read through Store.Access and
+// Store.ScopeAccess, and that of API keys through Store.KeyAccess.
 //
 // Stores decide nothing: every rule lives in package policy and is applied
 // by the service in the root package. A store only keeps records, keeps
