@@ -102,103 +102,85 @@ func (s *Service) CheckScopePrincipal(ctx context.Context, orgID string, p org.P
 	return s.checkScope(ctx, orgID, p, kind, id, c)
 }
 
-// checkScope is CheckScope for p, of any kind when p.Kind is zero.
+// checkScope is CheckScope for p, of any kind when p.Kind is zero. It
+// reads everything it needs in one call of the store, Store.ScopeAccess
+// (from memory, or pgstore's cache), and decides without allocating.
+//
+// It denies in the order Check does: an unknown organization, then a
+// principal who is not a member (or not of p's kind), who learns nothing
+// more, not even that the organization is archived; then an archived
+// organization, an unknown scheme, an unknown kind, a missing resource.
 func (s *Service) checkScope(ctx context.Context, orgID string, p org.Principal, kind, id string, c role.Capability) policy.Decision {
-	principalID := p.ID
-	var d policy.Decision
-	err := s.st.View(ctx, orgID, func(ctx context.Context, r store.Reader) error {
-		o, err := r.Organization(ctx)
-		if err != nil {
-			return err
-		}
-		sch, ok := s.Scheme(o.Scheme)
-		if !ok {
-			d = policy.Decision{Reason: policy.ReasonUnknownScheme}
-			return nil
-		}
-		m, err := r.Member(ctx, principalID)
-		if err != nil {
-			return err // a non-member learns nothing, not even that the organization is archived
-		}
-		if p.Kind != 0 && m.Kind != p.Kind {
-			d = policy.Decision{Reason: policy.ReasonNotMember}
-			return nil
-		}
-		if o.Archived {
-			d = policy.Decision{Reason: policy.ReasonArchived}
-			return nil
-		}
-		sc, ok := sch.Scope(kind)
-		if !ok {
-			d = policy.DecideScope(sch, kind, "", c) // names the unknown kind
-			return nil
-		}
-		if _, err := r.Scope(ctx, kind, id); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				d = policy.NotScopeMember(sch, kind) // no such resource: nothing held on it
-				return nil
-			}
-			return err
-		}
-		d, err = scopeDecision(ctx, r, sch, o.Edition, sc, id, m, c)
-		return err
-	})
-	switch {
-	case err == nil:
-		return d
-	case errors.Is(err, store.ErrOrganizationNotFound):
-		return policy.Decision{Reason: policy.ReasonUnknownOrganization}
-	case errors.Is(err, store.ErrMemberNotFound):
+	sa, err := s.st.ScopeAccess(ctx, orgID, p.ID, kind, id)
+	a := &sa.Access
+	if err == nil && p.Kind != 0 && a.Kind != p.Kind {
 		return policy.Decision{Reason: policy.ReasonNotMember}
 	}
-	return policy.Decision{Reason: policy.ReasonUnavailable}
+	if err != nil || a.Archived {
+		return denial(*a, err)
+	}
+	i, ok := s.schemeIx.Lookup(a.Scheme)
+	if !ok {
+		return policy.Decision{Reason: policy.ReasonUnknownScheme}
+	}
+	sch := s.schemes[i]
+	sc, ok := sch.Scope(kind)
+	if !ok {
+		return policy.DecideScope(sch, kind, "", c) // names the unknown kind
+	}
+	if !sa.ScopeFound {
+		return policy.NotScopeMember(sch, kind) // no such resource: nothing held on it
+	}
+	return scopeDecision(sch, sc, &sa, c)
 }
 
-// scopeDecision decides c for member m on resource (kind, id) by the role
-// that grants it, so the decision names that role: its explicit role there,
-// else the role its organization role gives it on every resource of the
-// kind; a custom role decides by its capability set. An explicit role that
-// m's organization role (in edition ed) is no longer eligible for grants
-// nothing: the decision fails closed with ReasonNotEligible.
-func scopeDecision(ctx context.Context, r store.Reader, sch *edition.Scheme, ed string, sc *edition.Scope, id string, m org.Member, c role.Capability) (policy.Decision, error) {
+// scopeDecision decides c on a resource of kind sc for the principal sa
+// describes, by the role that grants it, so the decision names that role:
+// its explicit role there, else the role its organization role gives it on
+// every resource of the kind; a custom role decides by its capability
+// set. An explicit role that the principal's organization role (in the
+// organization's edition) is no longer eligible for grants nothing: the
+// decision fails closed with ReasonNotEligible. An explicit role that is
+// neither a role of the kind nor a custom role of the resource, or a custom
+// role naming a capability the kind does not know, fails closed as
+// unavailable: the stored state is not one the service writes.
+func scopeDecision(sch *edition.Scheme, sc *edition.Scope, sa *store.ScopeAccess, c role.Capability) policy.Decision {
+	a := &sa.Access
 	var explicit policy.Decision
-	found := false
-	sm, err := r.ScopeMember(ctx, sc.Kind(), id, m.PrincipalID)
-	switch {
-	case err == nil:
-		found = true
-		if explicit = eligibility(sch, ed, sc, m, sm.Role); !explicit.Allowed {
-			break // an ineligible role grants nothing
-		}
-		if _, builtin := sc.Matrix().RoleIndex(sm.Role); builtin {
-			explicit = policy.DecideScope(sch, sc.Kind(), sm.Role, c)
-		} else {
-			caps, err := roleCaps(ctx, r, sc, id, sm.Role)
-			if err != nil {
-				return policy.Decision{}, err
+	if sa.ScopeMember {
+		explicit = policy.Eligible(sch, a.Edition, sc.Kind(), a.Role, eligibleAs(sc, sa.ScopeRole))
+		if explicit.Allowed { // an ineligible role grants nothing
+			if _, builtin := sc.Matrix().RoleIndex(sa.ScopeRole); builtin {
+				explicit = policy.DecideScope(sch, sc.Kind(), sa.ScopeRole, c)
+			} else {
+				if !sa.CustomRole {
+					return policy.Decision{Reason: policy.ReasonUnavailable}
+				}
+				caps, err := sc.Matrix().Catalog().Set(sa.Capabilities...)
+				if err != nil {
+					return policy.Decision{Reason: policy.ReasonUnavailable}
+				}
+				explicit = policy.DecideScopeSet(sch, sc.Kind(), caps, c)
 			}
-			explicit = policy.DecideScopeSet(sch, sc.Kind(), caps, c)
+			if explicit.Allowed {
+				return explicit
+			}
 		}
-		if explicit.Allowed {
-			return explicit, nil
-		}
-	case !errors.Is(err, store.ErrNotFound):
-		return policy.Decision{}, err
 	}
-	if !m.External {
-		if oi, ok := sch.RoleIndex(m.Role); ok {
+	if !a.External {
+		if oi, ok := sch.RoleIndex(a.Role); ok {
 			if ri, ok := sc.ImplicitRole(oi); ok {
 				implicit := policy.DecideScope(sch, sc.Kind(), sc.Matrix().Role(ri).ID, c)
-				if implicit.Allowed || !found {
-					return implicit, nil
+				if implicit.Allowed || !sa.ScopeMember {
+					return implicit
 				}
 			}
 		}
 	}
-	if !found {
-		return policy.NotScopeMember(sch, sc.Kind()), nil
+	if !sa.ScopeMember {
+		return policy.NotScopeMember(sch, sc.Kind())
 	}
-	return explicit, nil
+	return explicit
 }
 
 // Capabilities returns the capabilities principal principalID holds in the

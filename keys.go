@@ -430,6 +430,11 @@ func (a Authentication) Can(c role.Capability) bool {
 // capability. Demoting or removing the owner narrows or ends the key at
 // once, since its capabilities are the owner's current ones (within the
 // key's scope). The key's last-used time is written at most once a minute.
+//
+// "At once" is as the store answers KeyAccess: a store that caches it
+// (pgstore does, by default) refuses a key revoked, or narrows one whose
+// owner changed, through another replica within its notification latency
+// rather than from the commit; see pgstore's "The read cache".
 func (s *Service) Authenticate(ctx context.Context, key string) (Authentication, error) {
 	id, hash, err := apikey.ParseHash(s.keyPrefix, key)
 	if err != nil {

@@ -5,7 +5,8 @@
 // transaction that holds its organization exclusively (Store.Update), so an
 // invariant checked inside it (the last admin, the seat limit) still holds
 // when the change is written. Reads run in read-only views (Store.View);
-// the hot path of permission checks reads through Store.Access.
+// the hot paths of permission checks read through Store.Access and
+// Store.ScopeAccess, and that of API keys through Store.KeyAccess.
 //
 // Stores decide nothing: every rule lives in package policy and is applied
 // by the service in the root package. A store only keeps records, keeps
@@ -16,13 +17,17 @@
 //   - Errors: a missing record is ErrNotFound, a duplicate ErrExists, a
 //     closed store ErrClosed, all matched with errors.Is and wrapped with
 //     what was missing (except where a method allows the not-found
-//     sentinel itself, unwrapped: Access, InvitationToken, KeyAccess). A
+//     sentinel itself, unwrapped: Access, ScopeAccess, InvitationToken,
+//     KeyAccess). A
 //     context that is done fails the call with an error that matches
 //     ctx.Err(). Backend errors are translated: no caller needs the
 //     backend's packages to read one.
 //   - Copies: records go in and come out by value, with their slices and
 //     maps (an invitation's TokenHash, a key's Scope and Hash) copied; changing a record after passing it in, or one returned,
-//     changes nothing stored.
+//     changes nothing stored. One exception: the Capabilities of a
+//     ScopeAccess are shared, read-only, with the store (and its cache),
+//     so that a scope check allocates nothing; a caller must not change
+//     them.
 //   - Times are kept to the microsecond, in UTC: a time read back equals
 //     the time written truncated to microseconds.
 //   - Concurrency: every method of Store may be called concurrently.
@@ -90,6 +95,19 @@ type Store interface {
 	// answer from a state older than the caller's own last committed Update.
 	Access(ctx context.Context, orgID, principalID string) (Access, error)
 
+	// ScopeAccess returns, in one read, what a check of a scope
+	// capability of principal principalID on scope resource (kind,
+	// scopeID) of organization orgID needs: the principal's Access, whether
+	// the resource exists, the principal's explicit role on it, and, when
+	// that role is a custom role of the resource, its capabilities. It
+	// fails as Access fails, with the same sentinels (which it may return
+	// themselves, unwrapped), and keeps Access's promises: a hot path,
+	// answered from memory or a cache, never from a state older than the
+	// caller's own last committed Update. The answer is consistent: all of
+	// it reflects one committed state. Its Capabilities are shared
+	// read-only (see ScopeAccess).
+	ScopeAccess(ctx context.Context, orgID, principalID, kind, scopeID string) (ScopeAccess, error)
+
 	// Organizations lists the organizations, ordered by ID, starting after
 	// the given ID ("" for the first).
 	Organizations(ctx context.Context, after string) iter.Seq2[org.Organization, error]
@@ -134,7 +152,12 @@ type Store interface {
 	// owner's membership. It fails with an error matching ErrNotFound when
 	// no organization holds the key; it may return ErrNotFound itself,
 	// unwrapped, so that an unknown key ID costs no allocation, as a wrong
-	// secret for a known one costs none. It is a hot path, like Access.
+	// secret for a known one costs none. It is a hot path, like Access: a
+	// store may answer it from a cache, under Access's promise (never
+	// from a state older than the caller's own last committed Update, nor
+	// one older than the caller's own last TouchAPIKey of the key); a
+	// LastUsedAt written by another process's TouchAPIKey may then be seen
+	// late.
 	KeyAccess(ctx context.Context, id string) (KeyAccess, error)
 
 	// TouchAPIKey records that key id was used at time t: its LastUsedAt
@@ -171,6 +194,28 @@ type Access struct {
 	Role     string
 	Kind     org.Kind
 	External bool
+}
+
+// ScopeAccess is what a scope permission check needs (Store.ScopeAccess):
+// the principal's standing in the organization and on one scope resource.
+type ScopeAccess struct {
+	// Access is the principal's Access in the organization.
+	Access Access
+	// ScopeFound says the scope resource exists. The fields below are
+	// zero when it does not.
+	ScopeFound bool
+	// ScopeMember says the principal holds an explicit role on the
+	// resource, ScopeRole.
+	ScopeMember bool
+	ScopeRole   string
+	// CustomRole says ScopeRole names a custom role of the resource,
+	// whose capabilities are Capabilities (nil when it has none). The
+	// slice is shared with the store, read-only: it is the one exception
+	// to the copy rule, so that a scope check allocates nothing; a caller
+	// must not change it. A store never changes it either: a change of
+	// the role stores a new slice.
+	CustomRole   bool
+	Capabilities []role.Capability
 }
 
 // KeyAccess is what authenticating an API key needs.

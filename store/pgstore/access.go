@@ -68,6 +68,79 @@ func (s *Store) readAccess(ctx context.Context, orgID, principalID string) (stor
 	return a, nil
 }
 
+// scopeAccessQuery reads what ScopeAccess needs in one statement: no row
+// when the organization does not exist, NULL member columns when the
+// principal is not a member, a NULL scope ID when the resource does not
+// exist, a NULL scope role when the principal holds none there, and a NULL
+// custom role ID when its role is no custom role of the resource. (A
+// scope member's role is not COLLATE "C", a custom role's ID is: the
+// comparison says which.)
+const scopeAccessQuery = `SELECT o.scheme, o.edition, o.archived, m.role, m.kind, m.external,
+		s.id, sm.role, r.id, r.capabilities
+	FROM orgauthz.organizations o
+	LEFT JOIN orgauthz.members m ON m.org_id = o.id AND m.principal_id = $2
+	LEFT JOIN orgauthz.scopes s ON s.org_id = o.id AND s.kind = $3 AND s.id = $4
+	LEFT JOIN orgauthz.scope_members sm ON sm.org_id = s.org_id AND sm.kind = s.kind AND sm.scope_id = s.id AND sm.principal_id = $2
+	LEFT JOIN orgauthz.scope_roles r ON r.org_id = s.org_id AND r.kind = s.kind AND r.scope_id = s.id AND r.id = sm.role COLLATE "C"
+	WHERE o.id = $1`
+
+// ScopeAccess returns what a scope permission check needs; see
+// store.Store and, for the cache it answers from, the package
+// documentation. A miss of the cache is one statement. A missing
+// organization or member is store.ErrOrganizationNotFound or
+// store.ErrMemberNotFound itself, unwrapped, and a cached answer is
+// returned as it is kept, its Capabilities shared read-only, so that a
+// hit allocates nothing.
+func (s *Store) ScopeAccess(ctx context.Context, orgID, principalID, kind, scopeID string) (store.ScopeAccess, error) {
+	if s.closed.Load() {
+		return store.ScopeAccess{}, errClosed("access to %s %q of organization %q", kind, scopeID, orgID)
+	}
+	if err := ctx.Err(); err != nil {
+		return store.ScopeAccess{}, err
+	}
+	c := s.cache
+	if c == nil {
+		return s.readScopeAccess(ctx, orgID, principalID, kind, scopeID)
+	}
+	k := scopeKey{principal: principalID, kind: kind, id: scopeID}
+	if a, err, ok := c.getScope(orgID, k); ok {
+		return a, err
+	}
+	tk := c.ticket(orgID)
+	a, err := s.readScopeAccess(ctx, orgID, principalID, kind, scopeID)
+	if err == nil || err == store.ErrOrganizationNotFound || err == store.ErrMemberNotFound {
+		c.putScope(tk, k, a, err)
+	}
+	return a, err
+}
+
+// readScopeAccess reads ScopeAccess from the database.
+func (s *Store) readScopeAccess(ctx context.Context, orgID, principalID, kind, scopeID string) (store.ScopeAccess, error) {
+	var a store.ScopeAccess
+	o := &a.Access
+	var roleID, scope, scopeRole, custom pgtype.Text
+	var mkind pgtype.Int2
+	var external pgtype.Bool
+	var caps []string
+	err := s.pool.QueryRow(ctx, scopeAccessQuery, orgID, principalID, kind, scopeID).Scan(
+		&o.Scheme, &o.Edition, &o.Archived, &roleID, &mkind, &external, &scope, &scopeRole, &custom, &caps)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return store.ScopeAccess{}, store.ErrOrganizationNotFound
+	case err != nil:
+		return store.ScopeAccess{}, s.fail(ctx, err, "access to %s %q of organization %q", kind, scopeID, orgID)
+	case !roleID.Valid:
+		return store.ScopeAccess{}, store.ErrMemberNotFound
+	}
+	o.Role, o.Kind, o.External = roleID.String, org.Kind(mkind.Int16), external.Bool
+	a.ScopeFound = scope.Valid
+	a.ScopeMember, a.ScopeRole = scopeRole.Valid, scopeRole.String
+	if custom.Valid {
+		a.CustomRole, a.Capabilities = true, capsOut(caps)
+	}
+	return a, nil
+}
+
 // Organizations lists the organizations, ordered by ID; see store.Store.
 // Each page is read in a statement of its own.
 func (s *Store) Organizations(ctx context.Context, after string) iter.Seq2[org.Organization, error] {
@@ -114,12 +187,34 @@ const keyAccessQuery = `SELECT k.org_id, k.owner_id, k.hash, k.scope, k.expires_
 	WHERE k.id = $1`
 
 // KeyAccess returns what authenticating API key id needs, as last
-// committed; see store.Store. It is not cached. An unknown key is
-// store.ErrNotFound itself, unwrapped.
+// committed; see store.Store and, for the cache it answers from unless
+// Options.DisableKeyCache, the package documentation. A miss of the cache
+// is one statement. An unknown key is store.ErrNotFound itself,
+// unwrapped; it is not cached.
 func (s *Store) KeyAccess(ctx context.Context, id string) (store.KeyAccess, error) {
 	if s.closed.Load() {
 		return store.KeyAccess{}, errClosed("API key %q", id)
 	}
+	if err := ctx.Err(); err != nil {
+		return store.KeyAccess{}, err
+	}
+	c := s.cache
+	if c == nil || !c.withKeys {
+		return s.readKeyAccess(ctx, id)
+	}
+	if ka, ok := c.getKey(id); ok {
+		return ka, nil
+	}
+	tk := c.keyTicket()
+	ka, err := s.readKeyAccess(ctx, id)
+	if err == nil {
+		c.putKey(tk, ka)
+	}
+	return ka, err
+}
+
+// readKeyAccess reads KeyAccess from the database.
+func (s *Store) readKeyAccess(ctx context.Context, id string) (store.KeyAccess, error) {
 	ka := store.KeyAccess{KeyID: id}
 	var hash []byte
 	var scope []string
@@ -166,7 +261,9 @@ const touchQuery = `WITH o AS (
 	SELECT EXISTS (SELECT FROM o)`
 
 // TouchAPIKey records that key id was used at time t; see store.Store. It
-// is one statement, not a transaction of the caller's.
+// is one statement, not a transaction of the caller's. It notifies no
+// other Store (see the package documentation): their caches answer the
+// last use they read, and this Store's, the latest of that and t.
 func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 	if s.closed.Load() {
 		return errClosed("API key %q", id)
@@ -177,6 +274,13 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 	}
 	if !found {
 		return fmt.Errorf("pgstore: API key %q: %w", id, store.ErrNotFound)
+	}
+	if c := s.cache; c != nil && c.withKeys {
+		// The use is this process's own: its cache must not answer an
+		// earlier one.
+		if used := tsIn(t); used.Valid {
+			c.touched(id, used.Time)
+		}
 	}
 	return nil
 }

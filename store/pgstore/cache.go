@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,35 +32,86 @@ const (
 // an organization whose record or members changed.
 const notifyChannel = "orgauthz"
 
-// cache keeps the answers of Access, by organization, then principal.
+// cache keeps the answers of Access and ScopeAccess, by organization,
+// then principal (and resource), and, unless it was made without, those of
+// KeyAccess, by key ID, each filed under its key's organization too.
 //
 // An entry may be put only by a read that started after the last
 // invalidation of its organization: a read takes a ticket (the
 // organization's generation, and the cache's epoch) before it reads the
 // database, and put drops its answer if either has moved since. So a read
 // that raced with a change never outlives the change's invalidation.
+//
+// A read of KeyAccess does not know its organization before it reads, so
+// it cannot take the organization's generation: its ticket is the
+// position in the journal of the cache's recent events (invalidations,
+// and touches of keys), and putKey drops its answer if an invalidation of
+// the key's organization came since, or if more events came than the
+// journal holds; a touch of the key since is applied to the answer.
 type cache struct {
 	ttl  time.Duration
 	max  int
 	base time.Time // for monotonic expiry times
+	// withKeys says KeyAccess answers are cached.
+	withKeys bool
 
 	mu      sync.RWMutex
 	live    bool // the listener listens: answers may be kept and used
 	epoch   uint64
 	orgs    map[string]*orgCache
-	entries int // orgCaches and answers, bounded by max
+	keys    map[string]keyAnswer
+	entries int // orgCaches and answers of all three kinds, bounded by max
+	// seq counts the events of the journal, whose last journalLen are
+	// kept, event seq at journal[seq%journalLen].
+	seq     uint64
+	journal [journalLen]event
+}
+
+// journalLen is how many recent events the cache remembers for the
+// tickets of KeyAccess: more than can come in the time of one read, but
+// for a storm of changes, which only keeps a read's answer out.
+const journalLen = 256
+
+// event is an entry of the journal: the invalidation of organization org,
+// or the touch of key key at used.
+type event struct {
+	org  string
+	key  string
+	used time.Time
 }
 
 // orgCache holds one organization's answers.
 type orgCache struct {
 	gen     uint64
 	answers map[string]answer
+	scopes  map[scopeKey]scopeAnswer
+	// keys holds the IDs of the organization's keys in cache.keys.
+	keys map[string]struct{}
 }
 
 // answer is one cached answer of Access.
 type answer struct {
 	access  store.Access
 	err     error // nil, store.ErrOrganizationNotFound or store.ErrMemberNotFound
+	expires time.Duration
+}
+
+// scopeKey is the key of a cached answer of ScopeAccess in its
+// organization.
+type scopeKey struct{ principal, kind, id string }
+
+// scopeAnswer is one cached answer of ScopeAccess. Its Capabilities are
+// shared with every caller, read-only.
+type scopeAnswer struct {
+	access  store.ScopeAccess
+	err     error // nil, store.ErrOrganizationNotFound or store.ErrMemberNotFound
+	expires time.Duration
+}
+
+// keyAnswer is one cached answer of KeyAccess (unknown keys are not
+// cached). Its Scope is the cache's own: callers get copies.
+type keyAnswer struct {
+	access  store.KeyAccess
 	expires time.Duration
 }
 
@@ -70,8 +122,15 @@ type ticket struct {
 	epoch uint64
 }
 
-func newCache(ttl time.Duration, max int) *cache {
-	return &cache{ttl: ttl, max: max, base: time.Now(), orgs: make(map[string]*orgCache)}
+// keyTicket is what putKey needs to know what changed since a read of
+// KeyAccess began.
+type keyTicket struct {
+	seq   uint64
+	epoch uint64
+}
+
+func newCache(ttl time.Duration, max int, withKeys bool) *cache {
+	return &cache{ttl: ttl, max: max, base: time.Now(), withKeys: withKeys, orgs: make(map[string]*orgCache), keys: make(map[string]keyAnswer)}
 }
 
 // get returns the cached answer for (orgID, principalID), if there is a
@@ -88,6 +147,39 @@ func (c *cache) get(orgID, principalID string) (store.Access, error, bool) {
 	}
 	c.mu.RUnlock()
 	return store.Access{}, nil, false
+}
+
+// getScope returns the cached answer of ScopeAccess for k in organization
+// orgID, if there is a live one. It allocates nothing.
+func (c *cache) getScope(orgID string, k scopeKey) (store.ScopeAccess, error, bool) {
+	c.mu.RLock()
+	if c.live {
+		if oc := c.orgs[orgID]; oc != nil {
+			if a, ok := oc.scopes[k]; ok && time.Since(c.base) < a.expires {
+				c.mu.RUnlock()
+				return a.access, a.err, true
+			}
+		}
+	}
+	c.mu.RUnlock()
+	return store.ScopeAccess{}, nil, false
+}
+
+// getKey returns the cached answer of KeyAccess for key id, if there is a
+// live one, with a Scope of its own.
+func (c *cache) getKey(id string) (store.KeyAccess, bool) {
+	c.mu.RLock()
+	if c.live {
+		if a, ok := c.keys[id]; ok && time.Since(c.base) < a.expires {
+			c.mu.RUnlock()
+			// The cached Scope is never changed: copying it unlocked is
+			// safe.
+			a.access.Scope = slices.Clone(a.access.Scope)
+			return a.access, true
+		}
+	}
+	c.mu.RUnlock()
+	return store.KeyAccess{}, false
 }
 
 // ticket returns the ticket of a read of organization orgID about to begin.
@@ -110,16 +202,33 @@ func (c *cache) ticket(orgID string) ticket {
 	return t
 }
 
+// keyTicket returns the ticket of a read of KeyAccess about to begin.
+func (c *cache) keyTicket() keyTicket {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return keyTicket{seq: c.seq, epoch: c.epoch}
+}
+
+// room reports whether an answer of a read that began with ticket t may
+// be put, and makes room for it (emptying the cache when it is full, and
+// then refusing it); c.mu is held.
+func (c *cache) room(t ticket) bool {
+	if !c.live || t.oc == nil || t.epoch != c.epoch || t.oc.gen != t.gen {
+		return false
+	}
+	if c.entries >= c.max {
+		c.reset()
+		return false
+	}
+	return true
+}
+
 // put keeps the answer of a read that began with ticket t, unless the
 // organization changed (or the cache was emptied) since.
 func (c *cache) put(t ticket, orgID, principalID string, a store.Access, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.live || t.oc == nil || t.epoch != c.epoch || t.oc.gen != t.gen {
-		return
-	}
-	if c.entries >= c.max {
-		c.reset()
+	if !c.room(t) {
 		return
 	}
 	if t.oc.answers == nil {
@@ -131,15 +240,124 @@ func (c *cache) put(t ticket, orgID, principalID string, a store.Access, err err
 	t.oc.answers[principalID] = answer{access: a, err: err, expires: time.Since(c.base) + c.ttl}
 }
 
-// invalidate drops organization orgID's answers, and any read of it under
-// way from putting its own.
+// putScope keeps the answer of ScopeAccess for k of a read that began with
+// ticket t, unless the organization changed (or the cache was emptied)
+// since.
+func (c *cache) putScope(t ticket, k scopeKey, a store.ScopeAccess, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.room(t) {
+		return
+	}
+	if t.oc.scopes == nil {
+		t.oc.scopes = make(map[scopeKey]scopeAnswer)
+	}
+	if _, ok := t.oc.scopes[k]; !ok {
+		c.entries++
+	}
+	t.oc.scopes[k] = scopeAnswer{access: a, err: err, expires: time.Since(c.base) + c.ttl}
+}
+
+// putKey keeps a, the answer of a read of KeyAccess that began with ticket
+// t, unless its organization was invalidated (or the cache emptied)
+// since, or too much happened since to tell; the touches of the key since
+// are applied to it. It keeps a copy of a's Scope.
+func (c *cache) putKey(t keyTicket, a store.KeyAccess) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.live || t.epoch != c.epoch || c.seq-t.seq > journalLen {
+		return
+	}
+	for seq := t.seq + 1; seq <= c.seq; seq++ {
+		switch e := &c.journal[seq%journalLen]; {
+		case e.org == a.OrgID:
+			return
+		case e.key == a.KeyID && e.used.After(a.LastUsedAt):
+			a.LastUsedAt = e.used
+		}
+	}
+	oc := c.orgs[a.OrgID]
+	if oc == nil {
+		if c.entries >= c.max {
+			c.reset()
+			return
+		}
+		oc = &orgCache{}
+		c.orgs[a.OrgID] = oc
+		c.entries++
+	}
+	if c.entries >= c.max {
+		c.reset()
+		return
+	}
+	if old, ok := c.keys[a.KeyID]; ok {
+		// Put by a read of the same state, but for the touches: keep the
+		// latest use either saw.
+		if old.access.LastUsedAt.After(a.LastUsedAt) {
+			a.LastUsedAt = old.access.LastUsedAt
+		}
+		if old.access.OrgID != a.OrgID {
+			// Moved to another organization (by SQL): both were
+			// invalidated, so this cannot be; be safe anyway.
+			c.dropKey(a.KeyID)
+		}
+	}
+	if _, ok := c.keys[a.KeyID]; !ok {
+		c.entries++
+	}
+	if oc.keys == nil {
+		oc.keys = make(map[string]struct{})
+	}
+	oc.keys[a.KeyID] = struct{}{}
+	a.Scope = slices.Clone(a.Scope)
+	c.keys[a.KeyID] = keyAnswer{access: a, expires: time.Since(c.base) + c.ttl}
+}
+
+// dropKey drops the cached answer of key id; c.mu is held.
+func (c *cache) dropKey(id string) {
+	a, ok := c.keys[id]
+	if !ok {
+		return
+	}
+	delete(c.keys, id)
+	c.entries--
+	if oc := c.orgs[a.access.OrgID]; oc != nil {
+		delete(oc.keys, id)
+	}
+}
+
+// touched records that key id was used at used (as stored: in UTC, to the
+// microsecond), so that neither its cached answer nor one being read
+// answers an earlier use.
+func (c *cache) touched(id string, used time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.record(event{key: id, used: used})
+	if a, ok := c.keys[id]; ok && used.After(a.access.LastUsedAt) {
+		a.access.LastUsedAt = used
+		c.keys[id] = a
+	}
+}
+
+// record appends e to the journal; c.mu is held.
+func (c *cache) record(e event) {
+	c.seq++
+	c.journal[c.seq%journalLen] = e
+}
+
+// invalidate drops organization orgID's answers (and its keys'), and any
+// read of it under way from putting its own.
 func (c *cache) invalidate(orgID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.record(event{org: orgID})
 	if oc := c.orgs[orgID]; oc != nil {
 		oc.gen++
-		c.entries -= len(oc.answers)
-		oc.answers = nil
+		c.entries -= len(oc.answers) + len(oc.scopes) + len(oc.keys)
+		for id := range oc.keys {
+			delete(c.keys, id)
+		}
+		oc.answers, oc.scopes, oc.keys = nil, nil, nil
 	}
 }
 
@@ -156,6 +374,7 @@ func (c *cache) setLive(live bool) {
 func (c *cache) reset() {
 	c.epoch++
 	c.orgs = make(map[string]*orgCache)
+	c.keys = make(map[string]keyAnswer)
 	c.entries = 0
 }
 

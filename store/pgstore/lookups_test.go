@@ -31,6 +31,17 @@ import (
 // undo holds, by version, the statements that take a migrated schema back
 // to the version before.
 var undo = map[int][]string{
+	4: {
+		`DROP TRIGGER scopes_notify ON orgauthz.scopes`,
+		`DROP TRIGGER scope_members_notify ON orgauthz.scope_members`,
+		`DROP TRIGGER scope_roles_notify ON orgauthz.scope_roles`,
+		`DROP TRIGGER api_keys_notify ON orgauthz.api_keys`,
+		`DROP TRIGGER api_keys_notify_update ON orgauthz.api_keys`,
+		`DROP TRIGGER scopes_truncate_notify ON orgauthz.scopes`,
+		`DROP TRIGGER scope_members_truncate_notify ON orgauthz.scope_members`,
+		`DROP TRIGGER scope_roles_truncate_notify ON orgauthz.scope_roles`,
+		`DROP TRIGGER api_keys_truncate_notify ON orgauthz.api_keys`,
+	},
 	3: {
 		`DROP INDEX orgauthz.members_email, orgauthz.members_principal, orgauthz.members_service_principals, orgauthz.invitations_pending_to`,
 		`ALTER TABLE orgauthz.members DROP COLUMN email`,

@@ -59,35 +59,69 @@
 //
 // # The read cache
 //
-// Store.Access, the hot path of every permission check, answers from a
-// per-process cache of what it last read (the principal's role, the
-// organization's scheme, edition and standing, or that either is missing).
+// The hot paths answer from a per-process cache of what they last read:
+// Store.Access (the principal's role, the organization's scheme, edition
+// and standing, or that either is missing), Store.ScopeAccess (the same,
+// with whether a scope resource exists, the principal's explicit role on
+// it and the capabilities of that role when it is custom: everything a
+// scope check reads, in one statement on a miss) and Store.KeyAccess (an
+// API key with its owner's access, by key ID; unknown keys are not kept).
+// All three are kept by organization, and dropped together: whatever
+// changes in an organization drops every answer about it.
+//
 // An Update of this Store drops the organization's entries when it
 // commits, before it returns, so a replica never answers from a state older
-// than its own last write. Changes made elsewhere (another replica, or
-// anyone writing the tables) reach the cache through PostgreSQL's
-// LISTEN/NOTIFY: triggers on the organizations and members tables notify
-// channel "orgauthz" with the organization's ID at commit (an empty
-// payload, which empties the cache, when a table is truncated; a write
-// made with session_replication_role = replica fires no trigger, and is
-// seen only when the entries expire), and a dedicated
-// connection of each Store listens and drops the entries. A read that raced
-// with a change is not kept: every entry carries the organization's
-// generation from before its read. While the listening connection is down
-// the cache is bypassed, and emptied when it is back. Entries also expire
-// after Options.CacheTTL, which bounds staleness even if a notification
-// were lost without the connection failing. Options.DisableCache turns the
-// cache off: every Access then reads the database.
+// than its own last write: a key it revokes is refused by its next
+// Authenticate. Changes made elsewhere (another replica, or anyone writing
+// the tables) reach the cache through PostgreSQL's LISTEN/NOTIFY: triggers
+// on the organizations, members, scopes, scope_members, scope_roles and
+// api_keys tables (migrations 1 and 4) notify channel "orgauthz" with the
+// organization's ID at commit (an empty payload, which empties the cache,
+// when a table is truncated; a write made with session_replication_role =
+// replica fires no trigger, and is seen only when the entries expire), and
+// a dedicated connection of each Store listens and drops the entries. A
+// key's last use (TouchAPIKey) notifies no one: it would drop every answer
+// of the organization in every process once a minute per key in use. The
+// Store that touches a key keeps its cached last use up to date; others
+// answer the one they read, and touch the key themselves when that looks a
+// minute old, so a key is touched at most once a minute per replica.
 //
-// KeyAccess and InvitationToken are not cached: a revoked key is
-// refused from the moment the revocation commits. Nor are Memberships and
-// InvitationsTo, nor any read of a View or an Update.
+// A read that raced with a change is not kept: every entry carries the
+// organization's generation from before its read (a read of KeyAccess,
+// which learns its organization only from the answer, checks the cache's
+// journal of recent invalidations instead). While the listening connection
+// is down the cache is bypassed, and emptied when it is back. Entries also
+// expire after Options.CacheTTL, which bounds staleness even if a
+// notification were lost without the connection failing.
+// Options.DisableCache turns the cache off: every call then reads the
+// database.
+//
+// The cache of KeyAccess is on by default, with the trade-off the cache
+// of Access already makes for a change of role or a member's removal: a
+// key revoked, or whose owner is removed or demoted, through another
+// replica is refused there within the notification latency (milliseconds;
+// within CacheTTL if a notification were lost without the connection
+// failing), not from the moment the revocation commits; the replica that
+// revoked it refuses it at once. In exchange, Authenticate costs no
+// round trip. Options.DisableKeyCache turns this cache off alone, for
+// deployments where a revocation must hold across replicas from its
+// commit: every Authenticate then reads the key (one statement). A miss of
+// an unknown key ID costs a statement where a cached known one costs none,
+// so the time Authenticate takes may tell whether a key ID was used
+// lately on that replica; it never tells anything of the secret, and key
+// IDs are 80 random bits, which no one guesses.
+//
+// The answers of ScopeAccess share the custom role's capabilities, read
+// only, with every caller (as the contract allows), so that a hit
+// allocates nothing; KeyAccess answers a copy of the key's Scope.
+// InvitationToken, Memberships and InvitationsTo are not cached, nor is
+// any read of a View or an Update.
 //
 // # Connections and deadlocks
 //
 // An Update or a View holds one connection of the pool for the whole of its
-// function; Access (when it misses the cache), KeyAccess, TouchAPIKey,
-// InvitationToken and each page of Organizations, Memberships and
+// function; Access, ScopeAccess and KeyAccess (when they miss the cache),
+// TouchAPIKey, InvitationToken and each page of Organizations, Memberships and
 // InvitationsTo take one for a statement. Size the pool for the Updates that may wait on one
 // organization's lock at once, plus the reads beside them. The lock of an
 // organization is not reentrant: a function passed to Update or View must
@@ -131,11 +165,18 @@ const (
 
 // Options configure a Store. The zero value is ready to use.
 type Options struct {
-	// DisableCache turns the read cache of Access off.
+	// DisableCache turns the read cache off: of Access, ScopeAccess and
+	// KeyAccess.
 	DisableCache bool
-	// CacheTTL bounds how long a cached answer of Access is used:
-	// DefaultCacheTTL when 0. Notifications normally drop an entry within
-	// milliseconds of the change; the TTL is the bound if one were lost.
+	// DisableKeyCache turns off the cache of KeyAccess only: every
+	// Authenticate then reads the key from the database, so that a key
+	// revoked through another Store (another replica) is refused from the
+	// moment the revocation commits, rather than within the notification
+	// latency (see the package documentation, "The read cache").
+	DisableKeyCache bool
+	// CacheTTL bounds how long a cached answer is used: DefaultCacheTTL
+	// when 0. Notifications normally drop an entry within milliseconds of
+	// the change; the TTL is the bound if one were lost.
 	CacheTTL time.Duration
 	// CacheSize bounds the number of cached answers (DefaultCacheSize
 	// when 0); a full cache is emptied and fills again.
@@ -204,7 +245,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 	if size == 0 {
 		size = DefaultCacheSize
 	}
-	s.cache = newCache(ttl, size)
+	s.cache = newCache(ttl, size, !opts.DisableKeyCache)
 	if err := s.startListener(ctx, pool.Config().ConnConfig.Copy(), min(max(ttl/2, minKeepAlive), maxKeepAlive)); err != nil {
 		return nil, err
 	}

@@ -321,6 +321,9 @@ type orgSnapshot struct {
 	// KeyAccess is the store-wide KeyAccess of every key ID probed, listed
 	// or not.
 	KeyAccess map[string]string
+	// ScopeAccess is the ScopeAccess of every principal probed on every
+	// scope resource probed or listed, by "principal kind/id".
+	ScopeAccess map[string]string
 }
 
 // snapshot reads everything about organization id, outside any Update:
@@ -347,7 +350,9 @@ func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 		TokensByInvite: map[string]string{},
 		KeyByID:        map[string]string{},
 		KeyAccess:      map[string]string{},
+		ScopeAccess:    map[string]string{},
 	}
+	scopes := snapScopes
 	for _, p := range snapPrincipals {
 		a, err := s.Access(ctx, id, p)
 		snap.Access[p] = describe(a, err)
@@ -370,7 +375,6 @@ func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 		if snap.Counts, err = r.Counts(ctx); err != nil {
 			return err
 		}
-		scopes := snapScopes
 		for _, kind := range snapKinds {
 			listed := collect(t, "Scopes", r.Scopes(ctx, kind, ""))
 			snap.Scopes = addTo(snap.Scopes, kind, listed)
@@ -428,6 +432,12 @@ func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 	for _, k := range snapKeys {
 		a, err := s.KeyAccess(ctx, k)
 		snap.KeyAccess[k] = describe(a, err)
+	}
+	for _, p := range snapPrincipals {
+		for _, k := range scopes {
+			a, err := s.ScopeAccess(ctx, id, p, k[0], k[1])
+			snap.ScopeAccess[p+" "+k[0]+"/"+k[1]] = describe(a, err)
+		}
 	}
 	return snap
 }

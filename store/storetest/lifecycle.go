@@ -37,9 +37,9 @@ func contextTests() []test {
 	}
 }
 
-// testDoneContext checks that Update, View, Access, Organizations,
-// InvitationToken, KeyAccess and TouchAPIKey fail with ctx's error,
-// without calling their function or changing anything.
+// testDoneContext checks that Update, View, Access, ScopeAccess,
+// Organizations, InvitationToken, KeyAccess and TouchAPIKey fail with
+// ctx's error, without calling their function or changing anything.
 func testDoneContext(t *testing.T, s store.Store, ctx context.Context, want error) {
 	seed(t, s, "acme")
 	before := snapshot(t, s, "acme")
@@ -62,6 +62,10 @@ func testDoneContext(t *testing.T, s store.Store, ctx context.Context, want erro
 	wantErr(t, "Access", err, is(want))
 	_, err = s.Access(ctx, "missing", "alice")
 	wantErr(t, "Access to a missing organization", err, is(want))
+	_, err = s.ScopeAccess(ctx, "acme", "alice", "project", "p1")
+	wantErr(t, "ScopeAccess", err, is(want), store.ErrNotFound)
+	_, err = s.ScopeAccess(ctx, "missing", "alice", "project", "p1")
+	wantErr(t, "ScopeAccess to a missing organization", err, is(want), store.ErrNotFound)
 	wantErr(t, "Organizations", listingErr(t, "Organizations", s.Organizations(ctx, "")), is(want))
 	_, err = s.InvitationToken(ctx, "acme-inv-1")
 	wantErr(t, "InvitationToken", err, is(want), store.ErrNotFound)
@@ -194,6 +198,10 @@ func testClosed(t *testing.T, s store.Store) {
 	wantErr(t, "Access after Close", err, is(store.ErrClosed), store.ErrNotFound)
 	_, err = s.Access(ctx, "missing", "alice")
 	wantErr(t, "Access to a missing organization after Close", err, is(store.ErrClosed), store.ErrNotFound)
+	_, err = s.ScopeAccess(ctx, "acme", "alice", "project", "p1")
+	wantErr(t, "ScopeAccess after Close", err, is(store.ErrClosed), store.ErrNotFound)
+	_, err = s.ScopeAccess(ctx, "missing", "alice", "project", "p1")
+	wantErr(t, "ScopeAccess to a missing organization after Close", err, is(store.ErrClosed), store.ErrNotFound)
 	wantErr(t, "Organizations after Close", listingErr(t, "Organizations", s.Organizations(ctx, "")), is(store.ErrClosed))
 	_, err = s.InvitationToken(ctx, "acme-inv-1")
 	wantErr(t, "InvitationToken after Close", err, is(store.ErrClosed), store.ErrNotFound)

@@ -67,6 +67,7 @@ func groups() []group {
 		{"Scope", scopeTests()},
 		{"ScopeMember", append(scopeMemberTests(), lookupScopeMemberTests()...)},
 		{"ScopeRole", scopeRoleTests()},
+		{"ScopeAccess", scopeAccessTests()},
 		{"Counts", countsTests()},
 		{"Audit", auditTests()},
 		{"Invitation", append(invitationTests(), lookupInvitationTests()...)},
