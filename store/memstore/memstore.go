@@ -757,3 +757,16 @@ func (e *missingMember) Error() string {
 }
 
 func (e *missingMember) Unwrap() error { return store.ErrMemberNotFound }
+
+// lazyError is fmt.Errorf(format, args...), formatted only when read, for
+// the errors of lookups that find nothing, which the service makes to
+// learn that (an address with no member yet): its last argument is the
+// error it wraps.
+type lazyError struct {
+	format string
+	args   []any
+}
+
+func (e *lazyError) Error() string { return fmt.Errorf(e.format, e.args...).Error() }
+
+func (e *lazyError) Unwrap() error { return e.args[len(e.args)-1].(error) }

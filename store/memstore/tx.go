@@ -94,7 +94,7 @@ func (r *reader) MemberByEmail(ctx context.Context, email string) (org.Member, e
 	}
 	id, ok := d.byEmail[email]
 	if !ok || email == "" {
-		return org.Member{}, fmt.Errorf("memstore: member with address %q in organization %q: %w", email, r.orgID, store.ErrMemberNotFound)
+		return org.Member{}, &lazyError{"memstore: member with address %q in organization %q: %w", []any{email, r.orgID, store.ErrMemberNotFound}}
 	}
 	return d.record(id), nil
 }
@@ -324,7 +324,7 @@ func (r *reader) PendingInvitation(ctx context.Context, email string) (invite.In
 	}
 	id, ok := d.pendingTo[email]
 	if !ok {
-		return invite.Invitation{}, fmt.Errorf("memstore: pending invitation to %q in organization %q: %w", email, r.orgID, store.ErrNotFound)
+		return invite.Invitation{}, &lazyError{"memstore: pending invitation to %q in organization %q: %w", []any{email, r.orgID, store.ErrNotFound}}
 	}
 	return invitationOut(d.invites[id]), nil
 }

@@ -31,6 +31,31 @@ import (
 // undo holds, by version, the statements that take a migrated schema back
 // to the version before.
 var undo = map[int][]string{
+	5: {
+		`DROP TRIGGER members_insert ON orgauthz.members`,
+		`DROP TRIGGER members_update ON orgauthz.members`,
+		`DROP TRIGGER members_delete ON orgauthz.members`,
+		`DROP FUNCTION orgauthz.count_members()`,
+		`CREATE FUNCTION orgauthz.count_member() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF TG_OP IN ('UPDATE', 'DELETE') THEN
+				UPDATE orgauthz.member_counts SET n = n - 1
+				WHERE org_id = OLD.org_id AND role = OLD.role AND external = OLD.external;
+			END IF;
+			IF TG_OP IN ('INSERT', 'UPDATE') THEN
+				INSERT INTO orgauthz.member_counts AS c (org_id, role, external, n)
+				VALUES (NEW.org_id, NEW.role, NEW.external, 1)
+				ON CONFLICT (org_id, role, external) DO UPDATE SET n = c.n + 1;
+			END IF;
+			RETURN NULL;
+		END
+		$$`,
+		`CREATE TRIGGER members_count AFTER INSERT OR DELETE ON orgauthz.members FOR EACH ROW EXECUTE FUNCTION orgauthz.count_member()`,
+		`CREATE TRIGGER members_count_update AFTER UPDATE ON orgauthz.members FOR EACH ROW
+		WHEN ((OLD.org_id, OLD.role, OLD.external) IS DISTINCT FROM (NEW.org_id, NEW.role, NEW.external))
+		EXECUTE FUNCTION orgauthz.count_member()`,
+		`CREATE TRIGGER members_notify AFTER INSERT OR UPDATE OR DELETE ON orgauthz.members FOR EACH ROW EXECUTE FUNCTION orgauthz.notify_member()`,
+	},
 	4: {
 		`DROP TRIGGER scopes_notify ON orgauthz.scopes`,
 		`DROP TRIGGER scope_members_notify ON orgauthz.scope_members`,

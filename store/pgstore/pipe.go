@@ -59,6 +59,8 @@ type pipe struct {
 	broken error
 	// recording collects the reads of a Prefetch instead of making them.
 	recording *pgx.Batch
+	// members are the principals whose member records a Prefetch named.
+	members []string
 	// The memo: records read by key and facts ("1" and "f" keys), and
 	// pages and counts (the others), apart, so that a write forgets the
 	// few pages it affects without going over every record.
@@ -324,6 +326,12 @@ func (p *pipe) prefetch(ctx context.Context, r store.Reader, fn func(r store.Rea
 		defer func() { p.recording = nil }()
 		fn(r)
 	}()
+	if len(p.members) > 0 {
+		if rd, ok := r.(*reader); ok {
+			rd.queueMembers(b, slices.Compact(slices.Sorted(slices.Values(p.members))))
+		}
+		p.members = p.members[:0]
+	}
 	if b.Len() == 0 && p.started() {
 		return nil
 	}
@@ -438,44 +446,68 @@ func (r *reader) startWith(ctx context.Context, reads func(r store.Reader)) erro
 	return r.p.prefetch(ctx, r, reads)
 }
 
-// coalesce merges runs of queued inserts of members, and of audit events,
+// coalesce merges the queued inserts of members, and of audit events,
 // each into one statement that inserts them all (from arrays, by unnest):
 // an import of ten thousand members is then two statements, not twenty
-// thousand, and the triggers on members run once per statement where they
-// can.
+// thousand, and the triggers on members run once per statement. An
+// insert joins the group of inserts of its table before it unless a
+// statement between them touches that table (an update of a member, a
+// read of the audit trail): the order of what any statement could see is
+// kept.
 func coalesce(q []queued) []queued {
 	if len(q) < 2 {
 		return q
 	}
-	var out []queued
-	for i := 0; i < len(q); {
-		j := i + 1
-		for j < len(q) && q[j].sql == q[i].sql && q[j].read == nil && q[j].want == 1 {
-			j++
-		}
-		merge := coalescers[q[i].sql]
-		if j-i < 2 || merge == nil || q[i].read != nil || q[i].want != 1 {
-			out = append(out, q[i])
-			i++
+	type group struct {
+		at   int // its place in out
+		rows [][]any
+	}
+	open := map[string]*group{} // by statement, while no other statement touched its table
+	var groups []*group
+	out := make([]queued, 0, len(q))
+	for _, w := range q {
+		_, ok := coalescers[w.sql]
+		if ok && w.read == nil && w.want == 1 {
+			if g := open[w.sql]; g != nil {
+				g.rows = append(g.rows, w.args)
+				continue
+			}
+			g := &group{at: len(out), rows: [][]any{w.args}}
+			open[w.sql] = g
+			groups = append(groups, g)
+			out = append(out, w)
 			continue
 		}
-		run := q[i:j]
-		rows := make([][]any, len(run))
-		for k, w := range run {
-			rows[k] = w.args
+		// Another statement: the groups of the tables it names close.
+		for sql := range open {
+			if strings.Contains(w.sql, "orgauthz."+coalescers[sql].table) {
+				delete(open, sql)
+			}
 		}
-		sql, args := merge(rows)
-		first := run[0]
-		out = append(out, queued{sql: sql, args: args, want: int64(len(run)), mismatch: first.mismatch})
-		i = j
+		out = append(out, w)
+	}
+	for _, g := range groups {
+		if len(g.rows) < 2 {
+			continue
+		}
+		w := out[g.at]
+		sql, args := coalescers[w.sql].merge(g.rows)
+		out[g.at] = queued{sql: sql, args: args, want: int64(len(g.rows)), mismatch: w.mismatch}
 	}
 	return out
 }
 
+// coalescer merges rows of arguments of one insert into table (each row
+// with the organization's ID first) into one statement and its arguments.
+type coalescer struct {
+	table string
+	merge func(rows [][]any) (string, []any)
+}
+
 // coalescers turn rows of arguments of one insert (each with the
 // organization's ID first) into one statement and its arguments.
-var coalescers = map[string]func(rows [][]any) (string, []any){
-	insertMemberSQL: func(rows [][]any) (string, []any) {
+var coalescers = map[string]coalescer{
+	insertMemberSQL: {"members", func(rows [][]any) (string, []any) {
 		n := len(rows)
 		ids, names, roles, emails := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		kinds, externals, joined := make([]int16, n), make([]bool, n), make([]pgtype.Timestamptz, n)
@@ -486,8 +518,8 @@ var coalescers = map[string]func(rows [][]any) (string, []any){
 		return `INSERT INTO orgauthz.members (org_id, ` + memberColumns + `)
 			SELECT $1, * FROM unnest($2::text[], $3::int2[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::timestamptz[])`,
 			[]any{rows[0][0], ids, kinds, names, roles, externals, emails, joined}
-	},
-	insertAuditSQL: func(rows [][]any) (string, []any) {
+	}},
+	insertAuditSQL: {"audit", func(rows [][]any) (string, []any) {
 		n := len(rows)
 		seqs, times := make([]int64, n), make([]pgtype.Timestamptz, n)
 		actors, actions, targets, befores, afters, details := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -498,5 +530,5 @@ var coalescers = map[string]func(rows [][]any) (string, []any){
 		return `INSERT INTO orgauthz.audit (org_id, seq, time, actor, action, target, role_before, role_after, detail)
 			SELECT $1, * FROM unnest($2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
 			[]any{rows[0][0], seqs, times, actors, actions, targets, befores, afters, details}
-	},
+	}},
 }

@@ -394,6 +394,14 @@ func (r *reader) memberKey(principalID string) string {
 }
 
 func (r *reader) Member(ctx context.Context, principalID string) (org.Member, error) {
+	if r.p.recording != nil && r.usable(ctx) == nil {
+		// Recorded members are read together, in one statement (see
+		// pipe.prefetch).
+		if _, ok := r.p.recall(r.memberKey(principalID)); !ok {
+			r.p.members = append(r.p.members, principalID)
+		}
+		return org.Member{}, errRecorded
+	}
 	return one(ctx, r, scanMember, func() error { return memberNotFound(r.orgID, principalID) }, memberQuery, r.orgID, principalID)
 }
 
@@ -886,3 +894,33 @@ func (r *reader) PendingInvitations(ctx context.Context, at time.Time) (int, err
 }
 
 var _ store.PendingCounter = (*reader)(nil)
+
+// membersQuery reads the members among a set of principals: the members
+// a Prefetch names, in one statement.
+const membersQuery = `SELECT ` + memberColumns + ` FROM orgauthz.members WHERE org_id = $1 AND principal_id = ANY($2)`
+
+// queueMembers queues, in b, the read of the members named, remembering
+// each, found or not.
+func (r *reader) queueMembers(b *pgx.Batch, ids []string) {
+	b.Queue(membersQuery, r.orgID, ids).Query(func(rows pgx.Rows) error {
+		found := make(map[string]bool, len(ids))
+		_, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+			m, err := scanMember(row)
+			if err == nil {
+				found[m.PrincipalID] = true
+				r.p.remember(r.memberKey(m.PrincipalID), m, true)
+				r.note(m)
+			}
+			return struct{}{}, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if !found[id] {
+				r.p.remember(r.memberKey(id), nil, false)
+			}
+		}
+		return nil
+	})
+}
