@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,12 +32,14 @@ type delayProxy struct {
 	socket string
 	delay  time.Duration
 	wg     sync.WaitGroup
+	// sent counts the chunks relayed from client to server.
+	sent atomic.Int64
 }
 
 // startDelayProxy starts a proxy to the server of connection string conn
 // (a pgtest one: host is the socket's directory) and returns the
 // connection string that goes through it. It stops when tb ends.
-func startDelayProxy(tb testing.TB, conn string, delay time.Duration) string {
+func startDelayProxy(tb testing.TB, conn string, delay time.Duration) (string, *delayProxy) {
 	tb.Helper()
 	kv := map[string]string{}
 	for _, f := range strings.Fields(conn) {
@@ -55,7 +58,7 @@ func startDelayProxy(tb testing.TB, conn string, delay time.Duration) string {
 		p.wg.Wait()
 	})
 	port := ln.Addr().(*net.TCPAddr).Port
-	return fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", port, kv["user"], kv["dbname"])
+	return fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", port, kv["user"], kv["dbname"]), p
 }
 
 func (p *delayProxy) serve() {
@@ -71,14 +74,14 @@ func (p *delayProxy) serve() {
 			continue
 		}
 		p.wg.Add(2)
-		go p.pump(s, c)
-		go p.pump(c, s)
+		go p.pump(s, c, &p.sent)
+		go p.pump(c, s, nil)
 	}
 }
 
 // pump copies from src to dst, each chunk delay after it was read, in
 // order; it closes both when either side ends.
-func (p *delayProxy) pump(dst, src net.Conn) {
+func (p *delayProxy) pump(dst, src net.Conn, count *atomic.Int64) {
 	defer p.wg.Done()
 	type chunk struct {
 		due  time.Time
@@ -101,6 +104,9 @@ func (p *delayProxy) pump(dst, src net.Conn) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
+			if count != nil {
+				count.Add(1)
+			}
 			q <- chunk{time.Now().Add(p.delay), append([]byte(nil), buf[:n]...)}
 		}
 		if err != nil {
@@ -121,7 +127,7 @@ func (p *delayProxy) pump(dst, src net.Conn) {
 // work each: ≤ 4 ms/op. It reports ms/op and the round trips each made.
 func BenchmarkChangesOverLatency(b *testing.B) {
 	const oneWay = 500 * time.Microsecond
-	conn := startDelayProxy(b, pgtest.StoreDatabase(b), oneWay)
+	conn, proxy := startDelayProxy(b, pgtest.StoreDatabase(b), oneWay)
 	cfg, err := pgxpool.ParseConfig(conn)
 	if err != nil {
 		b.Fatal(err)
@@ -142,12 +148,15 @@ func BenchmarkChangesOverLatency(b *testing.B) {
 	svc := f.svc
 	orgID := f.newOrg(b, "aiengine", "standard", "ed", "editor")
 
+	var sentMark int64
 	report := func(b *testing.B, n int, calls func() int) {
+		b.ReportMetric(float64(proxy.sent.Load()-sentMark)/float64(n), "sends/op")
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(n), "ms/op")
 		b.ReportMetric(float64(calls())/float64(n), "trips/op")
 		b.ReportMetric(0, "ns/op")
 	}
 	count := func() func() int {
+		sentMark = proxy.sent.Load()
 		q.mu.Lock()
 		mark := len(q.list)
 		q.mu.Unlock()
@@ -158,6 +167,18 @@ func BenchmarkChangesOverLatency(b *testing.B) {
 		}
 	}
 
+	// The round trip itself, for comparison: one statement.
+	b.Run("SELECT 1", func(b *testing.B) {
+		calls := count()
+		k := 0
+		for b.Loop() {
+			if _, err := pool.Exec(ctx, "SELECT 1"); err != nil {
+				b.Fatal(err)
+			}
+			k++
+		}
+		report(b, k, calls)
+	})
 	b.Run("ChangeRole", func(b *testing.B) {
 		roles := [2]string{"viewer", "editor"}
 		calls := count()
