@@ -478,9 +478,10 @@ func coalesce(q []queued) []queued {
 			out = append(out, w)
 			continue
 		}
-		// Another statement: the groups of the tables it names close.
+		// Another statement: the groups of the tables it names close; a
+		// deletion of the organization (whose rows go with it) closes all.
 		for sql := range open {
-			if strings.Contains(w.sql, "orgauthz."+coalescers[sql].table) {
+			if strings.Contains(w.sql, "orgauthz."+coalescers[sql].table) || strings.HasPrefix(w.sql, deleteOrgSQL) {
 				delete(open, sql)
 			}
 		}

@@ -207,13 +207,15 @@ func (t *tx) UpdateOrganization(ctx context.Context, o org.Organization) error {
 	return nil
 }
 
+const deleteOrgSQL = `DELETE FROM orgauthz.organizations WHERE id = $1`
+
 func (t *tx) DeleteOrganization(ctx context.Context) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
 	t.dropIDs()
 	// Everything in it goes with it: ON DELETE CASCADE.
-	t.queue("deleting it", `DELETE FROM orgauthz.organizations WHERE id = $1`, t.orgID)
+	t.queue("deleting it", deleteOrgSQL, t.orgID)
 	t.exists, t.seq = false, 0
 	t.p.forgetAll()
 	return nil
