@@ -20,14 +20,14 @@
 // # Consistency
 //
 // Store.Update runs in one READ COMMITTED transaction that first locks the
-// organization's row FOR UPDATE, so that the Updates of one organization are
-// serialized across every replica and an invariant checked inside one (the
-// last admin, the seat limit) still holds at its commit. An organization
-// that has no row yet is locked by a transaction-scoped advisory lock on its
-// ID instead, taken before the row is looked up again: two replicas creating
-// it at once are serialized too, and the second finds it. Updates of
-// different organizations never wait on each other. Store.View reads one
-// REPEATABLE READ, read-only snapshot.
+// organization: a transaction-scoped advisory lock on its ID (which holds
+// an organization that has no row yet, so that two replicas creating it at
+// once are serialized too, and the second finds it), then its row FOR
+// UPDATE. The Updates of one organization are so serialized across every
+// replica, and an invariant checked inside one (the last admin, the seat
+// limit) still holds at its commit; their functions run one at a time.
+// Updates of different organizations never wait on each other. Store.View
+// reads one REPEATABLE READ, read-only snapshot.
 //
 // The database holds what it can itself: one membership per principal and
 // organization, one scope per kind and ID, invitation and API key IDs
@@ -40,6 +40,39 @@
 // that a duplicate it reports as store.ErrExists leaves its transaction
 // usable; only a writer outside the store racing it can make the database
 // refuse a row, which also reads as store.ErrExists.
+//
+// # Round trips
+//
+// Over a network each round trip to the server costs more than the work it
+// carries, so an Update or a View sends its statements in batches
+// (pipelined, one round trip each) on a connection of its own:
+//
+//   - The statements that begin it (BEGIN, the locks, the organization's
+//     row, its last audit sequence number) go in one batch, with the reads
+//     that the caller names through store.UpdateWith or store.ViewWith; a
+//     View sends nothing before its first read, which goes with BEGIN.
+//   - Every read is remembered until the function returns, so that a read
+//     made twice, or named first, costs nothing; Prefetch (a
+//     store.Prefetcher) names more reads, made together in one round trip,
+//     and the member records it names are read in one statement.
+//   - A write whose success the transaction can tell from what it has read
+//     (the member exists, the address is free, the scope is there) is
+//     queued, and sent before the reads of the next batch, or with COMMIT;
+//     consecutive inserts of members, and of audit events, go as one
+//     statement each. A write it cannot tell (an invitation or key ID,
+//     unique across the store) is sent at once, with the queue before it,
+//     so that it fails where the store contract says. A queued write that
+//     finds the rows other than the transaction knew them fails the
+//     Update, and the transaction is rolled back: only a writer outside
+//     the store could cause that, the organization being locked.
+//   - A transaction remembers what it writes, so that it reads its own
+//     writes without asking.
+//
+// The service names the reads of every operation, so that a change takes
+// at most three round trips (the begin with its reads, at most one more
+// batch, the writes with COMMIT) and a read two; its tests count them.
+// An import of 10,000 members is one INSERT per table (migration 5 runs
+// the triggers on members once per statement).
 //
 // # Lookups across organizations
 //
