@@ -53,13 +53,15 @@ func (s *Service) readsCounts(ctx context.Context, r store.Reader) {
 
 // readsMemberChange names what a change of member principalID's role or
 // membership reads, its cascades included: the member, the counts, its
-// scope memberships and its API keys.
+// scope memberships, its API keys and the pending invitations (which it
+// may have sent).
 func (s *Service) readsMemberChange(principalID string) reads {
 	return func(ctx context.Context, r store.Reader) {
 		_, _ = r.Member(ctx, principalID)
 		s.readsCounts(ctx, r)
 		first(r.PrincipalScopes(ctx, principalID))
 		first(r.APIKeys(ctx, principalID, ""))
+		first(r.Invitations(ctx, "", true))
 	}
 }
 

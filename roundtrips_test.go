@@ -151,7 +151,34 @@ func TestRoundTrips(t *testing.T) {
 		return orgID, s.ID
 	}
 
+	// A SoterAI organization whose manager meg holds a workspace (as its
+	// manager), has an API key and has sent an invitation: demoting or
+	// removing her cascades through all three.
+	soterWith := func(t *testing.T, other string) string {
+		orgID := f.newOrg(t, "soterai", "enterprise", "meg", "manager", "mo", "manager", "mel", other)
+		w, err := svc.CreateScope(ctx, orgID, "meg", edition.ScopeWorkspace, "W")
+		require.NoError(t, err)
+		_, err = svc.AddScopeMember(ctx, orgID, "meg", edition.ScopeWorkspace, w.ID, user("mel"), "")
+		require.NoError(t, err)
+		_, _, err = svc.Invite(ctx, orgID, "meg", "cas-"+orgID+"@example.com", "manager")
+		require.NoError(t, err)
+		return orgID
+	}
+	soter := func(t *testing.T) string { return soterWith(t, "member") }
+
 	cases := []tripCase{
+		{"ChangeRole (cascades: scope role, invitation)", true, func(t *testing.T, f *fixture) func() error {
+			o := soter(t)
+			return func() error { _, err := svc.ChangeRole(ctx, o, "creator", "meg", "member"); return err }
+		}},
+		{"RemoveMember (cascades: scope, invitation)", true, func(t *testing.T, f *fixture) func() error {
+			o := soter(t)
+			return func() error { return svc.RemoveMember(ctx, o, "creator", "meg") }
+		}},
+		{"ChangeEdition (cascades)", true, func(t *testing.T, f *fixture) func() error {
+			o := soterWith(t, "manager")
+			return func() error { return svc.ChangeEdition(ctx, o, "creator", "professional") }
+		}},
 		// Changes by members.
 		{"CreateOrganization", true, func(t *testing.T, f *fixture) func() error {
 			return func() error {
@@ -469,7 +496,7 @@ func TestRoundTrips(t *testing.T) {
 		if cases[i].change {
 			bound = maxChangeTrips
 		}
-		t.Logf("%-34s %2d round trips", r.name, len(r.trips))
+		t.Logf("%-34s %2d round trips:\n\t%s", r.name, len(r.trips), strings.Join(r.trips, "\n\t"))
 		if len(r.trips) > bound {
 			t.Errorf("%s: %d round trips, want at most %d:\n\t%s", r.name, len(r.trips), bound, strings.Join(r.trips, "\n\t"))
 		}
