@@ -74,6 +74,7 @@ func groups() []group {
 		{"APIKey", apiKeyTests()},
 		{"Listing", append(listingTests(), lookupListingTests()...)},
 		{"Transaction", transactionTests()},
+		{"Prefetch", prefetchTests()},
 		{"Rollback", append(rollbackTests(), lookupRollbackTests()...)},
 		{"Copy", append(copyTests(), lookupCopyTests()...)},
 		{"Time", append(timeTests(), lookupTimeTests()...)},
