@@ -25,10 +25,10 @@ import (
 // service, over a new memstore, as a service names them: each
 // organization's ID is the service's own (26 characters of base32), and
 // member j of organization i is principal(i, j), member 0 the creator and
-// an admin, the others users. It
-// returns the service and the (organization, member) pairs, as copies of
-// their own, as a request's IDs would be: no check is answered by finding
-// the very strings the store was given.
+// an admin, the others users. It returns the service and the
+// (organization, member) pairs, as copies of their own, as a request's IDs
+// would be: no check is answered by finding the very strings the store
+// was given.
 func populate(b *testing.B, orgs, members int, principal func(i, j int) string) (*orgauthz.Service, [][2]string) {
 	b.Helper()
 	st := memstore.New()
@@ -61,7 +61,8 @@ func uuidID(i, j int) string {
 // orgID(i) ("" for one the service makes), its member j principal ID
 // principal(i, j), member 0 the creator and an admin, the others users,
 // all in the Wherobots preset's enterprise edition. It returns the service
-// and the (organization, member) pairs, as copies of their own.
+// and the (organization, member) pairs, as copies of their own (see
+// populate).
 func populateIDs(b *testing.B, st store.Store, orgs, members int, orgID func(i int) string, principal func(i, j int) string) (*orgauthz.Service, [][2]string) {
 	b.Helper()
 	svc, err := orgauthz.New(st, orgauthz.Options{Schemes: []*edition.Scheme{edition.Wherobots()}})
@@ -74,14 +75,16 @@ func populateIDs(b *testing.B, st store.Store, orgs, members int, orgID func(i i
 		if err != nil {
 			b.Fatal(err)
 		}
-		id := o.ID
-		pairs = append(pairs, [2]string{strings.Clone(id), principal(i, 0)})
+		// The pairs of an organization share one copy of its ID, as they
+		// shared its string before copies: not the store's own.
+		id, asked := o.ID, strings.Clone(o.ID)
+		pairs = append(pairs, [2]string{asked, principal(i, 0)})
 		for j := 1; j < members; j++ {
 			p := principal(i, j)
 			if _, err := svc.Host().Provision(ctx, id, user(p), "user"); err != nil {
 				b.Fatal(err)
 			}
-			pairs = append(pairs, [2]string{strings.Clone(id), strings.Clone(p)})
+			pairs = append(pairs, [2]string{asked, strings.Clone(p)})
 		}
 	}
 	return svc, pairs

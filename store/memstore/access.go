@@ -1,7 +1,6 @@
 package memstore
 
 import (
-	"encoding/binary"
 	"hash/maphash"
 	"math"
 	"math/bits"
@@ -211,8 +210,8 @@ type accessIndex struct {
 }
 
 var (
-	accessSeed = maphash.MakeSeed()
-	accessMul  = rand.Uint64() | 1
+	accessSeed  = maphash.MakeSeed()
+	accessSeeds = [4]uint64{rand.Uint64(), rand.Uint64(), rand.Uint64(), rand.Uint64()}
 )
 
 // mix folds the 128-bit product of a and b into 64 bits.
@@ -221,11 +220,25 @@ func mix(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-// hashKey returns the hash of key (a, id), seeded per process, given the
-// hash of id: its top bits choose the shard, the others the first slot
-// probed (see home).
-func hashKey(a uint32, hid uint64) uint64 {
-	return mix(hid^uint64(a)<<32^uint64(a), accessMul)
+// hashWords returns the hash of inline key k, the words of the key of an
+// ID n bytes long, seeded per process: its top bits choose the shard, the
+// others the first slot probed (see home).
+func hashWords(k []uint64, n int) uint64 {
+	h := accessSeeds[0] ^ uint64(n)
+	for i := 0; i < len(k); i += 2 {
+		var b uint64
+		if i+1 < len(k) {
+			b = k[i+1]
+		}
+		h = mix(k[i]^accessSeeds[1], b^h^accessSeeds[2])
+	}
+	return mix(h, accessSeeds[3])
+}
+
+// hashLong returns the hash of a long key, as hashWords does of an inline
+// one.
+func hashLong(a uint32, id string) uint64 {
+	return mix(maphash.String(accessSeed, id)^uint64(a), accessSeeds[3])
 }
 
 // home returns the first slot of hash h in a table of n slots.
@@ -249,18 +262,18 @@ func (x *accessIndex) get(orgID, principalID string) uint64 {
 
 // get returns the word of the entry of (a, id), or 0.
 func (t *accessTable) get(a uint32, id string) uint64 {
-	h := hashKey(a, maphash.String(accessSeed, id))
 	c := class(len(id))
-	sh := t.shard(c, h)
 	if c == nClasses {
+		sh := t.shard(c, hashLong(a, id))
 		sh.mu.RLock()
 		w := sh.long[longKey{a, id}]
 		sh.mu.RUnlock()
 		return w
 	}
 	var k accessKey
-	makeKey(&k, a, id)
-	return sh.find(strides[c], h, &k, len(id))
+	kw := makeKey(&k, a, id)
+	h := hashWords(k[:kw], len(id))
+	return t.shard(c, h).find(strides[c], h, &k, len(id))
 }
 
 // find returns the word of inline key k, of an ID n bytes long, or 0,
@@ -328,10 +341,9 @@ func keyEqual(s []uint64, k *accessKey, kw int) bool {
 // set puts word w (0: none) under (a, id), unless closed is set. The
 // caller holds the lock of the organization the key is of.
 func (t *accessTable) set(a uint32, id string, w uint64, closed *atomic.Bool) {
-	h := hashKey(a, maphash.String(accessSeed, id))
 	c := class(len(id))
-	sh := t.shard(c, h)
 	if c == nClasses {
+		sh := t.shard(c, hashLong(a, id))
 		lk := longKey{a, id}
 		sh.mu.Lock()
 		if w == 0 {
@@ -346,8 +358,9 @@ func (t *accessTable) set(a uint32, id string, w uint64, closed *atomic.Bool) {
 		return
 	}
 	var k accessKey
-	makeKey(&k, a, id)
-	stride := strides[c]
+	kw := makeKey(&k, a, id)
+	h := hashWords(k[:kw], len(id))
+	sh, stride := t.shard(c, h), strides[c]
 	sh.mu.Lock()
 	sh.seq.Add(1)
 	if w == 0 {
@@ -380,12 +393,8 @@ func matches(s []uint64, k *accessKey, n int) bool {
 
 // slotHash returns the hash of the key in used slot s.
 func slotHash(s []uint64) uint64 {
-	var k [8 * maxKeyWords]byte
 	n := int(s[0] & wLens)
-	for j := range keyWords(n) {
-		binary.LittleEndian.PutUint64(k[8*j:], s[1+j])
-	}
-	return hashKey(uint32(s[1]), maphash.Bytes(accessSeed, k[4:4+n]))
+	return hashWords(s[1:1+keyWords(n)], n)
 }
 
 // put adds, or replaces, the entry of inline key k of an ID n bytes long

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"maps"
 	"math/rand/v2"
 	"strings"
@@ -349,7 +348,7 @@ func eachAccessEntry(t *testing.T, tab *accessTable, f func(a uint32, id string,
 			sh := &tab.shards[c][i]
 			sh.mu.RLock()
 			for lk, w := range sh.long {
-				if class(len(lk.id)) != nClasses || tab.shard(c, hashKey(lk.a, maphash.String(accessSeed, lk.id))) != sh {
+				if class(len(lk.id)) != nClasses || tab.shard(c, hashLong(lk.a, lk.id)) != sh {
 					t.Errorf("index of access: long key (%d, %q) not in its shard", lk.a, lk.id)
 				}
 				f(lk.a, lk.id, w)
@@ -375,7 +374,8 @@ func eachAccessEntry(t *testing.T, tab *accessTable, f func(a uint32, id string,
 					binary.LittleEndian.PutUint64(kb[8*x:], sl[1+x])
 				}
 				a, id := binary.LittleEndian.Uint32(kb[:]), string(kb[4:4+l])
-				h := hashKey(a, maphash.String(accessSeed, id))
+				var k accessKey
+				h := hashWords(k[:makeKey(&k, a, id)], l)
 				if class(l) != c || tab.shard(c, h) != sh || strings.Trim(string(kb[4+l:8*(stride-1)]), "\x00") != "" {
 					t.Errorf("index of access: key (%d, %q) of class %d in class %d, or not in its shard, or not zero padded", a, id, class(l), c)
 				}
@@ -619,7 +619,8 @@ func TestAccessIndexTornRead(t *testing.T) {
 	var k1, k2 string
 	for i := 0; k2 == ""; i++ {
 		id := fmt.Sprintf("%036d", i) // the length of a UUID
-		h := hashKey(a, maphash.String(accessSeed, id))
+		var k accessKey
+		h := hashWords(k[:makeKey(&k, a, id)], len(id))
 		at := [2]uint64{h >> (64 - accessShardBits), uint64(home(h, minSlots))}
 		if prev, ok := first[at]; ok {
 			k1, k2 = prev, id
