@@ -1,8 +1,8 @@
 package memstore
 
 import (
-	"encoding/binary"
 	"hash/maphash"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
@@ -28,41 +28,116 @@ import (
 // past 16 bits, a kind past 2) has none, and Access finds it under the
 // organization's lock instead.
 //
-// It is split in shards, each behind a small lock of its own, chosen by
-// the key's hash, so that checks from many cores share no lock and a
-// commit holds one shard at a time. A key whose two IDs fit in
-// inlineIDs bytes together is kept inline, in a 32-byte slot of an open
-// addressing table (linear probing, at most 80% full, grown by a quarter
-// at a time once large, as a strTable is), two slots to a cache line,
-// with the entry's word: a probe that misses every cache
-// costs one line, and no pointer is followed. Longer keys are kept by
-// their strings, in a Go map of the shard.
+// It is two tables. The first interns organizations: under each
+// organization ID with at least one entry, a handle of 32 bits, given
+// when the organization's first entry is settled and dropped with its
+// last one; handles are never given twice, so an entry found under a
+// handle is one of that organization's (once all 2^32-1 have been given,
+// an organization new to the index gets none, and Access reads it under
+// its lock). The second holds the entries, under (handle, principal ID). A check looks the organization up in the
+// first, small as organizations are few next to members, then the member
+// in the second: one probe of each.
+//
+// Each table is split in classes by the length of the key's ID, and each
+// class in shards, chosen by the key's hash, each behind a small lock of
+// its own, so that checks from many cores share no lock and a commit
+// holds one shard at a time. A shard of class c is an open addressing
+// table (linear probing, at most 80% full, grown by a quarter at a time
+// once large, as a strTable is) of slots of strides[c] words: the entry's
+// word, then the key inline, the handle's 4 bytes and then the ID's,
+// zero padded, its length in the word (the table of organizations keys
+// them by handle 0). So a probe that misses every cache costs one or two
+// lines (three past 52 bytes), and no pointer is followed: slots of 32 bytes
+// (IDs up to 20 bytes), 48 (up to 36: the service's organization IDs,
+// UUIDs), 64 (up to 52) and 144 (up to 132, past org.MaxIDLen). Longer
+// keys, which only a caller of the store who skips validation can make,
+// are kept by their strings, in a Go map of the shard.
 
-// inlineIDs is how many bytes of IDs an inline key holds: the
-// organization ID's bytes, then the principal ID's, zero padded; their
-// lengths are in the slot's word.
-const inlineIDs = 24
+// strides are the words of a slot of each class; a class holds the keys
+// whose IDs fit in its slots, and no shorter class's.
+var strides = [nClasses]int{4, 6, 8, 18}
 
-// accessKey is an inline key, its bytes read as little-endian words.
-type accessKey [inlineIDs / 8]uint64
+const (
+	nClasses = 4
+	// maxKeyWords is the words of the longest inline key.
+	maxKeyWords = 17
+	// maxInline is the longest ID kept inline.
+	maxInline = 8*maxKeyWords - 4
+)
 
-// longKey is the key of a pair whose IDs do not fit inline.
-type longKey struct{ org, principal string }
+// classes holds the class of the keys of IDs of each length kept inline.
+var classes = func() (cs [maxInline + 1]uint8) {
+	for n := range cs {
+		for c := nClasses - 1; c >= 0 && n <= 8*(strides[c]-1)-4; c-- {
+			cs[n] = uint8(c)
+		}
+	}
+	return cs
+}()
+
+// class returns the class of keys whose ID is n bytes long, or nClasses
+// if they are kept in the maps of long keys.
+func class(n int) int {
+	if n > maxInline {
+		return nClasses
+	}
+	return int(classes[n])
+}
+
+// accessKey is an inline key, built for a lookup: the handle's 4 bytes,
+// then the ID's, zero padded, read as little-endian words.
+type accessKey [maxKeyWords]uint64
+
+// makeKey builds the inline key of (a, id), which fits, and returns its
+// words.
+func makeKey(k *accessKey, a uint32, id string) int {
+	n := len(id)
+	w := uint64(a)
+	for j := range min(4, n) {
+		w |= uint64(id[j]) << (32 + 8*j)
+	}
+	k[0] = w
+	i := 1
+	for off := 4; off < n; off += 8 {
+		if off+8 <= n {
+			b := id[off : off+8]
+			k[i] = uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+				uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		} else {
+			w := uint64(0)
+			for j := range n - off {
+				w |= uint64(id[off+j]) << (8 * j)
+			}
+			k[i] = w
+		}
+		i++
+	}
+	return i
+}
+
+// keyWords is the words of the inline key of an ID n bytes long.
+func keyWords(n int) int { return (4 + n + 7) / 8 }
+
+// longKey is the key of a pair whose ID does not fit inline.
+type longKey struct {
+	a  uint32
+	id string
+}
 
 // The layout of an entry's word.
 const (
-	wLenBits      = 5 // an inline key's lengths, 0 in the map of long keys
-	wOrgLen       = 0
-	wPrincipalLen = wOrgLen + wLenBits
-	wKind         = wPrincipalLen + wLenBits // 2 bits
-	wExternal     = wKind + 2
-	wArchived     = wExternal + 1
-	wScheme       = wArchived + 1 // 16 bits each
-	wEdition      = wScheme + 16
-	wRole         = wEdition + 16
-	wUsed         = 63 // set in every entry: a zero word is an empty slot
+	wLenBits  = 8 // the length of the key's ID, 0 in the maps of long keys
+	wLen      = 0
+	wKind     = wLen + wLenBits // 2 bits
+	wExternal = wKind + 2
+	wArchived = wExternal + 1
+	wScheme   = wArchived + 1 // 16 bits each
+	wEdition  = wScheme + 16
+	wRole     = wEdition + 16
+	wHandle   = 16 // in the table of organizations: the handle, 32 bits
+	wUsed     = 63 // set in every entry: a zero word is an empty slot
 
-	wLens      = 1<<(2*wLenBits) - 1
+	wLens      = 1<<wLenBits - 1
 	handleMax  = 1<<16 - 1
 	kindMax    = 3
 	maxLoadNum = 4 // a table is at most 4/5 full
@@ -70,22 +145,7 @@ const (
 	minSlots   = 16
 )
 
-// inlineKey returns the inline key of (orgID, principalID) and the word
-// of its lengths, or false if the IDs do not fit.
-func inlineKey(orgID, principalID string) (k accessKey, lens uint64, ok bool) {
-	if len(orgID)+len(principalID) > inlineIDs {
-		return k, 0, false
-	}
-	var b [inlineIDs]byte
-	copy(b[:], orgID)
-	copy(b[len(orgID):], principalID)
-	for i := range k {
-		k[i] = binary.LittleEndian.Uint64(b[8*i:])
-	}
-	return k, uint64(len(orgID))<<wOrgLen | uint64(len(principalID))<<wPrincipalLen, true
-}
-
-// pack returns the word of an entry, without lengths, or false if it
+// pack returns the word of an entry, without its length, or false if it
 // cannot be packed.
 func pack(scheme, edition, role uint32, kind org.Kind, external, archived bool) (uint64, bool) {
 	if scheme > handleMax || edition > handleMax || role > handleMax || kind > kindMax {
@@ -101,48 +161,51 @@ func pack(scheme, edition, role uint32, kind org.Kind, external, archived bool) 
 	return w, true
 }
 
-// accessSlot is a slot of a shard's table: an empty one has w == 0.
-// Readers load its words atomically, writers store them so (see
-// accessShard).
-type accessSlot struct {
-	k accessKey
-	w uint64
-}
-
-// store sets slot s to v, atomically word by word.
-func (s *accessSlot) store(v accessSlot) {
-	for i := range s.k {
-		atomic.StoreUint64(&s.k[i], v.k[i])
-	}
-	atomic.StoreUint64(&s.w, v.w)
-}
+// orgWord returns the word of handle h in the table of organizations.
+func orgWord(h uint32) uint64 { return 1<<wUsed | uint64(h)<<wHandle }
 
 const accessShardBits = 6
 
-// accessShard is one shard of the index.
+// accessShard is one shard of a class of a table.
 //
-// Writers hold mu and change the table in place, under a sequence number
+// Writers hold mu and change the slots in place, under a sequence number
 // made odd for the time of the change; readers of inline keys take no
-// lock: they read the sequence number, probe the table as last published
+// lock: they read the sequence number, probe the slots as last published
 // with atomic loads, and read the number again, trying again if it
-// changed or was odd (a seqlock). A table that outgrows its slots is
-// replaced by a new one, published whole. Long keys are read under mu,
+// changed or was odd (a seqlock). Slots that outgrow their table are
+// moved to a new one, published whole. Long keys are read under mu,
 // shared.
 type accessShard struct {
 	seq   atomic.Uint64
-	tab   atomic.Pointer[[]accessSlot] // slots, for readers
+	tab   atomic.Pointer[accessSlots] // slots, for readers
 	mu    sync.RWMutex
-	slots []accessSlot // guarded by mu
-	n     int          // used slots, guarded by mu
+	slots []uint64 // the slots, stride words each; guarded by mu
+	n     int      // used slots, guarded by mu
 	long  map[longKey]uint64
 	// Two shards share no cache line: a writer of one does not slow the
 	// readers of the next.
 	_ [128 - 80]byte
 }
 
+// accessSlots is a shard's table as published to readers: its slots, and
+// how many.
+type accessSlots struct {
+	n     int
+	slots []uint64
+}
+
+// accessTable is one of the index's two tables: its classes, and in the
+// last one the maps of long keys.
+type accessTable struct {
+	shards [nClasses + 1][1 << accessShardBits]accessShard
+}
+
 // accessIndex is the store-wide index of access.
 type accessIndex struct {
-	shards [1 << accessShardBits]accessShard
+	orgs    accessTable // (0, organization ID): orgWord(handle)
+	members accessTable // (handle, principal ID): the entry's word
+	// last is the last handle given: handles are never given twice.
+	last   atomic.Uint32
 	closed atomic.Bool
 }
 
@@ -157,11 +220,25 @@ func mix(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-// hashKey returns the hash of an inline key, seeded per process: its top
-// bits choose the shard, the others the first slot probed (see home).
-func hashKey(k *accessKey, lens uint64) uint64 {
-	h := mix(k[0]^accessSeeds[0], k[1]^accessSeeds[1]) ^ mix(k[2]^accessSeeds[2], lens^accessSeeds[3])
-	return h * 0x9e3779b97f4a7c15
+// hashWords returns the hash of inline key k, the words of the key of an
+// ID n bytes long, seeded per process: its top bits choose the shard, the
+// others the first slot probed (see home).
+func hashWords(k []uint64, n int) uint64 {
+	h := accessSeeds[0] ^ uint64(n)
+	for i := 0; i < len(k); i += 2 {
+		var b uint64
+		if i+1 < len(k) {
+			b = k[i+1]
+		}
+		h = mix(k[i]^accessSeeds[1], b^h^accessSeeds[2])
+	}
+	return mix(h, accessSeeds[3])
+}
+
+// hashLong returns the hash of a long key, as hashWords does of an inline
+// one.
+func hashLong(a uint32, id string) uint64 {
+	return mix(maphash.String(accessSeed, id)^uint64(a), accessSeeds[3])
 }
 
 // home returns the first slot of hash h in a table of n slots.
@@ -170,33 +247,41 @@ func home(h uint64, n int) int {
 	return int(hi)
 }
 
-func (sh *accessShard) home(h uint64) int { return home(h, len(sh.slots)) }
-
-func (x *accessIndex) shard(h uint64) *accessShard {
-	return &x.shards[h>>(64-accessShardBits)]
+func (t *accessTable) shard(c int, h uint64) *accessShard {
+	return &t.shards[c][h>>(64-accessShardBits)]
 }
 
 // get returns the word of the entry of (orgID, principalID), or 0.
 func (x *accessIndex) get(orgID, principalID string) uint64 {
-	k, lens, ok := inlineKey(orgID, principalID)
-	if !ok {
-		lk := longKey{orgID, principalID}
-		sh := x.shard(maphash.Comparable(accessSeed, lk))
+	o := x.orgs.get(0, orgID)
+	if o == 0 {
+		return 0
+	}
+	return x.members.get(uint32(o>>wHandle), principalID)
+}
+
+// get returns the word of the entry of (a, id), or 0.
+func (t *accessTable) get(a uint32, id string) uint64 {
+	c := class(len(id))
+	if c == nClasses {
+		sh := t.shard(c, hashLong(a, id))
 		sh.mu.RLock()
-		w := sh.long[lk]
+		w := sh.long[longKey{a, id}]
 		sh.mu.RUnlock()
 		return w
 	}
-	h := hashKey(&k, lens)
-	return x.shard(h).find(h, &k, lens)
+	var k accessKey
+	kw := makeKey(&k, a, id)
+	h := hashWords(k[:kw], len(id))
+	return t.shard(c, h).find(strides[c], h, &k, len(id))
 }
 
-// find returns the word of inline key k, or 0, without a lock (see
-// accessShard).
-func (sh *accessShard) find(h uint64, k *accessKey, lens uint64) uint64 {
+// find returns the word of inline key k, of an ID n bytes long, or 0,
+// without a lock (see accessShard).
+func (sh *accessShard) find(stride int, h uint64, k *accessKey, n int) uint64 {
 	for try := 0; ; try++ {
 		if seq := sh.seq.Load(); seq&1 == 0 {
-			w := probe(sh.tab.Load(), h, k, lens)
+			w := probe(sh.tab.Load(), stride, h, k, n)
 			if sh.seq.Load() == seq {
 				return w
 			}
@@ -207,39 +292,63 @@ func (sh *accessShard) find(h uint64, k *accessKey, lens uint64) uint64 {
 	}
 }
 
-// probe looks for inline key k in table t. A table a writer changes
-// meanwhile may answer wrong, never loop forever: the caller tries again.
-func probe(t *[]accessSlot, h uint64, k *accessKey, lens uint64) uint64 {
-	if t == nil || len(*t) == 0 {
+// probeHook, if set, is called by probe at each slot whose word it has
+// read and found to be of a key of the right length, before it reads the
+// key: a test's way into the moment between the two.
+var probeHook func()
+
+// probe looks for inline key k, of an ID n bytes long, in table t of
+// slots of stride words. A table a writer changes meanwhile may answer
+// wrong, never loop forever nor read out of its slot: the caller tries
+// again.
+func probe(t *accessSlots, stride int, h uint64, k *accessKey, n int) uint64 {
+	if t == nil || t.n == 0 {
 		return 0
 	}
-	slots := *t
-	for i, c := home(h, len(slots)), 0; c < len(slots); c++ {
-		s := &slots[i]
-		w := atomic.LoadUint64(&s.w)
+	slots, ns := t.slots, t.n
+	kw := keyWords(n)
+	for i, c := home(h, ns), 0; c < ns; c++ {
+		s := slots[i*stride : i*stride+stride]
+		w := atomic.LoadUint64(&s[0])
 		if w == 0 {
 			return 0
 		}
-		if w&wLens == lens && atomic.LoadUint64(&s.k[0]) == k[0] && atomic.LoadUint64(&s.k[1]) == k[1] && atomic.LoadUint64(&s.k[2]) == k[2] {
-			return w
+		if w&wLens == uint64(n) {
+			if probeHook != nil {
+				probeHook()
+			}
+			if keyEqual(s[1:], k, kw) {
+				return w
+			}
 		}
-		if i++; i == len(slots) {
+		if i++; i == ns {
 			i = 0
 		}
 	}
 	return 0
 }
 
-// set puts word w (0: none) under (orgID, principalID).
-func (x *accessIndex) set(orgID, principalID string, w uint64) {
-	k, lens, ok := inlineKey(orgID, principalID)
-	if !ok {
-		lk := longKey{orgID, principalID}
-		sh := x.shard(maphash.Comparable(accessSeed, lk))
+// keyEqual reports whether key words s are those of k, of kw words.
+func keyEqual(s []uint64, k *accessKey, kw int) bool {
+	for j := range kw {
+		if atomic.LoadUint64(&s[j]) != k[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// set puts word w (0: none) under (a, id), unless closed is set. The
+// caller holds the lock of the organization the key is of.
+func (t *accessTable) set(a uint32, id string, w uint64, closed *atomic.Bool) {
+	c := class(len(id))
+	if c == nClasses {
+		sh := t.shard(c, hashLong(a, id))
+		lk := longKey{a, id}
 		sh.mu.Lock()
 		if w == 0 {
 			delete(sh.long, lk)
-		} else if !x.closed.Load() {
+		} else if !closed.Load() {
 			if sh.long == nil {
 				sh.long = make(map[longKey]uint64)
 			}
@@ -248,95 +357,135 @@ func (x *accessIndex) set(orgID, principalID string, w uint64) {
 		sh.mu.Unlock()
 		return
 	}
-	h := hashKey(&k, lens)
-	sh := x.shard(h)
+	var k accessKey
+	kw := makeKey(&k, a, id)
+	h := hashWords(k[:kw], len(id))
+	sh, stride := t.shard(c, h), strides[c]
 	sh.mu.Lock()
 	sh.seq.Add(1)
 	if w == 0 {
-		sh.delete(h, &k, lens)
-	} else if !x.closed.Load() {
-		sh.put(h, &k, w|lens)
+		sh.delete(stride, h, &k, len(id))
+	} else if !closed.Load() {
+		sh.put(stride, h, &k, w|uint64(len(id)))
 	}
 	sh.seq.Add(1)
 	sh.mu.Unlock()
 }
 
-// put adds, or replaces, the entry of inline key k (w holds its lengths).
-func (sh *accessShard) put(h uint64, k *accessKey, w uint64) {
-	if (sh.n+1)*maxLoadDen > len(sh.slots)*maxLoadNum {
-		n := 2 * len(sh.slots)
-		if len(sh.slots) >= 1024 {
-			n = len(sh.slots) + len(sh.slots)/4
-		}
-		sh.resize(max(minSlots, n))
+// slot returns slot i of the shard's table.
+func (sh *accessShard) slot(stride, i int) []uint64 {
+	return sh.slots[i*stride : i*stride+stride]
+}
+
+// matches reports whether slot s holds the inline key k of an ID n bytes
+// long. The caller holds mu.
+func matches(s []uint64, k *accessKey, n int) bool {
+	if s[0]&wLens != uint64(n) {
+		return false
 	}
-	lens := w & wLens
-	for i := sh.home(h); ; {
-		s := &sh.slots[i]
-		if s.w == 0 {
-			s.store(accessSlot{*k, w})
+	for j := range keyWords(n) {
+		if s[1+j] != k[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// slotHash returns the hash of the key in used slot s.
+func slotHash(s []uint64) uint64 {
+	n := int(s[0] & wLens)
+	return hashWords(s[1:1+keyWords(n)], n)
+}
+
+// put adds, or replaces, the entry of inline key k of an ID n bytes long
+// (w holds n).
+func (sh *accessShard) put(stride int, h uint64, k *accessKey, w uint64) {
+	ns := len(sh.slots) / stride
+	if (sh.n+1)*maxLoadDen > ns*maxLoadNum {
+		m := 2 * ns
+		if ns >= 1024 {
+			m = ns + ns/4
+		}
+		sh.resize(stride, max(minSlots, m))
+		ns = len(sh.slots) / stride
+	}
+	n := int(w & wLens)
+	for i := home(h, ns); ; {
+		s := sh.slot(stride, i)
+		if s[0] == 0 {
+			for j := range keyWords(n) {
+				atomic.StoreUint64(&s[1+j], k[j])
+			}
+			atomic.StoreUint64(&s[0], w)
 			sh.n++
 			return
 		}
-		if s.w&wLens == lens && s.k == *k {
-			atomic.StoreUint64(&s.w, w)
+		if matches(s, k, n) {
+			atomic.StoreUint64(&s[0], w)
 			return
 		}
-		if i++; i == len(sh.slots) {
+		if i++; i == ns {
 			i = 0
 		}
 	}
 }
 
-// delete removes the entry of inline key k, if there is one, shifting
-// back the entries after it that may move closer to their first slot,
-// so that no probe stops short of an entry.
-func (sh *accessShard) delete(h uint64, k *accessKey, lens uint64) {
-	n := len(sh.slots)
-	if n == 0 {
+// delete removes the entry of inline key k of an ID n bytes long, if
+// there is one, shifting back the entries after it that may move closer
+// to their first slot, so that no probe stops short of an entry.
+func (sh *accessShard) delete(stride int, h uint64, k *accessKey, n int) {
+	ns := len(sh.slots) / stride
+	if ns == 0 {
 		return
 	}
-	i := sh.home(h)
+	i := home(h, ns)
 	for {
-		s := &sh.slots[i]
-		if s.w == 0 {
+		s := sh.slot(stride, i)
+		if s[0] == 0 {
 			return
 		}
-		if s.w&wLens == lens && s.k == *k {
+		if matches(s, k, n) {
 			break
 		}
-		if i++; i == n {
+		if i++; i == ns {
 			i = 0
 		}
 	}
-	for j := (i + 1) % n; sh.slots[j].w != 0; j = (j + 1) % n {
-		s := &sh.slots[j]
-		home := sh.home(hashKey(&s.k, s.w&wLens))
+	for j := (i + 1) % ns; sh.slot(stride, j)[0] != 0; j = (j + 1) % ns {
+		s := sh.slot(stride, j)
+		hj := home(slotHash(s), ns)
 		// Entry j may move to i unless its first slot is in (i, j],
 		// cyclically.
-		if (j-home+n)%n >= (j-i+n)%n {
-			sh.slots[i].store(*s)
+		if (j-hj+ns)%ns >= (j-i+ns)%ns {
+			d := sh.slot(stride, i)
+			for x := range d {
+				atomic.StoreUint64(&d[x], s[x])
+			}
 			i = j
 		}
 	}
-	sh.slots[i].store(accessSlot{})
+	d := sh.slot(stride, i)
+	for x := range d {
+		atomic.StoreUint64(&d[x], 0)
+	}
 	sh.n--
-	if n > minSlots && sh.n*4 < n {
-		sh.resize(max(minSlots, 2*sh.n))
+	if ns > minSlots && sh.n*4 < ns {
+		sh.resize(stride, max(minSlots, 2*sh.n))
 	}
 }
 
 // resize moves the entries to a table of n slots.
-func (sh *accessShard) resize(n int) {
+func (sh *accessShard) resize(stride, n int) {
 	old := sh.slots
-	sh.slots = make([]accessSlot, n)
-	for _, s := range old {
-		if s.w == 0 {
+	sh.slots = make([]uint64, n*stride)
+	for o := 0; o < len(old); o += stride {
+		s := old[o : o+stride]
+		if s[0] == 0 {
 			continue
 		}
-		for i := sh.home(hashKey(&s.k, s.w&wLens)); ; {
-			if sh.slots[i].w == 0 {
-				sh.slots[i] = s
+		for i := home(slotHash(s), n); ; {
+			if d := sh.slot(stride, i); d[0] == 0 {
+				copy(d, s)
 				break
 			}
 			if i++; i == n {
@@ -344,16 +493,40 @@ func (sh *accessShard) resize(n int) {
 			}
 		}
 	}
-	pub := sh.slots // a header of its own: readers never see sh.slots change
-	sh.tab.Store(&pub)
+	sh.tab.Store(&accessSlots{n, sh.slots}) // readers never see sh.slots change
+}
+
+// newHandle returns a handle never given before, or 0 once all have been.
+func (x *accessIndex) newHandle() uint32 {
+	for {
+		h := x.last.Load()
+		if h == math.MaxUint32 {
+			return 0
+		}
+		if x.last.CompareAndSwap(h, h+1) {
+			return h + 1
+		}
+	}
 }
 
 // settle brings the entries of organization st in line with what it
 // holds, d, for every principal c notes, and for every member when all is
-// set. It runs at commit, under the organization's lock.
+// set. It runs at commit, under the organization's lock. The organization
+// has a handle, and an entry in the table of organizations, from its
+// first entry to its last: the entries of its members are settled after
+// it gets its handle, and before it loses it.
 func (x *accessIndex) settle(st *orgState, d *orgData, c *touched[member], all bool) {
 	if x.closed.Load() {
 		return
+	}
+	live := d.rec != nil && len(d.members) > 0
+	if live && st.handle == 0 {
+		if st.handle = x.newHandle(); st.handle != 0 {
+			x.orgs.set(0, st.id, orgWord(st.handle), &x.closed)
+		}
+	}
+	if st.handle == 0 {
+		return // no entry to settle: Access reads under the lock
 	}
 	var scheme, edition uint32
 	if d.rec != nil {
@@ -364,7 +537,7 @@ func (x *accessIndex) settle(st *orgState, d *orgData, c *touched[member], all b
 		if m, ok := d.members[p]; ok && d.rec != nil {
 			w, _ = pack(scheme, edition, m.role, m.kind, m.external, d.rec.Archived)
 		}
-		x.set(st.id, p, w)
+		x.members.set(st.handle, p, w, &x.closed)
 	}
 	if all && d.rec != nil {
 		for p := range d.members {
@@ -372,18 +545,27 @@ func (x *accessIndex) settle(st *orgState, d *orgData, c *touched[member], all b
 		}
 	}
 	c.each(settleOne)
+	if !live {
+		// Every entry it had was of a member c notes: all are gone.
+		x.orgs.set(0, st.id, 0, &x.closed)
+		st.handle = 0
+	}
 }
 
 func (x *accessIndex) close() {
 	x.closed.Store(true)
-	for i := range x.shards {
-		sh := &x.shards[i]
-		sh.mu.Lock()
-		sh.seq.Add(1)
-		sh.tab.Store(nil)
-		sh.slots, sh.n, sh.long = nil, 0, nil
-		sh.seq.Add(1)
-		sh.mu.Unlock()
+	for _, t := range []*accessTable{&x.orgs, &x.members} {
+		for c := range t.shards {
+			for i := range t.shards[c] {
+				sh := &t.shards[c][i]
+				sh.mu.Lock()
+				sh.seq.Add(1)
+				sh.tab.Store(nil)
+				sh.slots, sh.n, sh.long = nil, 0, nil
+				sh.seq.Add(1)
+				sh.mu.Unlock()
+			}
+		}
 	}
 }
 

@@ -35,6 +35,9 @@ type orgState struct {
 	pub atomic.Pointer[org.Organization]
 	// d is the data, guarded by mu.
 	d orgData
+	// handle is the organization's handle in the index of access (see
+	// access.go), 0 while it has none. Guarded by mu.
+	handle uint32
 }
 
 // orgData is everything an organization holds. When rec is nil the

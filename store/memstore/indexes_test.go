@@ -5,10 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"maps"
 	"math/rand/v2"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -26,13 +27,15 @@ func checkIndexes(t *testing.T, s *Store) {
 	t.Helper()
 	wantM := map[string]map[*orgState]membership{}
 	wantA := map[string]map[string]*orgState{}
-	wantX := map[longKey]store.Access{}
+	wantX := map[[2]string]store.Access{}
+	wantO := map[string]uint32{}
 	s.mu.RLock()
 	for _, st := range s.orgs {
 		st.mu.RLock()
 		for p, m := range st.d.members {
 			if o := st.d.rec; o != nil {
-				wantX[longKey{st.id, p}] = store.Access{Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: interned.str(m.role), Kind: m.kind, External: m.external}
+				wantO[st.id] = st.handle
+				wantX[[2]string{st.id, p}] = store.Access{Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: interned.str(m.role), Kind: m.kind, External: m.external}
 			}
 			if text, ok := st.d.texts[p]; ok != m.texted || ok && text == (memberText{}) {
 				t.Errorf("organization %q, member %q: texted %v, text %+v (in texts: %v)", st.id, p, m.texted, text, ok)
@@ -61,51 +64,29 @@ func checkIndexes(t *testing.T, s *Store) {
 
 	// The index of access holds an entry for every member of an existing
 	// organization, as it stands, under the key its IDs give it, and no
-	// other.
-	gotX := map[longKey]store.Access{}
-	for i := range s.access.shards {
-		sh := &s.access.shards[i]
-		sh.mu.RLock()
-		n := 0
-		for j, sl := range sh.slots {
-			if sl.w == 0 {
-				continue
-			}
-			n++
-			no, np := int(sl.w>>wOrgLen&(1<<wLenBits-1)), int(sl.w>>wPrincipalLen&(1<<wLenBits-1))
-			var kb [inlineIDs]byte
-			for i, w := range sl.k {
-				binary.LittleEndian.PutUint64(kb[8*i:], w)
-			}
-			lk := longKey{string(kb[:no]), string(kb[no : no+np])}
-			k, lens, ok := inlineKey(lk.org, lk.principal)
-			h := hashKey(&k, lens)
-			if !ok || k != sl.k || lens != sl.w&wLens || s.access.shard(h) != sh {
-				t.Errorf("index of access: inline key %x is not the key of %q in its shard", sl.k, lk)
-			}
-			// Every slot from the key's first one to its own is used.
-			for p := sh.home(h); p != j; p = (p + 1) % len(sh.slots) {
-				if sh.slots[p].w == 0 {
-					t.Errorf("index of access: key %q at slot %d past an empty one, %d", lk, j, p)
-					break
-				}
-			}
-			gotX[lk] = interned.access(sl.w)
+	// other; its table of organizations, an entry for every organization
+	// with a member, under the handle the organization has, each its own.
+	orgOf := map[uint32]string{}
+	gotO := map[string]uint32{}
+	eachAccessEntry(t, &s.access.orgs, func(a uint32, id string, w uint64) {
+		h := uint32(w >> wHandle)
+		if a != 0 || w&^wLens != orgWord(h) || h == 0 || orgOf[h] != "" {
+			t.Errorf("index of access: organization %q under key %d, word %#x (handle %d of %q already)", id, a, w, h, orgOf[h])
 		}
-		if tab := sh.tab.Load(); len(sh.slots) > 0 && (tab == nil || len(*tab) != len(sh.slots) || &(*tab)[0] != &sh.slots[0]) {
-			t.Errorf("index of access: shard %d: the table published is not the shard's", i)
-		}
-		if n != sh.n || n*maxLoadDen > len(sh.slots)*maxLoadNum {
-			t.Errorf("index of access: shard %d holds %d entries in %d slots, counts %d", i, n, len(sh.slots), sh.n)
-		}
-		for lk, w := range sh.long {
-			if _, _, ok := inlineKey(lk.org, lk.principal); ok || s.access.shard(maphash.Comparable(accessSeed, lk)) != sh {
-				t.Errorf("index of access: long key %q fits inline or is not in its shard", lk)
-			}
-			gotX[lk] = interned.access(w)
-		}
-		sh.mu.RUnlock()
+		orgOf[h] = id
+		gotO[id] = h
+	})
+	if !maps.Equal(gotO, wantO) {
+		t.Errorf("index of access, organizations:\n got %v\nwant %v", gotO, wantO)
 	}
+	gotX := map[[2]string]store.Access{}
+	eachAccessEntry(t, &s.access.members, func(a uint32, id string, w uint64) {
+		o, ok := orgOf[a]
+		if !ok {
+			t.Errorf("index of access: member %q under handle %d, of no organization", id, a)
+		}
+		gotX[[2]string{o, id}] = interned.access(w)
+	})
 	if !maps.Equal(gotX, wantX) {
 		t.Errorf("index of access:\n got %v\nwant %v", gotX, wantX)
 	}
@@ -178,9 +159,11 @@ func TestIndexesFollowCommits(t *testing.T) {
 	ctx := t.Context()
 	rng := rand.New(rand.NewPCG(1, 2))
 	boom := errors.New("boom")
-	orgs := []string{"a", "b", "c", "d"}
-	// The last principal's key does not fit inline in the index of access.
-	principals := []string{"p", "q", "r", "s", "t", "a-principal-whose-id-is-too-long-to-fit-inline"}
+	// IDs of every class of the index of access: two organization IDs of
+	// the shortest, one as the service makes them, one too long for any;
+	// principal IDs of each class, and too long for any.
+	orgs := []string{"a", "b", "ioi2ntf4nzdnv6mkl7ytrcjhfe", strings.Repeat("o", maxInline+1)}
+	principals := []string{"p", "q", "r", "6f1c2b0e-7d3a-4c55-9e21-0b8f4a6d2c17", strings.Repeat("s", 52), strings.Repeat("t", 128), strings.Repeat("u", maxInline+1)}
 	editions := []string{"free", "pro"}
 	emails := []string{"x@example.com", "y@example.com", "z@example.com"}
 	statuses := []invite.Status{invite.Pending, invite.Pending, invite.Accepted, invite.Revoked, invite.Declined}
@@ -354,56 +337,138 @@ func TestMembersShareRoles(t *testing.T) {
 	checkIndexes(t, s)
 }
 
+// eachAccessEntry calls f with every entry of table tab, after checking
+// that it is where its key puts it (in its class and shard, and in its
+// shard's slots no further from its first slot than a used slot away),
+// and checks each shard's counts and its table published to readers.
+func eachAccessEntry(t *testing.T, tab *accessTable, f func(a uint32, id string, w uint64)) {
+	t.Helper()
+	for c := range tab.shards {
+		for i := range tab.shards[c] {
+			sh := &tab.shards[c][i]
+			sh.mu.RLock()
+			for lk, w := range sh.long {
+				if class(len(lk.id)) != nClasses || tab.shard(c, hashLong(lk.a, lk.id)) != sh {
+					t.Errorf("index of access: long key (%d, %q) not in its shard", lk.a, lk.id)
+				}
+				f(lk.a, lk.id, w)
+			}
+			if c == nClasses {
+				if sh.slots != nil || sh.n != 0 {
+					t.Errorf("index of access: a shard of long keys has %d slots", sh.n)
+				}
+				sh.mu.RUnlock()
+				continue
+			}
+			stride, n := strides[c], 0
+			ns := len(sh.slots) / stride
+			for j := range ns {
+				sl := sh.slot(stride, j)
+				if sl[0] == 0 {
+					continue
+				}
+				n++
+				l := int(sl[0] & wLens)
+				var kb [8 * maxKeyWords]byte
+				for x := range stride - 1 {
+					binary.LittleEndian.PutUint64(kb[8*x:], sl[1+x])
+				}
+				a, id := binary.LittleEndian.Uint32(kb[:]), string(kb[4:4+l])
+				var k accessKey
+				h := hashWords(k[:makeKey(&k, a, id)], l)
+				if class(l) != c || tab.shard(c, h) != sh || strings.Trim(string(kb[4+l:8*(stride-1)]), "\x00") != "" {
+					t.Errorf("index of access: key (%d, %q) of class %d in class %d, or not in its shard, or not zero padded", a, id, class(l), c)
+				}
+				// Every slot from the key's first one to its own is used.
+				for p := home(h, ns); p != j; p = (p + 1) % ns {
+					if sh.slot(stride, p)[0] == 0 {
+						t.Errorf("index of access: key (%d, %q) at slot %d past an empty one, %d", a, id, j, p)
+						break
+					}
+				}
+				f(a, id, sl[0])
+			}
+			if tab := sh.tab.Load(); len(sh.slots) > 0 && (tab == nil || tab.n != ns || len(tab.slots) != len(sh.slots) || &tab.slots[0] != &sh.slots[0]) {
+				t.Errorf("index of access: class %d, shard %d: the table published is not the shard's", c, i)
+			}
+			if n != sh.n || n*maxLoadDen > ns*maxLoadNum || ns > minSlots && n*4 < ns {
+				t.Errorf("index of access: class %d, shard %d holds %d entries in %d slots, counts %d", c, i, n, ns, sh.n)
+			}
+			sh.mu.RUnlock()
+		}
+	}
+}
+
+// accessIDs are IDs of every length class of the index of access, and
+// past them: IDs of the keys of the tests of its tables.
+func accessID(rng *rand.Rand) string {
+	n := rng.IntN(300)
+	switch l := []int{1, 8, 20, 21, 26, 36, 37, 52, 53, 128, maxInline, maxInline + 1}[rng.IntN(12)]; {
+	case l < 8:
+		return fmt.Sprint("p", n)
+	default:
+		return fmt.Sprintf("%0*d", l, n)
+	}
+}
+
 // The tables of the index of access keep every entry findable through
 // insertions, replacements and deletions (which shift entries back), as
-// they grow and shrink: checked against a map, at random, with keys
-// crowded into few shards' tables and keys too long to fit inline.
+// they grow and shrink: checked against a map, at random, with keys of
+// every class crowded into few shards' tables and keys too long to fit
+// inline.
 func TestAccessIndexTable(t *testing.T) {
-	var x accessIndex
+	var tab accessTable
+	var closed atomic.Bool
 	rng := rand.New(rand.NewPCG(3, 4))
 	want := map[longKey]uint64{}
-	key := func() longKey {
-		if rng.IntN(20) == 0 {
-			return longKey{"an-organization-with-a-long-id", fmt.Sprint("p", rng.IntN(50))}
+	key := func() longKey { return longKey{uint32(rng.IntN(4)), accessID(rng)} }
+	// An inline key is the handle's bytes then the ID's, zero padded, as
+	// little-endian words.
+	for n := range maxInline + 1 {
+		id := strings.Repeat("\xff", n/2) + strings.Repeat("z", n-n/2)
+		var k accessKey
+		var b [8 * maxKeyWords]byte
+		binary.LittleEndian.PutUint32(b[:], 0x01020304)
+		copy(b[4:], id)
+		if kw := makeKey(&k, 0x01020304, id); kw != keyWords(n) || class(n) == nClasses || strides[class(n)]-1 < kw || class(n) > 0 && strides[class(n)-1]-1 >= kw {
+			t.Fatalf("ID of %d bytes: %d key words, want %d, class %d", n, kw, keyWords(n), class(n))
 		}
-		return longKey{fmt.Sprint("o", rng.IntN(30)), fmt.Sprint("principal-", rng.IntN(300))}
+		for j := range k {
+			if k[j] != binary.LittleEndian.Uint64(b[8*j:]) {
+				t.Fatalf("ID of %d bytes: key word %d is %#x, want %#x", n, j, k[j], binary.LittleEndian.Uint64(b[8*j:]))
+			}
+		}
+	}
+	if class(maxInline+1) != nClasses {
+		t.Fatalf("an ID of %d bytes is in class %d", maxInline+1, class(maxInline+1))
 	}
 	for step := range 200_000 {
 		k := key()
 		if rng.IntN(3) == 0 || step > 150_000 {
-			x.set(k.org, k.principal, 0)
+			tab.set(k.a, k.id, 0, &closed)
 			delete(want, k)
 		} else {
 			w, _ := pack(uint32(rng.IntN(handleMax)+1), 1, 2, org.User, rng.IntN(2) == 0, false)
-			x.set(k.org, k.principal, w)
-			if _, lens, ok := inlineKey(k.org, k.principal); ok {
-				w |= lens
+			tab.set(k.a, k.id, w, &closed)
+			if class(len(k.id)) < nClasses {
+				w |= uint64(len(k.id))
 			}
 			want[k] = w
 		}
-		if step%1000 == 0 || step > 199_900 {
-			for o := range 31 {
-				for p := range 300 {
-					k := longKey{fmt.Sprint("o", o), fmt.Sprint("principal-", p)}
-					if o == 30 {
-						k = longKey{"an-organization-with-a-long-id", fmt.Sprint("p", p)}
-					}
-					if got := x.get(k.org, k.principal); got != want[k] {
-						t.Fatalf("step %d: get(%q) = %#x, want %#x", step, k, got, want[k])
-					}
+		if step%5000 == 0 || step > 199_990 {
+			r := rand.New(rand.NewPCG(9, 10))
+			for range 5000 {
+				k := longKey{uint32(r.IntN(4)), accessID(r)}
+				if got := tab.get(k.a, k.id); got != want[k] {
+					t.Fatalf("step %d: get(%d, %q) = %#x, want %#x", step, k.a, k.id, got, want[k])
 				}
 			}
 		}
 	}
-	total := 0
-	for i := range x.shards {
-		total += x.shards[i].n + len(x.shards[i].long)
-		if n := len(x.shards[i].slots); n > minSlots && x.shards[i].n*4 < n {
-			t.Errorf("shard %d: %d entries in %d slots, not shrunk", i, x.shards[i].n, n)
-		}
-	}
-	if total != len(want) {
-		t.Errorf("%d entries, want %d", total, len(want))
+	got := map[longKey]uint64{}
+	eachAccessEntry(t, &tab, func(a uint32, id string, w uint64) { got[longKey{a, id}] = w })
+	if !maps.Equal(got, want) {
+		t.Errorf("%d entries, want %d", len(got), len(want))
 	}
 }
 
@@ -484,14 +549,17 @@ func TestStrTable(t *testing.T) {
 // removes entries around them, growing, shrinking and shifting the tables,
 // entries that stay are always found, with their word.
 func TestAccessIndexConcurrentReaders(t *testing.T) {
-	var x accessIndex
+	var tab accessTable
+	var closed atomic.Bool
 	const stable = 64
 	word := func(i int) uint64 {
 		w, _ := pack(uint32(i+1), 2, 3, org.User, i%2 == 0, false)
 		return w
 	}
+	// IDs of 20, 36, 52 and 128 bytes: each class.
+	id := func(kind string, i int) string { return fmt.Sprintf("%s-%0*d", kind, []int{14, 30, 46, 122}[i%4], i) }
 	for i := range stable {
-		x.set("org", fmt.Sprint("stable-", i), word(i))
+		tab.set(1, id("stable", i), word(i), &closed)
 	}
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -508,31 +576,80 @@ func TestAccessIndexConcurrentReaders(t *testing.T) {
 			// and shrink.
 			n := 1 + rng.IntN(3000)
 			for i := range n {
-				x.set("org", fmt.Sprint("churn-", i), word(i))
+				tab.set(1, id("churn", i), word(i), &closed)
 			}
 			for i := range n {
-				x.set("org", fmt.Sprint("churn-", i), 0)
+				tab.set(1, id("churn", i), 0, &closed)
 			}
 		}
 	}()
 	var wg sync.WaitGroup
 	for r := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for n := range 200_000 {
 				i := (n + r) % stable
-				_, lens, _ := inlineKey("org", fmt.Sprint("stable-", i))
-				if got, want := x.get("org", fmt.Sprint("stable-", i)), word(i)|lens; got != want {
-					t.Errorf("get(stable-%d) = %#x, want %#x", i, got, want)
+				k := id("stable", i)
+				if got, want := tab.get(1, k), word(i)|uint64(len(k)); got != want {
+					t.Errorf("get(%q) = %#x, want %#x", k, got, want)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(stop)
 	<-done
+}
+
+// A reader that has read a slot's word, and finds the slot holding
+// another key by the time it reads the key, answers for neither: it tries
+// again (the seqlock of the shard). The test stops a reader between the
+// two reads, with probeHook, and meanwhile removes the entry whose word
+// it read and puts another key, with another word, in its slot: the
+// reader must answer with the new key's own word, not the old word under
+// the new key (which it would without trying again: the two words
+// differ in every field).
+func TestAccessIndexTornRead(t *testing.T) {
+	var tab accessTable
+	var closed atomic.Bool
+	// Two keys of one length, one shard and one first slot in a table of
+	// minSlots slots: the second takes the slot the first leaves.
+	const a = 7
+	first := map[[2]uint64]string{}
+	var k1, k2 string
+	for i := 0; k2 == ""; i++ {
+		id := fmt.Sprintf("%036d", i) // the length of a UUID
+		var k accessKey
+		h := hashWords(k[:makeKey(&k, a, id)], len(id))
+		at := [2]uint64{h >> (64 - accessShardBits), uint64(home(h, minSlots))}
+		if prev, ok := first[at]; ok {
+			k1, k2 = prev, id
+		}
+		first[at] = id
+	}
+	w1, _ := pack(1, 2, 3, org.User, false, false)
+	w2, _ := pack(4, 5, 6, org.ServicePrincipal, true, true)
+	for _, f := range []struct{ at, bits int }{{wKind, 2}, {wExternal, 1}, {wArchived, 1}, {wScheme, 16}, {wEdition, 16}, {wRole, 16}} {
+		if m := uint64(1)<<f.bits - 1; w1>>f.at&m == w2>>f.at&m {
+			t.Fatalf("words %#x and %#x agree at bit %d", w1, w2, f.at)
+		}
+	}
+	tab.set(a, k1, w1, &closed)
+	defer func() { probeHook = nil }()
+	moved := false
+	probeHook = func() {
+		probeHook = nil
+		tab.set(a, k1, 0, &closed)
+		tab.set(a, k2, w2, &closed)
+		moved = true
+	}
+	got := tab.get(a, k2)
+	if !moved {
+		t.Fatal("the reader never stopped at a slot")
+	}
+	if want := w2 | uint64(len(k2)); got != want {
+		t.Errorf("get(%q) = %#x, want %#x (%#x is the word of %q, the key gone from its slot)", k2, got, want, w1|uint64(len(k1)), k1)
+	}
 }
 
 // Each shard of the index of access fills two cache lines exactly.

@@ -116,21 +116,29 @@
 // store-wide index, of access: under each (organization, principal) pair
 // of a member, what a check needs (the organization's scheme, edition and
 // archived flag, the member's role, kind and external flag), packed in one
-// word of handles and flags, with no pointer for the collector to mark. It
-// is split in shards by the key's hash, and keys that fit (two IDs of up
-// to 24 bytes together) are held inline with their word in 32-byte slots
-// of an open-addressing table, two to a cache line, so that a check that
-// misses every cache costs one probe of one line. Writers of a shard hold
-// a small lock of its own; readers take none (a seqlock: they probe
-// between two reads of the shard's sequence number, and try again if a
-// writer came in between), nor any organization's lock. Longer keys are
-// kept by their strings, in a map of the shard, read under its lock. It is
-// settled at commit, as the index of memberships is, under the
-// organization's lock, before the Update returns: for the principals
-// whose member records the transaction changed, and for every member of
-// the organization when it changed the organization's scheme, edition or
-// archived flag (a cost proportional to its members, paid by such a
-// change alone). A rollback leaves it as it was. So Access answers as last
+// word of handles and flags, with no pointer for the collector to mark.
+// Organizations are interned in it: each organization with a member has a
+// 32-bit handle, under its ID, in a table of organizations, small as they
+// are few next to members, and the members' entries are kept under
+// (handle, principal ID); a handle is never given twice. Both tables are
+// split in classes by the length of the ID and in shards by the key's
+// hash, and hold their keys inline, every byte of them, with their word,
+// in slots of an open-addressing table: 32 bytes for IDs of up to 20
+// bytes, 48 up to 36 (the service's organization IDs, UUIDs), 64 up to
+// 52, 144 up to 132 (every ID org.ValidateID accepts). So a check costs
+// one probe of each table, a probe that misses every cache one or two
+// lines (three for IDs past 52 bytes), and compares the IDs it was given
+// byte for byte: no hash stands for a key. Writers of a shard hold a small lock of its own; readers
+// take none (a seqlock: they probe between two reads of the shard's
+// sequence number, and try again if a writer came in between), nor any
+// organization's lock. Longer IDs, which only a caller that skips
+// validation can give, are kept by their strings, in a map of the shard,
+// read under its lock. It is settled at commit, as the index of
+// memberships is, under the organization's lock, before the Update
+// returns: for the principals whose member records the transaction
+// changed, and for every member of the organization when it changed the
+// organization's scheme, edition or archived flag (a cost proportional to
+// its members, paid by such a change alone). A rollback leaves it as it was. So Access answers as last
 // committed, never from a state older than the caller's own last
 // committed Update, and a pair it does not hold (or whose entry cannot be
 // packed) is looked up again under the organization's lock, to tell a
@@ -454,8 +462,9 @@ func (s *Store) View(ctx context.Context, orgID string, fn func(ctx context.Cont
 // store.ErrMemberNotFound), which name no IDs.
 //
 // It answers from the store-wide index of access (see access.go), as last
-// committed, taking no lock: one probe of one shard, whose entry holds
-// the answer by value. The index is settled when an Update
+// committed, taking no lock: one probe of the table of organizations for
+// the organization's handle, one of the table of members, whose entry
+// holds the answer by value. The index is settled when an Update
 // commits, before the Update returns, so Access never answers from a state
 // older than the caller's own last committed Update, and never sees a
 // running Update's changes. A pair the index does not hold is looked up

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -768,6 +771,121 @@ func TestLookupsBeforeTheSecretDoNotAllocate(t *testing.T) {
 		})
 		if n != 0 {
 			t.Errorf("%s: %v allocations per call, want 0", c.name, n)
+		}
+	}
+}
+
+// TestAccessFlipsAreNeverTorn: while writers move a member between two
+// organizations, as two entries of the index of access whose words differ
+// in every field (scheme, edition, archived flag, role, kind, external
+// flag), and add and remove other members around it (so that its entries
+// move between slots, and the tables grow and shrink), every Access of
+// many readers answers exactly one of the states committed: the member's
+// entry in that organization, or no member. A reader that mixed a slot's
+// word with another key would answer a state that never was.
+// TestAccessIndexTornRead (in indexes_test.go) stops a reader at that
+// moment on purpose; this one runs the index as a service would, and
+// under the race detector.
+func TestAccessFlipsAreNeverTorn(t *testing.T) {
+	s := memstore.New()
+	defer s.Close()
+	ctx := context.Background()
+	// Organization IDs as the service makes them; a principal ID of a
+	// UUID's length.
+	orgA, orgB := "ioi2ntf4nzdnv6mkl7ytrcjhfe", "b7xq4kzv2m3nwr5tyu6pa7ldse"
+	const p = "6f1c2b0e-7d3a-4c55-9e21-0b8f4a6d2c17"
+	inA := org.Member{PrincipalID: p, Kind: org.User, Role: "viewer"}
+	inB := org.Member{PrincipalID: p, Kind: org.ServicePrincipal, Role: "owner", External: true}
+	want := map[string]store.Access{
+		orgA: {Scheme: "s1", Edition: "free", Role: "viewer", Kind: org.User},
+		orgB: {Scheme: "s2", Edition: "pro", Archived: true, Role: "owner", Kind: org.ServicePrincipal, External: true},
+	}
+	for id, a := range want {
+		err := s.Update(ctx, id, func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateOrganization(ctx, org.Organization{ID: id, Name: id, Scheme: a.Scheme, Edition: a.Edition, Archived: a.Archived})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	update := func(id string, fn func(ctx context.Context, tx store.Tx) error) {
+		if err := s.Update(ctx, id, fn); err != nil {
+			t.Error(err)
+		}
+	}
+	flips, churns := 20_000, 200
+	if raceEnabled || testing.Short() {
+		flips, churns = 2_000, 20
+	}
+	churner := func(i int) string { return fmt.Sprintf("%08d-0000-4000-8000-000000000000", i) }
+	var writers sync.WaitGroup
+	stop := make(chan struct{})
+	writers.Go(func() {
+		for range flips {
+			update(orgA, func(ctx context.Context, tx store.Tx) error { return tx.AddMember(ctx, inA) })
+			update(orgA, func(ctx context.Context, tx store.Tx) error { return tx.RemoveMember(ctx, p) })
+			update(orgB, func(ctx context.Context, tx store.Tx) error { return tx.AddMember(ctx, inB) })
+			update(orgB, func(ctx context.Context, tx store.Tx) error { return tx.RemoveMember(ctx, p) })
+		}
+	})
+	writers.Go(func() {
+		for n := 0; n < churns; n++ {
+			for _, id := range []string{orgA, orgB} {
+				update(id, func(ctx context.Context, tx store.Tx) error {
+					for i := range 50 + n%200 {
+						if err := tx.AddMember(ctx, org.Member{PrincipalID: churner(i), Kind: org.User, Role: "viewer"}); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			}
+			for _, id := range []string{orgA, orgB} {
+				update(id, func(ctx context.Context, tx store.Tx) error {
+					for i := range 50 + n%200 {
+						if err := tx.RemoveMember(ctx, churner(i)); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			}
+		}
+	})
+	go func() { writers.Wait(); close(stop) }()
+	var readers sync.WaitGroup
+	var seen [2][2]atomic.Int64 // [organization][member or not]
+	for r := range 4 {
+		readers.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := orgA
+				if (n+r)%2 == 1 {
+					id = orgB
+				}
+				// IDs of the reader's own, as a request's are.
+				a, err := s.Access(ctx, strings.Clone(id), strings.Clone(p))
+				switch {
+				case err == nil && a == want[id]:
+					seen[(n+r)%2][0].Add(1)
+				case errors.Is(err, store.ErrMemberNotFound) && a == store.Access{}:
+					seen[(n+r)%2][1].Add(1)
+				default:
+					t.Errorf("Access(%q, %q) = %+v, %v; want %+v or ErrMemberNotFound", id, p, a, err, want[id])
+					return
+				}
+			}
+		})
+	}
+	readers.Wait()
+	t.Logf("answers: %d of A, %d not in A, %d of B, %d not in B", seen[0][0].Load(), seen[0][1].Load(), seen[1][0].Load(), seen[1][1].Load())
+	for i := range seen {
+		if seen[i][0].Load() == 0 || seen[i][1].Load() == 0 {
+			t.Errorf("organization %d: readers saw %d members and %d non-members; want both", i, seen[i][0].Load(), seen[i][1].Load())
 		}
 	}
 }
