@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -238,14 +240,98 @@ func (p *pipe) release() {
 
 // The memo.
 
-// memoKey is the key of a read: its statement and arguments.
-func memoKey(sql string, args ...any) string {
+// memoKey is the key of a read: its statement, by a number of its own
+// (see statementID), and its arguments. It follows a byte that says what
+// the key is: "1" a record read by key, "n" a page, "c" a count, "f" a
+// fact.
+func memoKey(kind byte, sql string, args ...any) string {
+	id := statementID(sql)
 	var b strings.Builder
-	b.WriteString(sql)
+	n := 5
 	for _, a := range args {
-		fmt.Fprintf(&b, "\x00%v", a)
+		if s, ok := a.(string); ok {
+			n += len(s) + 1
+		} else {
+			n += 21
+		}
+	}
+	b.Grow(n)
+	b.WriteByte(kind)
+	b.WriteByte(byte(id >> 24))
+	b.WriteByte(byte(id >> 16))
+	b.WriteByte(byte(id >> 8))
+	b.WriteByte(byte(id))
+	for _, a := range args {
+		b.WriteByte(0)
+		switch x := a.(type) {
+		case string:
+			b.WriteString(x)
+		case int16:
+			b.WriteString(strconv.Itoa(int(x)))
+		case int64:
+			b.WriteString(strconv.FormatInt(x, 10))
+		case bool:
+			b.WriteString(strconv.FormatBool(x))
+		case pgtype.Timestamptz:
+			if x.Valid {
+				b.WriteString(strconv.FormatInt(x.Time.UnixMicro(), 10))
+			}
+		default:
+			fmt.Fprint(&b, x)
+		}
 	}
 	return b.String()
+}
+
+// statements numbers the statements the memo has seen, and knows the
+// tables each names, so that a key holds a number, not the statement.
+var statements struct {
+	mu     sync.Mutex
+	ids    sync.Map // statement -> uint32
+	tables [][]string
+}
+
+// statementID returns the number of statement sql.
+func statementID(sql string) uint32 {
+	if id, ok := statements.ids.Load(sql); ok {
+		return id.(uint32)
+	}
+	statements.mu.Lock()
+	defer statements.mu.Unlock()
+	if id, ok := statements.ids.Load(sql); ok {
+		return id.(uint32)
+	}
+	id := uint32(len(statements.tables))
+	var tables []string
+	for rest := sql; ; {
+		i := strings.Index(rest, "orgauthz.")
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len("orgauthz."):]
+		j := strings.IndexFunc(rest, func(r rune) bool { return !(r == '_' || r >= 'a' && r <= 'z') })
+		if j < 0 {
+			j = len(rest)
+		}
+		tables = append(tables, rest[:j])
+	}
+	statements.tables = append(statements.tables, tables)
+	statements.ids.Store(sql, id)
+	return id
+}
+
+// tablesOf returns the tables the statement of memo key key names.
+func tablesOf(key string) []string {
+	if len(key) < 5 {
+		return nil
+	}
+	id := uint32(key[1])<<24 | uint32(key[2])<<16 | uint32(key[3])<<8 | uint32(key[4])
+	statements.mu.Lock()
+	defer statements.mu.Unlock()
+	if int(id) >= len(statements.tables) {
+		return nil
+	}
+	return statements.tables[id]
 }
 
 func (p *pipe) remember(key string, v any, found bool) {
@@ -296,8 +382,8 @@ func (p *pipe) forgetRecords(tables ...string) {
 }
 
 func mentions(key string, tables []string) bool {
-	for _, t := range tables {
-		if strings.Contains(key, "orgauthz."+t+" ") || strings.HasSuffix(key, "orgauthz."+t) || strings.Contains(key, "orgauthz."+t+"\n") {
+	for _, t := range tablesOf(key) {
+		if slices.Contains(tables, t) {
 			return true
 		}
 	}

@@ -100,8 +100,8 @@ func (r *reader) notFound(what string, args ...any) error {
 // Keys of the memo: a record read by its key ("1"), a page of a listing
 // ("n"), and what the transaction knows without having read the record
 // ("f": that a scope exists).
-func recordKey(query string, args ...any) string { return "1\x00" + memoKey(query, args...) }
-func pageKey(query string, args ...any) string   { return "n\x00" + memoKey(query, args...) }
+func recordKey(query string, args ...any) string { return memoKey('1', query, args...) }
+func pageKey(query string, args ...any) string   { return memoKey('n', query, args...) }
 
 // one reads one record with query, scanning it with scan; a missing row is
 // notFound's error. The read is remembered, and answered from the memo
@@ -461,7 +461,7 @@ func (r *reader) Counts(ctx context.Context) (store.Counts, error) {
 	if err := r.usable(ctx); err != nil {
 		return zero, err
 	}
-	key := "c\x00" + memoKey(countsQuery, r.orgID)
+	key := memoKey('c', countsQuery, r.orgID)
 	collect := func(rows pgx.Rows) error {
 		c := store.Counts{Roles: map[string]int{}}
 		var roleID string
@@ -861,7 +861,7 @@ func (r *reader) PendingInvitations(ctx context.Context, at time.Time) (int, err
 		return 0, err
 	}
 	at = at.Truncate(time.Microsecond)
-	key := "c\x00" + memoKey(pendingCountQuery, r.orgID)
+	key := memoKey('c', pendingCountQuery, r.orgID)
 	collect := func(rows pgx.Rows) error {
 		var n int
 		var next pgtype.Timestamptz
