@@ -92,10 +92,17 @@ func class(n int) int {
 // then the ID's, zero padded, read as little-endian words.
 type accessKey [maxKeyWords]uint64
 
+// shortWords is the words of the longest inline key of the first three
+// classes, those of nearly every ID: a lookup of such a key builds it in
+// a shortKey, which costs less to clear than an accessKey.
+const shortWords = 7
+
+type shortKey [shortWords]uint64
+
 // makeKey builds the inline key of (a, id), which fits, and returns its
-// words. It reads the ID a word at a time, the last, partial word by a
-// load that overlaps the one before.
-func makeKey(k *accessKey, a uint32, id string) int {
+// words, k[:keyWords(len(id))]. It reads the ID a word at a time, the
+// last, partial word by a load that overlaps the one before.
+func makeKey(k []uint64, a uint32, id string) []uint64 {
 	n := len(id)
 	if n < 4 {
 		w := uint64(a)
@@ -103,7 +110,7 @@ func makeKey(k *accessKey, a uint32, id string) int {
 			w |= uint64(id[j]) << (32 + 8*j)
 		}
 		k[0] = w
-		return 1
+		return k[:1]
 	}
 	k[0] = uint64(a) | uint64(le32(id))<<32
 	i, off := 1, 4
@@ -119,7 +126,7 @@ func makeKey(k *accessKey, a uint32, id string) int {
 		}
 		i++
 	}
-	return i
+	return k[:i]
 }
 
 // le32 and le64 read the first 4 and 8 bytes of s as a little-endian
@@ -280,7 +287,7 @@ func orgPlace(id string) uint32 {
 		return uint32(hashLong(0, id))
 	}
 	var k accessKey
-	return uint32(hashWords(k[:makeKey(&k, 0, id)], len(id)))
+	return uint32(hashAt(makeKey(k[:], 0, id), len(id), 0))
 }
 
 var (
@@ -294,18 +301,11 @@ func mix(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-// hashWords returns the hash of inline key k, the words of the key of an
-// ID n bytes long, seeded per process: its top bits choose the shard, the
-// others the first slot probed (see home).
-func hashWords(k []uint64, n int) uint64 { return hashAt(k, n, uint32(k[0])) }
-
-// hashAt returns the hash of inline key k as hashWords does, with place a
-// instead of the key's handle: the hash that places an entry of the table
-// of members is of the place of its organization (see orgPlaces), not of
-// its handle.
-func hashAt(k []uint64, n int, a uint32) uint64 {
+// hashID returns the hash of the ID of inline key k, the words of the key
+// of an ID n bytes long (its handle aside), seeded per process.
+func hashID(k []uint64, n int) uint64 {
 	h := accessSeeds[0] ^ uint64(n)
-	w := k[0]&^(1<<32-1) | uint64(a)
+	w := k[0] &^ (1<<32 - 1)
 	for i := 1; ; i += 2 {
 		var b uint64
 		if i < len(k) {
@@ -317,7 +317,18 @@ func hashAt(k []uint64, n int, a uint32) uint64 {
 		}
 		w = k[i+1]
 	}
-	return mix(h, accessSeeds[3])
+	return h
+}
+
+// hashAt returns the hash that places inline key k, of an ID n bytes
+// long, at place a: its top bits choose the shard, the others the first
+// slot probed (see home). An entry of the table of organizations is
+// placed at 0, one of a table keyed by handles at its handle, one of the
+// table of members at the place of its organization (see orgPlaces). The
+// hash of the ID does not wait for the place: a check computes the
+// member's while it computes the organization's, then mixes the place in.
+func hashAt(k []uint64, n int, a uint32) uint64 {
+	return mix(hashID(k, n)^uint64(a), accessSeeds[3])
 }
 
 // hashLong returns the hash of a long key, as hashWords does of an inline
@@ -346,26 +357,43 @@ func (t *accessTable) shard(c int, h uint64) *accessShard {
 // two in a row.
 func (x *accessIndex) get(orgID, principalID string) uint64 {
 	co, cp := class(len(orgID)), class(len(principalID))
-	if co == nClasses || cp == nClasses {
-		o := x.orgs.get(0, orgID)
-		if o == 0 {
-			return 0
-		}
-		return x.members.getAt(orgPlace(orgID), uint32(o>>wHandle), principalID)
+	if co < 3 && cp < 3 {
+		var ko, kp shortKey
+		return x.getInline(makeKey(ko[:], 0, orgID), makeKey(kp[:], 0, principalID), co, cp, len(orgID), len(principalID))
 	}
-	var ko, kp accessKey
-	ho := hashWords(ko[:makeKey(&ko, 0, orgID)], len(orgID))
-	hp := hashAt(kp[:makeKey(&kp, 0, principalID)], len(principalID), uint32(ho))
+	if co < nClasses && cp < nClasses {
+		var ko, kp accessKey
+		return x.getInline(makeKey(ko[:], 0, orgID), makeKey(kp[:], 0, principalID), co, cp, len(orgID), len(principalID))
+	}
+	o := x.orgs.get(0, orgID)
+	if o == 0 {
+		return 0
+	}
+	return x.members.getAt(orgPlace(orgID), uint32(o>>wHandle), principalID)
+}
+
+// getInline is get of inline keys ko of the organization, class co, of an
+// ID no bytes long, and kp of the principal, class cp, np bytes, both
+// with handle 0.
+func (x *accessIndex) getInline(ko, kp []uint64, co, cp, no, np int) uint64 {
+	ho, hp := hashAt(ko, no, 0), hashID(kp, np)
+	hp = mix(hp^uint64(uint32(ho)), accessSeeds[3]) // hashAt(kp, np, place)
 	so, sp := x.orgs.shard(co, ho), x.members.shard(cp, hp)
 	for try := 0; ; try++ {
 		seqo, seqp := so.seq.Load(), sp.seq.Load()
 		if (seqo|seqp)&1 == 0 {
-			tp := sp.tab.Load()
-			o := probe(so.tab.Load(), strides[co], ho, &ko, len(orgID))
+			to, tp := so.tab.Load(), sp.tab.Load()
+			// Read the word of the member's first slot, then the
+			// organization's, before either probe: both loads are in
+			// flight at once, whatever the processor makes of the code
+			// between them.
+			touch(tp, strides[cp], hp)
+			touch(to, strides[co], ho)
+			o := probe(to, strides[co], ho, ko, no)
 			w := uint64(0)
 			if o != 0 {
 				kp[0] = kp[0]&^(1<<32-1) | o>>wHandle&(1<<32-1)
-				w = probe(tp, strides[cp], hp, &kp, len(principalID))
+				w = probe(tp, strides[cp], hp, kp, np)
 			}
 			if so.seq.Load() == seqo && sp.seq.Load() == seqp {
 				return w
@@ -393,14 +421,14 @@ func (t *accessTable) getAt(pl, a uint32, id string) uint64 {
 		return w
 	}
 	var k accessKey
-	kw := makeKey(&k, a, id)
-	h := hashAt(k[:kw], len(id), pl)
-	return t.shard(c, h).find(strides[c], h, &k, len(id))
+	kk := makeKey(k[:], a, id)
+	h := hashAt(kk, len(id), pl)
+	return t.shard(c, h).find(strides[c], h, kk, len(id))
 }
 
 // find returns the word of inline key k, of an ID n bytes long, or 0,
 // without a lock (see accessShard).
-func (sh *accessShard) find(stride int, h uint64, k *accessKey, n int) uint64 {
+func (sh *accessShard) find(stride int, h uint64, k []uint64, n int) uint64 {
 	for try := 0; ; try++ {
 		if seq := sh.seq.Load(); seq&1 == 0 {
 			w := probe(sh.tab.Load(), stride, h, k, n)
@@ -419,18 +447,21 @@ func (sh *accessShard) find(stride int, h uint64, k *accessKey, n int) uint64 {
 // key: a test's way into the moment between the two.
 var probeHook func()
 
-// probe looks for inline key k, of an ID n bytes long, in table t of
-// slots of stride words. A table a writer changes meanwhile may answer
-// wrong, never loop forever nor read out of its slot: the caller tries
-// again.
-func probe(t *accessSlots, stride int, h uint64, k *accessKey, n int) uint64 {
-	if t == nil || t.n == 0 {
+// probe looks for inline key k, the words of the key of an ID n bytes
+// long, in table t of slots of stride words. A table a writer changes
+// meanwhile may answer wrong, never loop forever nor read out of its
+// slot: the caller tries again.
+func probe(t *accessSlots, stride int, h uint64, k []uint64, n int) uint64 {
+	if t == nil || t.n == 0 || len(k) >= stride {
 		return 0
 	}
 	slots, ns := t.slots, t.n
-	kw := keyWords(n)
 	for i, c := home(h, ns), 0; c < ns; c++ {
-		s := slots[i*stride : i*stride+stride]
+		o := i * stride
+		if o+stride > len(slots) {
+			return 0
+		}
+		s := slots[o : o+stride]
 		w := atomic.LoadUint64(&s[0])
 		if w == 0 {
 			return 0
@@ -439,7 +470,7 @@ func probe(t *accessSlots, stride int, h uint64, k *accessKey, n int) uint64 {
 			if probeHook != nil {
 				probeHook()
 			}
-			if keyEqual(s[1:], k, kw) {
+			if keyEqual(s[1:1+len(k)], k) {
 				return w
 			}
 		}
@@ -450,9 +481,20 @@ func probe(t *accessSlots, stride int, h uint64, k *accessKey, n int) uint64 {
 	return 0
 }
 
-// keyEqual reports whether key words s are those of k, of kw words.
-func keyEqual(s []uint64, k *accessKey, kw int) bool {
-	for j := range kw {
+// touch reads the word of the first slot of hash h in table t of slots
+// of stride words, if it has slots, for the cache.
+func touch(t *accessSlots, stride int, h uint64) {
+	if t != nil && t.n > 0 {
+		if o := home(h, t.n) * stride; o < len(t.slots) {
+			atomic.LoadUint64(&t.slots[o])
+		}
+	}
+}
+
+// keyEqual reports whether key words s are those of k.
+func keyEqual(s, k []uint64) bool {
+	s = s[:len(k)]
+	for j := range k {
 		if atomic.LoadUint64(&s[j]) != k[j] {
 			return false
 		}
@@ -488,15 +530,15 @@ func (t *accessTable) setAt(places *orgPlaces, pl, a uint32, id string, w uint64
 		return
 	}
 	var k accessKey
-	kw := makeKey(&k, a, id)
-	h := hashAt(k[:kw], len(id), pl)
+	kk := makeKey(k[:], a, id)
+	h := hashAt(kk, len(id), pl)
 	sh, stride := t.shard(c, h), strides[c]
 	sh.mu.Lock()
 	sh.seq.Add(1)
 	if w == 0 {
-		sh.delete(stride, h, &k, len(id), places)
+		sh.delete(stride, h, kk, len(id), places)
 	} else if !closed.Load() {
-		sh.put(stride, h, &k, w|uint64(len(id)), places)
+		sh.put(stride, h, kk, w|uint64(len(id)), places)
 	}
 	sh.seq.Add(1)
 	sh.mu.Unlock()
@@ -509,11 +551,11 @@ func (sh *accessShard) slot(stride, i int) []uint64 {
 
 // matches reports whether slot s holds the inline key k of an ID n bytes
 // long. The caller holds mu.
-func matches(s []uint64, k *accessKey, n int) bool {
+func matches(s []uint64, k []uint64, n int) bool {
 	if s[0]&wLens != uint64(n) {
 		return false
 	}
-	for j := range keyWords(n) {
+	for j := range k {
 		if s[1+j] != k[j] {
 			return false
 		}
@@ -530,7 +572,7 @@ func slotHash(s []uint64, places *orgPlaces) uint64 {
 
 // put adds, or replaces, the entry of inline key k of an ID n bytes long
 // (w holds n).
-func (sh *accessShard) put(stride int, h uint64, k *accessKey, w uint64, places *orgPlaces) {
+func (sh *accessShard) put(stride int, h uint64, k []uint64, w uint64, places *orgPlaces) {
 	ns := len(sh.slots) / stride
 	if (sh.n+1)*maxLoadDen > ns*maxLoadNum {
 		m := 2 * ns
@@ -544,7 +586,7 @@ func (sh *accessShard) put(stride int, h uint64, k *accessKey, w uint64, places 
 	for i := home(h, ns); ; {
 		s := sh.slot(stride, i)
 		if s[0] == 0 {
-			for j := range keyWords(n) {
+			for j := range k {
 				atomic.StoreUint64(&s[1+j], k[j])
 			}
 			atomic.StoreUint64(&s[0], w)
@@ -564,7 +606,7 @@ func (sh *accessShard) put(stride int, h uint64, k *accessKey, w uint64, places 
 // delete removes the entry of inline key k of an ID n bytes long, if
 // there is one, shifting back the entries after it that may move closer
 // to their first slot, so that no probe stops short of an entry.
-func (sh *accessShard) delete(stride int, h uint64, k *accessKey, n int, places *orgPlaces) {
+func (sh *accessShard) delete(stride int, h uint64, k []uint64, n int, places *orgPlaces) {
 	ns := len(sh.slots) / stride
 	if ns == 0 {
 		return

@@ -387,7 +387,7 @@ func eachAccessEntry(t *testing.T, tab *accessTable, places *orgPlaces, f func(a
 				}
 				a, id := binary.LittleEndian.Uint32(kb[:]), string(kb[4:4+l])
 				var k accessKey
-				h := hashAt(k[:makeKey(&k, a, id)], l, places.of(a))
+				h := hashAt(makeKey(k[:], a, id), l, places.of(a))
 				if class(l) != c || tab.shard(c, h) != sh || strings.Trim(string(kb[4+l:8*(stride-1)]), "\x00") != "" {
 					t.Errorf("index of access: key (%d, %q) of class %d in class %d, or not in its shard, or not zero padded", a, id, class(l), c)
 				}
@@ -442,7 +442,7 @@ func TestAccessIndexTable(t *testing.T) {
 		var b [8 * maxKeyWords]byte
 		binary.LittleEndian.PutUint32(b[:], 0x01020304)
 		copy(b[4:], id)
-		if kw := makeKey(&k, 0x01020304, id); kw != keyWords(n) || class(n) == nClasses || strides[class(n)]-1 < kw || class(n) > 0 && strides[class(n)-1]-1 >= kw {
+		if kw := len(makeKey(k[:], 0x01020304, id)); kw != keyWords(n) || class(n) == nClasses || strides[class(n)]-1 < kw || class(n) > 0 && strides[class(n)-1]-1 >= kw {
 			t.Fatalf("ID of %d bytes: %d key words, want %d, class %d", n, kw, keyWords(n), class(n))
 		}
 		for j := range k {
@@ -632,7 +632,7 @@ func TestAccessIndexTornRead(t *testing.T) {
 	for i := 0; k2 == ""; i++ {
 		id := fmt.Sprintf("%036d", i) // the length of a UUID
 		var k accessKey
-		h := hashWords(k[:makeKey(&k, a, id)], len(id))
+		h := hashAt(makeKey(k[:], a, id), len(id), a)
 		at := [2]uint64{h >> (64 - accessShardBits), uint64(home(h, minSlots))}
 		if prev, ok := first[at]; ok {
 			k1, k2 = prev, id
