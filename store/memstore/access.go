@@ -34,9 +34,13 @@ import (
 // last one; handles are never given twice, so an entry found under a
 // handle is one of that organization's (once all 2^32-1 have been given,
 // an organization new to the index gets none, and Access reads it under
-// its lock). The second holds the entries, under (handle, principal ID). A check looks the organization up in the
-// first, small as organizations are few next to members, then the member
-// in the second: one probe of each.
+// its lock). The second holds the entries, keyed by (handle, principal
+// ID) but placed by the hash of (place, principal ID), the organization's
+// place being the low bits of the hash of its own key (see orgPlaces): a
+// check finds the slots it reads in both tables from the IDs alone, and
+// reads them together, comparing the member's key with the handle once
+// the first gives it. So a check that misses the caches waits for the
+// two reads at once, not one after the other: one probe of each table.
 //
 // Each table is split in classes by the length of the key's ID, and each
 // class in shards, chosen by the key's hash, each behind a small lock of
@@ -88,31 +92,54 @@ func class(n int) int {
 // then the ID's, zero padded, read as little-endian words.
 type accessKey [maxKeyWords]uint64
 
+// shortWords is the words of the longest inline key of the first three
+// classes, those of nearly every ID: a lookup of such a key builds it in
+// a shortKey, which costs less to clear than an accessKey.
+const shortWords = 7
+
+type shortKey [shortWords]uint64
+
 // makeKey builds the inline key of (a, id), which fits, and returns its
-// words.
-func makeKey(k *accessKey, a uint32, id string) int {
+// words, k[:keyWords(len(id))]. It reads the ID a word at a time, the
+// last, partial word by a load that overlaps the one before.
+func makeKey(k []uint64, a uint32, id string) []uint64 {
 	n := len(id)
-	w := uint64(a)
-	for j := range min(4, n) {
-		w |= uint64(id[j]) << (32 + 8*j)
+	if n < 4 {
+		w := uint64(a)
+		for j := range n {
+			w |= uint64(id[j]) << (32 + 8*j)
+		}
+		k[0] = w
+		return k[:1]
 	}
-	k[0] = w
-	i := 1
-	for off := 4; off < n; off += 8 {
-		if off+8 <= n {
-			b := id[off : off+8]
-			k[i] = uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-				uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	k[0] = uint64(a) | uint64(le32(id))<<32
+	i, off := 1, 4
+	for ; off+8 <= n; off += 8 {
+		k[i] = le64(id[off:])
+		i++
+	}
+	if r := n - off; r > 0 {
+		if n >= 8 {
+			k[i] = le64(id[n-8:]) >> (8 * (8 - r))
 		} else {
-			w := uint64(0)
-			for j := range n - off {
-				w |= uint64(id[off+j]) << (8 * j)
-			}
-			k[i] = w
+			k[i] = uint64(le32(id[n-4:]) >> (8 * (4 - r)))
 		}
 		i++
 	}
-	return i
+	return k[:i]
+}
+
+// le32 and le64 read the first 4 and 8 bytes of s as a little-endian
+// number.
+func le32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // keyWords is the words of the inline key of an ID n bytes long.
@@ -204,9 +231,63 @@ type accessTable struct {
 type accessIndex struct {
 	orgs    accessTable // (0, organization ID): orgWord(handle)
 	members accessTable // (handle, principal ID): the entry's word
+	// places holds the place of each organization with a handle, by its
+	// handle, for the writers of the table of members.
+	places orgPlaces
 	// last is the last handle given: handles are never given twice.
 	last   atomic.Uint32
 	closed atomic.Bool
+}
+
+// orgPlaces maps the handle of each organization with one to its place,
+// the low 32 bits of the hash of its key in the table of organizations
+// (see orgPlace): an entry of the table of members is placed by the hash
+// of (place, principal ID) and keyed by (handle, principal ID), so that a
+// check finds both its slots from the IDs it is given, and reads them at
+// once, before it knows the handle; a writer that moves an entry of the
+// table of members (to grow it, or to shift it back over one removed)
+// finds its place here by its handle. A place is set before the
+// organization's first entry and dropped after its last.
+type orgPlaces struct {
+	mu sync.RWMutex
+	m  map[uint32]uint32
+}
+
+// of returns the place of the organization of handle a; with no map (a
+// table keyed otherwise, as the table of organizations), a itself.
+func (p *orgPlaces) of(a uint32) uint32 {
+	if p == nil {
+		return a
+	}
+	p.mu.RLock()
+	pl := p.m[a]
+	p.mu.RUnlock()
+	return pl
+}
+
+func (p *orgPlaces) set(a, pl uint32) {
+	p.mu.Lock()
+	if p.m == nil {
+		p.m = make(map[uint32]uint32)
+	}
+	p.m[a] = pl
+	p.mu.Unlock()
+}
+
+func (p *orgPlaces) drop(a uint32) {
+	p.mu.Lock()
+	delete(p.m, a)
+	p.mu.Unlock()
+}
+
+// orgPlace returns the place of organization id: the low bits of the hash
+// of its key in the table of organizations.
+func orgPlace(id string) uint32 {
+	if class(len(id)) == nClasses {
+		return uint32(hashLong(0, id))
+	}
+	var k accessKey
+	return uint32(hashAt(makeKey(k[:], 0, id), len(id), 0))
 }
 
 var (
@@ -220,19 +301,34 @@ func mix(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-// hashWords returns the hash of inline key k, the words of the key of an
-// ID n bytes long, seeded per process: its top bits choose the shard, the
-// others the first slot probed (see home).
-func hashWords(k []uint64, n int) uint64 {
+// hashID returns the hash of the ID of inline key k, the words of the key
+// of an ID n bytes long (its handle aside), seeded per process.
+func hashID(k []uint64, n int) uint64 {
 	h := accessSeeds[0] ^ uint64(n)
-	for i := 0; i < len(k); i += 2 {
+	w := k[0] &^ (1<<32 - 1)
+	for i := 1; ; i += 2 {
 		var b uint64
-		if i+1 < len(k) {
-			b = k[i+1]
+		if i < len(k) {
+			b = k[i]
 		}
-		h = mix(k[i]^accessSeeds[1], b^h^accessSeeds[2])
+		h = mix(w^accessSeeds[1], b^h^accessSeeds[2])
+		if i+1 >= len(k) {
+			break
+		}
+		w = k[i+1]
 	}
-	return mix(h, accessSeeds[3])
+	return h
+}
+
+// hashAt returns the hash that places inline key k, of an ID n bytes
+// long, at place a: its top bits choose the shard, the others the first
+// slot probed (see home). An entry of the table of organizations is
+// placed at 0, one of a table keyed by handles at its handle, one of the
+// table of members at the place of its organization (see orgPlaces). The
+// hash of the ID does not wait for the place: a check computes the
+// member's while it computes the organization's, then mixes the place in.
+func hashAt(k []uint64, n int, a uint32) uint64 {
+	return mix(hashID(k, n)^uint64(a), accessSeeds[3])
 }
 
 // hashLong returns the hash of a long key, as hashWords does of an inline
@@ -252,16 +348,70 @@ func (t *accessTable) shard(c int, h uint64) *accessShard {
 }
 
 // get returns the word of the entry of (orgID, principalID), or 0.
+//
+// When both IDs fit inline, it finds both shards and both first slots
+// from the IDs alone, the member's by the organization's place, and reads
+// the two tables under one retry loop: the loads of the member's slot do
+// not wait for the organization's handle, only the comparison of its key
+// does, so a check that misses the caches waits for about one miss, not
+// two in a row.
 func (x *accessIndex) get(orgID, principalID string) uint64 {
+	co, cp := class(len(orgID)), class(len(principalID))
+	if co < 3 && cp < 3 {
+		var ko, kp shortKey
+		return x.getInline(makeKey(ko[:], 0, orgID), makeKey(kp[:], 0, principalID), co, cp, len(orgID), len(principalID))
+	}
+	if co < nClasses && cp < nClasses {
+		var ko, kp accessKey
+		return x.getInline(makeKey(ko[:], 0, orgID), makeKey(kp[:], 0, principalID), co, cp, len(orgID), len(principalID))
+	}
 	o := x.orgs.get(0, orgID)
 	if o == 0 {
 		return 0
 	}
-	return x.members.get(uint32(o>>wHandle), principalID)
+	return x.members.getAt(orgPlace(orgID), uint32(o>>wHandle), principalID)
 }
 
-// get returns the word of the entry of (a, id), or 0.
-func (t *accessTable) get(a uint32, id string) uint64 {
+// getInline is get of inline keys ko of the organization, class co, of an
+// ID no bytes long, and kp of the principal, class cp, np bytes, both
+// with handle 0.
+func (x *accessIndex) getInline(ko, kp []uint64, co, cp, no, np int) uint64 {
+	ho, hp := hashAt(ko, no, 0), hashID(kp, np)
+	hp = mix(hp^uint64(uint32(ho)), accessSeeds[3]) // hashAt(kp, np, place)
+	so, sp := x.orgs.shard(co, ho), x.members.shard(cp, hp)
+	for try := 0; ; try++ {
+		seqo, seqp := so.seq.Load(), sp.seq.Load()
+		if (seqo|seqp)&1 == 0 {
+			to, tp := so.tab.Load(), sp.tab.Load()
+			// Read the word of the member's first slot, then the
+			// organization's, before either probe: both loads are in
+			// flight at once, whatever the processor makes of the code
+			// between them.
+			touch(tp, strides[cp], hp)
+			touch(to, strides[co], ho)
+			o := probe(to, strides[co], ho, ko, no)
+			w := uint64(0)
+			if o != 0 {
+				kp[0] = kp[0]&^(1<<32-1) | o>>wHandle&(1<<32-1)
+				w = probe(tp, strides[cp], hp, kp, np)
+			}
+			if so.seq.Load() == seqo && sp.seq.Load() == seqp {
+				return w
+			}
+		}
+		if try > 2 {
+			runtime.Gosched() // a writer is changing a table
+		}
+	}
+}
+
+// get returns the word of the entry of (a, id), or 0, in a table whose
+// entries are placed by their keys' own hash (not the table of members).
+func (t *accessTable) get(a uint32, id string) uint64 { return t.getAt(a, a, id) }
+
+// getAt returns the word of the entry of (a, id), placed by the hash of
+// (pl, id), or 0.
+func (t *accessTable) getAt(pl, a uint32, id string) uint64 {
 	c := class(len(id))
 	if c == nClasses {
 		sh := t.shard(c, hashLong(a, id))
@@ -271,14 +421,14 @@ func (t *accessTable) get(a uint32, id string) uint64 {
 		return w
 	}
 	var k accessKey
-	kw := makeKey(&k, a, id)
-	h := hashWords(k[:kw], len(id))
-	return t.shard(c, h).find(strides[c], h, &k, len(id))
+	kk := makeKey(k[:], a, id)
+	h := hashAt(kk, len(id), pl)
+	return t.shard(c, h).find(strides[c], h, kk, len(id))
 }
 
 // find returns the word of inline key k, of an ID n bytes long, or 0,
 // without a lock (see accessShard).
-func (sh *accessShard) find(stride int, h uint64, k *accessKey, n int) uint64 {
+func (sh *accessShard) find(stride int, h uint64, k []uint64, n int) uint64 {
 	for try := 0; ; try++ {
 		if seq := sh.seq.Load(); seq&1 == 0 {
 			w := probe(sh.tab.Load(), stride, h, k, n)
@@ -297,18 +447,21 @@ func (sh *accessShard) find(stride int, h uint64, k *accessKey, n int) uint64 {
 // key: a test's way into the moment between the two.
 var probeHook func()
 
-// probe looks for inline key k, of an ID n bytes long, in table t of
-// slots of stride words. A table a writer changes meanwhile may answer
-// wrong, never loop forever nor read out of its slot: the caller tries
-// again.
-func probe(t *accessSlots, stride int, h uint64, k *accessKey, n int) uint64 {
-	if t == nil || t.n == 0 {
+// probe looks for inline key k, the words of the key of an ID n bytes
+// long, in table t of slots of stride words. A table a writer changes
+// meanwhile may answer wrong, never loop forever nor read out of its
+// slot: the caller tries again.
+func probe(t *accessSlots, stride int, h uint64, k []uint64, n int) uint64 {
+	if t == nil || t.n == 0 || len(k) >= stride {
 		return 0
 	}
 	slots, ns := t.slots, t.n
-	kw := keyWords(n)
 	for i, c := home(h, ns), 0; c < ns; c++ {
-		s := slots[i*stride : i*stride+stride]
+		o := i * stride
+		if o+stride > len(slots) {
+			return 0
+		}
+		s := slots[o : o+stride]
 		w := atomic.LoadUint64(&s[0])
 		if w == 0 {
 			return 0
@@ -317,7 +470,7 @@ func probe(t *accessSlots, stride int, h uint64, k *accessKey, n int) uint64 {
 			if probeHook != nil {
 				probeHook()
 			}
-			if keyEqual(s[1:], k, kw) {
+			if keyEqual(s[1:1+len(k)], k) {
 				return w
 			}
 		}
@@ -328,9 +481,20 @@ func probe(t *accessSlots, stride int, h uint64, k *accessKey, n int) uint64 {
 	return 0
 }
 
-// keyEqual reports whether key words s are those of k, of kw words.
-func keyEqual(s []uint64, k *accessKey, kw int) bool {
-	for j := range kw {
+// touch reads the word of the first slot of hash h in table t of slots
+// of stride words, if it has slots, for the cache.
+func touch(t *accessSlots, stride int, h uint64) {
+	if t != nil && t.n > 0 {
+		if o := home(h, t.n) * stride; o < len(t.slots) {
+			atomic.LoadUint64(&t.slots[o])
+		}
+	}
+}
+
+// keyEqual reports whether key words s are those of k.
+func keyEqual(s, k []uint64) bool {
+	s = s[:len(k)]
+	for j := range k {
 		if atomic.LoadUint64(&s[j]) != k[j] {
 			return false
 		}
@@ -338,9 +502,17 @@ func keyEqual(s []uint64, k *accessKey, kw int) bool {
 	return true
 }
 
-// set puts word w (0: none) under (a, id), unless closed is set. The
-// caller holds the lock of the organization the key is of.
+// set puts word w (0: none) under (a, id), unless closed is set, in a
+// table whose entries are placed by their keys' own hash. The caller
+// holds the lock of the organization the key is of.
 func (t *accessTable) set(a uint32, id string, w uint64, closed *atomic.Bool) {
+	t.setAt(nil, a, a, id, w, closed)
+}
+
+// setAt is set in a table whose entries are placed by the hash of (their
+// organization's place, their ID): pl is the place of a, and places
+// those of every handle.
+func (t *accessTable) setAt(places *orgPlaces, pl, a uint32, id string, w uint64, closed *atomic.Bool) {
 	c := class(len(id))
 	if c == nClasses {
 		sh := t.shard(c, hashLong(a, id))
@@ -358,15 +530,15 @@ func (t *accessTable) set(a uint32, id string, w uint64, closed *atomic.Bool) {
 		return
 	}
 	var k accessKey
-	kw := makeKey(&k, a, id)
-	h := hashWords(k[:kw], len(id))
+	kk := makeKey(k[:], a, id)
+	h := hashAt(kk, len(id), pl)
 	sh, stride := t.shard(c, h), strides[c]
 	sh.mu.Lock()
 	sh.seq.Add(1)
 	if w == 0 {
-		sh.delete(stride, h, &k, len(id))
+		sh.delete(stride, h, kk, len(id), places)
 	} else if !closed.Load() {
-		sh.put(stride, h, &k, w|uint64(len(id)))
+		sh.put(stride, h, kk, w|uint64(len(id)), places)
 	}
 	sh.seq.Add(1)
 	sh.mu.Unlock()
@@ -379,11 +551,11 @@ func (sh *accessShard) slot(stride, i int) []uint64 {
 
 // matches reports whether slot s holds the inline key k of an ID n bytes
 // long. The caller holds mu.
-func matches(s []uint64, k *accessKey, n int) bool {
+func matches(s []uint64, k []uint64, n int) bool {
 	if s[0]&wLens != uint64(n) {
 		return false
 	}
-	for j := range keyWords(n) {
+	for j := range k {
 		if s[1+j] != k[j] {
 			return false
 		}
@@ -391,29 +563,30 @@ func matches(s []uint64, k *accessKey, n int) bool {
 	return true
 }
 
-// slotHash returns the hash of the key in used slot s.
-func slotHash(s []uint64) uint64 {
+// slotHash returns the hash that places the key in used slot s: of its
+// handle's place in places.
+func slotHash(s []uint64, places *orgPlaces) uint64 {
 	n := int(s[0] & wLens)
-	return hashWords(s[1:1+keyWords(n)], n)
+	return hashAt(s[1:1+keyWords(n)], n, places.of(uint32(s[1])))
 }
 
 // put adds, or replaces, the entry of inline key k of an ID n bytes long
 // (w holds n).
-func (sh *accessShard) put(stride int, h uint64, k *accessKey, w uint64) {
+func (sh *accessShard) put(stride int, h uint64, k []uint64, w uint64, places *orgPlaces) {
 	ns := len(sh.slots) / stride
 	if (sh.n+1)*maxLoadDen > ns*maxLoadNum {
 		m := 2 * ns
 		if ns >= 1024 {
 			m = ns + ns/4
 		}
-		sh.resize(stride, max(minSlots, m))
+		sh.resize(stride, max(minSlots, m), places)
 		ns = len(sh.slots) / stride
 	}
 	n := int(w & wLens)
 	for i := home(h, ns); ; {
 		s := sh.slot(stride, i)
 		if s[0] == 0 {
-			for j := range keyWords(n) {
+			for j := range k {
 				atomic.StoreUint64(&s[1+j], k[j])
 			}
 			atomic.StoreUint64(&s[0], w)
@@ -433,7 +606,7 @@ func (sh *accessShard) put(stride int, h uint64, k *accessKey, w uint64) {
 // delete removes the entry of inline key k of an ID n bytes long, if
 // there is one, shifting back the entries after it that may move closer
 // to their first slot, so that no probe stops short of an entry.
-func (sh *accessShard) delete(stride int, h uint64, k *accessKey, n int) {
+func (sh *accessShard) delete(stride int, h uint64, k []uint64, n int, places *orgPlaces) {
 	ns := len(sh.slots) / stride
 	if ns == 0 {
 		return
@@ -453,7 +626,7 @@ func (sh *accessShard) delete(stride int, h uint64, k *accessKey, n int) {
 	}
 	for j := (i + 1) % ns; sh.slot(stride, j)[0] != 0; j = (j + 1) % ns {
 		s := sh.slot(stride, j)
-		hj := home(slotHash(s), ns)
+		hj := home(slotHash(s, places), ns)
 		// Entry j may move to i unless its first slot is in (i, j],
 		// cyclically.
 		if (j-hj+ns)%ns >= (j-i+ns)%ns {
@@ -470,12 +643,12 @@ func (sh *accessShard) delete(stride int, h uint64, k *accessKey, n int) {
 	}
 	sh.n--
 	if ns > minSlots && sh.n*4 < ns {
-		sh.resize(stride, max(minSlots, 2*sh.n))
+		sh.resize(stride, max(minSlots, 2*sh.n), places)
 	}
 }
 
 // resize moves the entries to a table of n slots.
-func (sh *accessShard) resize(stride, n int) {
+func (sh *accessShard) resize(stride, n int, places *orgPlaces) {
 	old := sh.slots
 	sh.slots = make([]uint64, n*stride)
 	for o := 0; o < len(old); o += stride {
@@ -483,7 +656,7 @@ func (sh *accessShard) resize(stride, n int) {
 		if s[0] == 0 {
 			continue
 		}
-		for i := home(slotHash(s), n); ; {
+		for i := home(slotHash(s, places), n); ; {
 			if d := sh.slot(stride, i); d[0] == 0 {
 				copy(d, s)
 				break
@@ -522,12 +695,14 @@ func (x *accessIndex) settle(st *orgState, d *orgData, c *touched[member], all b
 	live := d.rec != nil && len(d.members) > 0
 	if live && st.handle == 0 {
 		if st.handle = x.newHandle(); st.handle != 0 {
+			x.places.set(st.handle, orgPlace(st.id))
 			x.orgs.set(0, st.id, orgWord(st.handle), &x.closed)
 		}
 	}
 	if st.handle == 0 {
 		return // no entry to settle: Access reads under the lock
 	}
+	pl := orgPlace(st.id)
 	var scheme, edition uint32
 	if d.rec != nil {
 		scheme, edition = interned.intern(d.rec.Scheme), interned.intern(d.rec.Edition)
@@ -537,7 +712,7 @@ func (x *accessIndex) settle(st *orgState, d *orgData, c *touched[member], all b
 		if m, ok := d.members[p]; ok && d.rec != nil {
 			w, _ = pack(scheme, edition, m.role, m.kind, m.external, d.rec.Archived)
 		}
-		x.members.set(st.handle, p, w, &x.closed)
+		x.members.setAt(&x.places, pl, st.handle, p, w, &x.closed)
 	}
 	if all && d.rec != nil {
 		for p := range d.members {
@@ -548,6 +723,7 @@ func (x *accessIndex) settle(st *orgState, d *orgData, c *touched[member], all b
 	if !live {
 		// Every entry it had was of a member c notes: all are gone.
 		x.orgs.set(0, st.id, 0, &x.closed)
+		x.places.drop(st.handle)
 		st.handle = 0
 	}
 }
@@ -567,6 +743,9 @@ func (x *accessIndex) close() {
 			}
 		}
 	}
+	x.places.mu.Lock()
+	x.places.m = nil
+	x.places.mu.Unlock()
 }
 
 // names is a table of interned strings: the role strings of member

@@ -68,7 +68,7 @@ func checkIndexes(t *testing.T, s *Store) {
 	// with a member, under the handle the organization has, each its own.
 	orgOf := map[uint32]string{}
 	gotO := map[string]uint32{}
-	eachAccessEntry(t, &s.access.orgs, func(a uint32, id string, w uint64) {
+	eachAccessEntry(t, &s.access.orgs, nil, func(a uint32, id string, w uint64) {
 		h := uint32(w >> wHandle)
 		if a != 0 || w&^wLens != orgWord(h) || h == 0 || orgOf[h] != "" {
 			t.Errorf("index of access: organization %q under key %d, word %#x (handle %d of %q already)", id, a, w, h, orgOf[h])
@@ -79,8 +79,19 @@ func checkIndexes(t *testing.T, s *Store) {
 	if !maps.Equal(gotO, wantO) {
 		t.Errorf("index of access, organizations:\n got %v\nwant %v", gotO, wantO)
 	}
+	// Every organization with a handle has its place, and no other.
+	s.access.places.mu.RLock()
+	if len(s.access.places.m) != len(orgOf) {
+		t.Errorf("index of access: %d places for %d organizations", len(s.access.places.m), len(orgOf))
+	}
+	for h, id := range orgOf {
+		if pl, ok := s.access.places.m[h]; !ok || pl != orgPlace(id) {
+			t.Errorf("index of access: organization %q of handle %d has place %d (%v), want %d", id, h, pl, ok, orgPlace(id))
+		}
+	}
+	s.access.places.mu.RUnlock()
 	gotX := map[[2]string]store.Access{}
-	eachAccessEntry(t, &s.access.members, func(a uint32, id string, w uint64) {
+	eachAccessEntry(t, &s.access.members, &s.access.places, func(a uint32, id string, w uint64) {
 		o, ok := orgOf[a]
 		if !ok {
 			t.Errorf("index of access: member %q under handle %d, of no organization", id, a)
@@ -340,8 +351,9 @@ func TestMembersShareRoles(t *testing.T) {
 // eachAccessEntry calls f with every entry of table tab, after checking
 // that it is where its key puts it (in its class and shard, and in its
 // shard's slots no further from its first slot than a used slot away),
+// placed by the places of its handles (nil: by the handles themselves),
 // and checks each shard's counts and its table published to readers.
-func eachAccessEntry(t *testing.T, tab *accessTable, f func(a uint32, id string, w uint64)) {
+func eachAccessEntry(t *testing.T, tab *accessTable, places *orgPlaces, f func(a uint32, id string, w uint64)) {
 	t.Helper()
 	for c := range tab.shards {
 		for i := range tab.shards[c] {
@@ -375,7 +387,7 @@ func eachAccessEntry(t *testing.T, tab *accessTable, f func(a uint32, id string,
 				}
 				a, id := binary.LittleEndian.Uint32(kb[:]), string(kb[4:4+l])
 				var k accessKey
-				h := hashWords(k[:makeKey(&k, a, id)], l)
+				h := hashAt(makeKey(k[:], a, id), l, places.of(a))
 				if class(l) != c || tab.shard(c, h) != sh || strings.Trim(string(kb[4+l:8*(stride-1)]), "\x00") != "" {
 					t.Errorf("index of access: key (%d, %q) of class %d in class %d, or not in its shard, or not zero padded", a, id, class(l), c)
 				}
@@ -430,7 +442,7 @@ func TestAccessIndexTable(t *testing.T) {
 		var b [8 * maxKeyWords]byte
 		binary.LittleEndian.PutUint32(b[:], 0x01020304)
 		copy(b[4:], id)
-		if kw := makeKey(&k, 0x01020304, id); kw != keyWords(n) || class(n) == nClasses || strides[class(n)]-1 < kw || class(n) > 0 && strides[class(n)-1]-1 >= kw {
+		if kw := len(makeKey(k[:], 0x01020304, id)); kw != keyWords(n) || class(n) == nClasses || strides[class(n)]-1 < kw || class(n) > 0 && strides[class(n)-1]-1 >= kw {
 			t.Fatalf("ID of %d bytes: %d key words, want %d, class %d", n, kw, keyWords(n), class(n))
 		}
 		for j := range k {
@@ -466,7 +478,7 @@ func TestAccessIndexTable(t *testing.T) {
 		}
 	}
 	got := map[longKey]uint64{}
-	eachAccessEntry(t, &tab, func(a uint32, id string, w uint64) { got[longKey{a, id}] = w })
+	eachAccessEntry(t, &tab, nil, func(a uint32, id string, w uint64) { got[longKey{a, id}] = w })
 	if !maps.Equal(got, want) {
 		t.Errorf("%d entries, want %d", len(got), len(want))
 	}
@@ -620,7 +632,7 @@ func TestAccessIndexTornRead(t *testing.T) {
 	for i := 0; k2 == ""; i++ {
 		id := fmt.Sprintf("%036d", i) // the length of a UUID
 		var k accessKey
-		h := hashWords(k[:makeKey(&k, a, id)], len(id))
+		h := hashAt(makeKey(k[:], a, id), len(id), a)
 		at := [2]uint64{h >> (64 - accessShardBits), uint64(home(h, minSlots))}
 		if prev, ok := first[at]; ok {
 			k1, k2 = prev, id

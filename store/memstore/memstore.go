@@ -120,7 +120,9 @@
 // Organizations are interned in it: each organization with a member has a
 // 32-bit handle, under its ID, in a table of organizations, small as they
 // are few next to members, and the members' entries are kept under
-// (handle, principal ID); a handle is never given twice. Both tables are
+// (handle, principal ID), placed by a hash of the organization's ID and
+// the principal's, so that a check reads both tables at once; a handle is
+// never given twice. Both tables are
 // split in classes by the length of the ID and in shards by the key's
 // hash, and hold their keys inline, every byte of them, with their word,
 // in slots of an open-addressing table: 32 bytes for IDs of up to 20
@@ -463,8 +465,9 @@ func (s *Store) View(ctx context.Context, orgID string, fn func(ctx context.Cont
 //
 // It answers from the store-wide index of access (see access.go), as last
 // committed, taking no lock: one probe of the table of organizations for
-// the organization's handle, one of the table of members, whose entry
-// holds the answer by value. The index is settled when an Update
+// the organization's handle, and, at once (its slots are found from the
+// IDs alone), one of the table of members, whose entry holds the answer
+// by value. The index is settled when an Update
 // commits, before the Update returns, so Access never answers from a state
 // older than the caller's own last committed Update, and never sees a
 // running Update's changes. A pair the index does not hold is looked up
