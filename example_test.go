@@ -141,3 +141,36 @@ func ExampleHost_TransferOwnership() {
 	// <nil>
 	// true
 }
+
+// A host imports members in one transaction: all of them, or none when
+// one is refused. Wherobots Community has 5 seats, so the creator and four
+// more fill it, and a sixth import of two is refused whole.
+func ExampleHost_ProvisionAll() {
+	ctx := context.Background()
+	svc, err := orgauthz.New(memstore.New(), orgauthz.Options{Schemes: []*edition.Scheme{edition.Wherobots()}})
+	if err != nil {
+		panic(err)
+	}
+	ada := org.Principal{ID: "ada", Kind: org.User}
+	if _, err := svc.CreateOrganization(ctx, ada, orgauthz.NewOrganization{ID: "acme", Name: "Acme", Edition: "community"}); err != nil {
+		panic(err)
+	}
+	var ps []orgauthz.Provisioning
+	for _, id := range []string{"bob", "cy", "dee", "eve"} {
+		ps = append(ps, orgauthz.Provisioning{Principal: org.Principal{ID: id, Kind: org.User}, Role: "user"})
+	}
+	ms, err := svc.Host().ProvisionAll(ctx, "acme", ps)
+	fmt.Println(len(ms), err)
+
+	_, err = svc.Host().ProvisionAll(ctx, "acme", []orgauthz.Provisioning{
+		{Principal: org.Principal{ID: "fay", Kind: org.User}, Role: "user"},
+		{Principal: org.Principal{ID: "gus", Kind: org.User}, Role: "user"},
+	})
+	fmt.Println(errors.Is(err, orgauthz.ErrSeatLimit))
+	_, err = svc.Host().Member(ctx, "acme", "fay")
+	fmt.Println(errors.Is(err, orgauthz.ErrNotMember))
+	// Output:
+	// 4 <nil>
+	// true
+	// true
+}

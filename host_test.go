@@ -268,3 +268,54 @@ func TestRefusedManagersLearnNothingOfMembers(t *testing.T) {
 		}
 	}
 }
+
+// TestHostProvisionAllIsAllOrNone imports members in one transaction on
+// both stores: a refused entry (an immutable role, one listed twice, a
+// member already, one seat too many) leaves nothing behind and names its
+// index; an accepted import writes every member with its audit event.
+func TestHostProvisionAllIsAllOrNone(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, func(t *testing.T, env storeEnv) {
+		f := env.newFixture(t)
+		host := f.svc.Host()
+		id := f.newOrg(t, "wherobots", "community", "bob", "user")
+		p := func(id, r string) orgauthz.Provisioning { return orgauthz.Provisioning{Principal: user(id), Role: r} }
+		refusals := []struct {
+			name string
+			ps   []orgauthz.Provisioning
+			want error
+			at   string
+		}{
+			{"listed twice", []orgauthz.Provisioning{p("cy", "user"), p("cy", "user")}, orgauthz.ErrInvalidArgument, "provisioning 1"},
+			{"a member already", []orgauthz.Provisioning{p("cy", "user"), p("bob", "user")}, orgauthz.ErrAlreadyMember, "provisioning 1"},
+			{"an unknown role", []orgauthz.Provisioning{p("cy", "user"), p("dee", "root")}, orgauthz.ErrUnknownRole, "provisioning 1"},
+			{"one seat too many", []orgauthz.Provisioning{p("cy", "user"), p("dee", "user"), p("eve", "admin"), p("fay", "user")}, orgauthz.ErrSeatLimit, "provisioning 3"},
+		}
+		for _, r := range refusals {
+			_, err := host.ProvisionAll(ctx, id, r.ps)
+			require.ErrorIs(t, err, r.want, r.name)
+			assert.Contains(t, err.Error(), r.at, r.name)
+			seats, err := host.Seats(ctx, id)
+			require.NoError(t, err)
+			assert.Equal(t, 2, seats.Members, "%s: nothing was added", r.name)
+		}
+		all, err := host.Audit(ctx, id, orgauthz.AuditQuery{})
+		require.NoError(t, err)
+		before := all[len(all)-1].Seq
+		ms, err := host.ProvisionAll(ctx, id, []orgauthz.Provisioning{p("cy", "user"), p("dee", "user"), p("eve", "admin")})
+		require.NoError(t, err)
+		require.Len(t, ms, 3)
+		for _, want := range []struct{ id, role string }{{"cy", "user"}, {"dee", "user"}, {"eve", "admin"}} {
+			m, err := host.Member(ctx, id, want.id)
+			require.NoError(t, err)
+			assert.Equal(t, want.role, m.Role)
+			assert.True(t, f.svc.Check(ctx, id, want.id, "cloud:use").Allowed)
+		}
+		evs, err := host.Audit(ctx, id, orgauthz.AuditQuery{AfterSeq: before})
+		require.NoError(t, err)
+		assert.Equal(t, []string{orgauthz.AuditMemberAdd, orgauthz.AuditMemberAdd, orgauthz.AuditMemberAdd}, actions(evs))
+		// The organization is full now.
+		_, err = host.ProvisionAll(ctx, id, []orgauthz.Provisioning{p("gus", "user")})
+		assert.ErrorIs(t, err, orgauthz.ErrSeatLimit)
+	})
+}
