@@ -40,6 +40,19 @@
 //     Listings take an "after" key and start just past it, so a caller
 //     pages by passing the last key it saw.
 //
+// # What a store may do better
+//
+// A store whose every statement costs a round trip (a database over a
+// network) may implement optional interfaces, which the service uses
+// through the functions beside them, and which change no result:
+// PrefetchingStore (UpdateWith, ViewWith) and Prefetcher (Prefetch) make
+// the reads a function is about to make together; BulkCreator
+// (CreateInvitations) creates many invitations at once; PendingCounter
+// (CountPending) counts pending invitations without listing them;
+// InvitationFinder (FindInvitation) reads an invitation with its
+// organization in one lookup. Every function falls back to the methods of
+// Store, Reader and Tx, so a store implementing none of them is complete.
+//
 // The package storetest asserts this contract; every store runs it.
 package store
 
