@@ -112,6 +112,35 @@ func one[T any](ctx context.Context, r *reader, scan pgx.RowToFunc[T], notFound 
 	})
 }
 
+// remembered returns what the memo holds under key, reading it first with
+// query (args), whose rows collect remembers under key, unless the memo
+// holds it (and fresh, if not nil, says it still holds) after the
+// transaction began. While a Prefetch records, it queues the read there
+// instead, once, and returns errRecorded. An organization that does not
+// exist is its error.
+func (r *reader) remembered(ctx context.Context, key string, fresh func(memoEntry) bool, query string, args []any, collect func(rows pgx.Rows) error) (memoEntry, error) {
+	e, ok := r.p.recall(key)
+	ok = ok && (fresh == nil || fresh(e))
+	if r.p.recording != nil {
+		if !ok {
+			r.p.recording.Queue(query, args...).Query(collect)
+		}
+		return memoEntry{}, errRecorded
+	}
+	if !ok || !r.p.started() {
+		b := &pgx.Batch{}
+		b.Queue(query, args...).Query(collect)
+		if err := r.p.send(ctx, b); err != nil {
+			return memoEntry{}, r.fail(ctx, err, "reading")
+		}
+		e, _ = r.p.recall(key)
+	}
+	if !r.exists {
+		return memoEntry{}, orgNotFound(r.orgID)
+	}
+	return e, nil
+}
+
 // oneBy is one, remembering under key what query (with args) reads, as
 // collect scans it.
 func oneBy[T any](ctx context.Context, r *reader, key string, notFound func() error, query string, args []any, collect func(rows pgx.Rows) (any, bool, error)) (T, error) {
@@ -119,23 +148,9 @@ func oneBy[T any](ctx context.Context, r *reader, key string, notFound func() er
 	if err := r.usable(ctx); err != nil {
 		return zero, err
 	}
-	if r.p.recording != nil {
-		if _, ok := r.p.recall(key); !ok {
-			r.p.recording.Queue(query, args...).Query(r.collectOne(key, collect))
-		}
-		return zero, errRecorded
-	}
-	e, ok := r.p.recall(key)
-	if !ok || !r.p.started() {
-		b := &pgx.Batch{}
-		b.Queue(query, args...).Query(r.collectOne(key, collect))
-		if err := r.p.send(ctx, b); err != nil {
-			return zero, r.fail(ctx, err, "reading")
-		}
-		e, _ = r.p.recall(key)
-	}
-	if !r.exists {
-		return zero, orgNotFound(r.orgID)
+	e, err := r.remembered(ctx, key, nil, query, args, r.collectOne(key, collect))
+	if err != nil {
+		return zero, err
 	}
 	if !e.found {
 		return zero, notFound()
@@ -238,24 +253,12 @@ func list[T any](ctx context.Context, r *reader, scan pgx.RowToFunc[T], query st
 				}
 				return nil
 			}
-			if r.p.recording != nil {
-				if _, ok := r.p.recall(key); !ok {
-					r.p.recording.Queue(query, args...).Query(collect)
-				}
+			e, err := r.remembered(ctx, key, nil, query, args, collect)
+			if err == errRecorded {
 				return
 			}
-			e, ok := r.p.recall(key)
-			if !ok || !r.p.started() {
-				b := &pgx.Batch{}
-				b.Queue(query, args...).Query(collect)
-				if err := r.p.send(ctx, b); err != nil {
-					yield(zero, r.fail(ctx, err, "listing"))
-					return
-				}
-				e, _ = r.p.recall(key)
-			}
-			if !r.exists {
-				yield(zero, orgNotFound(r.orgID))
+			if err != nil {
+				yield(zero, err)
 				return
 			}
 			page := e.v.([]T)
@@ -482,23 +485,9 @@ func (r *reader) Counts(ctx context.Context) (store.Counts, error) {
 		r.p.remember(key, c, true)
 		return nil
 	}
-	if r.p.recording != nil {
-		if _, ok := r.p.recall(key); !ok {
-			r.p.recording.Queue(countsQuery, r.orgID).Query(collect)
-		}
-		return zero, errRecorded
-	}
-	e, ok := r.p.recall(key)
-	if !ok || !r.p.started() {
-		b := &pgx.Batch{}
-		b.Queue(countsQuery, r.orgID).Query(collect)
-		if err := r.p.send(ctx, b); err != nil {
-			return zero, r.fail(ctx, err, "counting members")
-		}
-		e, _ = r.p.recall(key)
-	}
-	if !r.exists {
-		return zero, orgNotFound(r.orgID)
+	e, err := r.remembered(ctx, key, nil, countsQuery, []any{r.orgID}, collect)
+	if err != nil {
+		return zero, err
 	}
 	return copyOut(e.v.(store.Counts)), nil
 }
@@ -871,24 +860,10 @@ func (r *reader) PendingInvitations(ctx context.Context, at time.Time) (int, err
 		r.p.remember(key, pendingCount{at: at, next: tsOut(next), n: n}, true)
 		return nil
 	}
-	e, ok := r.p.recall(key)
-	fresh := ok && e.v.(pendingCount).holdsAt(at)
-	if r.p.recording != nil {
-		if !fresh {
-			r.p.recording.Queue(pendingCountQuery, r.orgID, tsIn(at)).Query(collect)
-		}
-		return 0, errRecorded
-	}
-	if !fresh || !r.p.started() {
-		b := &pgx.Batch{}
-		b.Queue(pendingCountQuery, r.orgID, tsIn(at)).Query(collect)
-		if err := r.p.send(ctx, b); err != nil {
-			return 0, r.fail(ctx, err, "counting pending invitations")
-		}
-		e, _ = r.p.recall(key)
-	}
-	if !r.exists {
-		return 0, orgNotFound(r.orgID)
+	e, err := r.remembered(ctx, key, func(e memoEntry) bool { return e.v.(pendingCount).holdsAt(at) },
+		pendingCountQuery, []any{r.orgID, tsIn(at)}, collect)
+	if err != nil {
+		return 0, err
 	}
 	return e.v.(pendingCount).n, nil
 }
