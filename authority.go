@@ -53,20 +53,6 @@ func inviterOf(ctx context.Context, r store.Reader, inv invite.Invitation) (*org
 // why names it in the audit trail.
 func (s *Service) revokeUnsendable(ctx context.Context, tx store.Tx, st *state, actor, inviter, why string) error {
 	now := s.now()
-	if inviter == "" {
-		inviters, err := pendingInviters(ctx, tx)
-		if err != nil {
-			return err
-		}
-		err = hinted(ctx, tx, func(ctx context.Context, r store.Reader) {
-			for _, id := range inviters {
-				_, _ = r.Member(ctx, id)
-			}
-		})
-		if err != nil {
-			return err
-		}
-	}
 	var dead []invite.Invitation
 	for inv, err := range tx.Invitations(ctx, "", true) {
 		if err != nil {

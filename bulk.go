@@ -143,7 +143,8 @@ func (s *Service) BulkInvite(ctx context.Context, orgID, actor string, emails []
 	})
 	switch {
 	case err == nil:
-	case refusal(err) || errors.Is(err, ErrNotMember) || errors.Is(err, ErrArchived) || errors.Is(err, ErrUnknownOrganization):
+	case refusal(err) || errors.Is(err, ErrNotMember) || errors.Is(err, ErrArchived) || errors.Is(err, ErrUnknownOrganization) ||
+		errors.Is(err, ErrUnknownScheme) || errors.Is(err, ErrUnknownEdition) || errors.Is(err, ErrInvalidID):
 		// What refuses the actor refuses every address.
 		for i := range out {
 			if out[i].Err == nil {

@@ -170,7 +170,7 @@ func (h Host) SetSeatOverride(ctx context.Context, orgID string, n int) error {
 // RevokeInvitation revokes a pending (or expired) invitation, freeing its
 // seat.
 func (h Host) RevokeInvitation(ctx context.Context, orgID, id string) error {
-	return h.s.hostUpdateReading(ctx, orgID, func(ctx context.Context, r store.Reader) { _, _ = r.Invitation(ctx, id) }, func(ctx context.Context, tx store.Tx, st *state) error {
+	return h.s.hostUpdateReading(ctx, orgID, readsInvitation(id), func(ctx context.Context, tx store.Tx, st *state) error {
 		inv, err := invitation(ctx, tx, id)
 		if err != nil {
 			return err

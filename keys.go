@@ -71,7 +71,7 @@ func (s *Service) CreateServicePrincipal(ctx context.Context, orgID, actor, name
 	}
 	var out org.Member
 	p := org.Principal{ID: "sp-" + s.newID(), Kind: org.ServicePrincipal}
-	rs := readsMember(p.ID).and(s.readsCounts).and(func(ctx context.Context, r store.Reader) { first(r.ServicePrincipals(ctx, "")) })
+	rs := readsMember(p.ID).and(s.readsCounts).and(readsServicePrincipals)
 	err := s.updateReading(ctx, orgID, actor, rs, func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := st.decide(st.sch.KeyCapabilities().ServicePrincipals); err != nil {
 			return fmt.Errorf("create service principal %q in %q: %w", name, orgID, err)
@@ -101,7 +101,7 @@ func uniqueSPName(ctx context.Context, r store.Reader, name, except string) erro
 		if err != nil {
 			return err
 		}
-		if m.Kind == org.ServicePrincipal && m.Name == name && m.PrincipalID != except {
+		if m.Name == name && m.PrincipalID != except {
 			return fmt.Errorf("service principal named %q: %w", name, ErrExists)
 		}
 	}
@@ -135,7 +135,7 @@ func (s *Service) RenameServicePrincipal(ctx context.Context, orgID, actor, id, 
 		return org.Member{}, err
 	}
 	var out org.Member
-	err := s.updateReading(ctx, orgID, actor, readsMember(id).and(func(ctx context.Context, r store.Reader) { first(r.ServicePrincipals(ctx, "")) }), func(ctx context.Context, tx store.Tx, st *state) error {
+	err := s.updateReading(ctx, orgID, actor, readsMember(id).and(readsServicePrincipals), func(ctx context.Context, tx store.Tx, st *state) error {
 		if err := st.decide(st.sch.KeyCapabilities().ServicePrincipals); err != nil {
 			return fmt.Errorf("rename service principal %q: %w", id, err)
 		}
@@ -313,7 +313,7 @@ func (s *Service) mayReachKeys(ctx context.Context, r store.Reader, st *state, o
 // api_keys:revoke_others), or, for a service principal's, its
 // service-principal-key capability.
 func (s *Service) RevokeAPIKey(ctx context.Context, orgID, actor, keyID string) error {
-	return s.updateReading(ctx, orgID, actor, func(ctx context.Context, r store.Reader) { _, _ = r.APIKey(ctx, keyID) }, func(ctx context.Context, tx store.Tx, st *state) error {
+	return s.updateReading(ctx, orgID, actor, readsAPIKey(keyID), func(ctx context.Context, tx store.Tx, st *state) error {
 		k, err := tx.APIKey(ctx, keyID)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("API key %q: %w", keyID, ErrNotFound)

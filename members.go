@@ -95,7 +95,10 @@ func (s *Service) checkChange(ctx context.Context, tx store.Reader, st *state, c
 // checkChangeBy is checkChange with the seats counted by rule.
 // A bulk operation (st.tally set) reads the counts once and keeps them as
 // its changes go, so that each change is checked on the totals of those
-// before it without reading them again.
+// before it without reading them again. The tally counts a change as made
+// once it passes: an operation that may run in bulk calls checkChange as
+// the last step that can refuse it, after every other check and before
+// any write.
 func (s *Service) checkChangeBy(ctx context.Context, tx store.Reader, st *state, ch policy.Change, rule seatRule) error {
 	if t := st.tally; t != nil && t.rule == rule {
 		if err := policy.CheckChange(st.sch, st.o.Edition, st.o.SeatOverride, t.c, ch); err != nil {

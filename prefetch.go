@@ -15,6 +15,9 @@ import (
 // made when it is needed, one round trip later; a read it names that is
 // not made costs a little of the batch.
 
+// hintPage is how many entries of a listing a hint reads ahead: a page.
+const hintPage = 256
+
 // reads names reads of an organization; nil names none.
 type reads func(ctx context.Context, r store.Reader)
 
@@ -106,21 +109,22 @@ func readsAddress(addr string) reads {
 // cascades: the counts, the service principals and the members.
 func (s *Service) readsEditionChange(ctx context.Context, r store.Reader) {
 	s.readsCounts(ctx, r)
-	first(r.ServicePrincipals(ctx, ""))
+	readsServicePrincipals(ctx, r)
 	first(r.Members(ctx, ""))
 	first(r.Invitations(ctx, "", true))
 }
 
-// pendingInviters returns the inviters of the pending invitations r lists
-// on its first page, each once.
+// pendingInviters returns the inviters of the first pending invitations
+// r lists (a page's worth: it is a hint), each once.
 func pendingInviters(ctx context.Context, r store.Reader) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
+	n := 0
 	for inv, err := range r.Invitations(ctx, "", true) {
 		if err != nil {
 			return nil, err
 		}
-		if len(seen) == 256 {
+		if n++; n > hintPage {
 			break
 		}
 		if !seen[inv.InvitedBy] {
@@ -130,6 +134,14 @@ func pendingInviters(ctx context.Context, r store.Reader) ([]string, error) {
 	}
 	return out, nil
 }
+
+// readsAPIKey names API key id.
+func readsAPIKey(id string) reads {
+	return func(ctx context.Context, r store.Reader) { _, _ = r.APIKey(ctx, id) }
+}
+
+// readsServicePrincipals names the first page of the service principals.
+func readsServicePrincipals(ctx context.Context, r store.Reader) { first(r.ServicePrincipals(ctx, "")) }
 
 // readsInvitation names invitation id (with its inviter, which a store
 // may read along).
