@@ -874,3 +874,57 @@ func TestCacheShortTTLListenerStable(t *testing.T) {
 		t.Errorf("%d listening connections came and went in a second, want 1", len(seen))
 	}
 }
+
+// TestQueuedWriteThatMissesRollsBack has a row change under a running
+// Update, outside the store (a member's row is not locked by the
+// organization's): the write the Update queued on what it had read then
+// changes no row, and the whole Update, its other writes included, is
+// rolled back and fails, though the write went with COMMIT.
+func TestQueuedWriteThatMissesRollsBack(t *testing.T) {
+	t.Parallel()
+	conn := newDatabase(t)
+	s := openStore(t, conn, pgstore.Options{DisableCache: true})
+	ctx := t.Context()
+	o := org.Organization{ID: "acme", Name: "Acme", Scheme: "s", Edition: "e"}
+	err := s.Update(ctx, "acme", func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateOrganization(ctx, o); err != nil {
+			return err
+		}
+		return tx.AddMember(ctx, org.Member{PrincipalID: "ann", Kind: org.User, Role: "admin"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := pgx.Connect(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	err = s.Update(ctx, "acme", func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.Member(ctx, "ann"); err != nil { // remembered: ann is a member
+			return err
+		}
+		if _, err := other.Exec(ctx, `DELETE FROM orgauthz.members WHERE org_id = 'acme' AND principal_id = 'ann'`); err != nil {
+			return err
+		}
+		renamed := o
+		renamed.Name = "Renamed"
+		if err := tx.UpdateOrganization(ctx, renamed); err != nil {
+			return err
+		}
+		return tx.RemoveMember(ctx, "ann") // queued: the memo says it removes one row
+	})
+	if !errors.Is(err, pgstore.ErrDatabase) {
+		t.Fatalf("Update whose queued write changed no row: %v, want ErrDatabase", err)
+	}
+	err = s.View(ctx, "acme", func(ctx context.Context, r store.Reader) error {
+		got, err := r.Organization(ctx)
+		if err == nil && got.Name != "Acme" {
+			t.Errorf("the organization was renamed to %q: the failed Update committed", got.Name)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -442,6 +442,7 @@ func (s *Store) fail(ctx context.Context, err error, what string, args ...any) e
 // PostgreSQL error codes that have store sentinels.
 const (
 	codeUniqueViolation     = "23505"
+	codeDivisionByZero      = "22012" // a queued write's check of its row count (pipe.go)
 	codeForeignKeyViolation = "23503"
 )
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -69,13 +70,12 @@ type pipe struct {
 	records, lists map[string]memoEntry
 }
 
-// queued is a write waiting for the next batch: it must change want rows
-// (any number when want < 0), or fail with mismatch's error.
+// queued is a write waiting for the next batch: it must change want rows,
+// else the transaction fails.
 type queued struct {
-	sql      string
-	args     []any
-	want     int64
-	mismatch func(got int64) error
+	sql  string
+	args []any
+	want int64
 	// read, if set, makes it a read whose rows it is given instead.
 	read func(rows pgx.Rows) error
 }
@@ -94,7 +94,7 @@ func (p *pipe) acquire(ctx context.Context) error {
 	}
 	c, err := p.s.pool.Acquire(ctx)
 	if err != nil {
-		return p.s.fail(ctx, err, "organization %q: acquiring a connection", p.orgID)
+		return fmt.Errorf("acquiring a connection: %w", err) // the caller translates it
 	}
 	p.conn = c
 	return nil
@@ -122,12 +122,13 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) error {
 			full.Queue(w.sql, w.args...).Query(w.read)
 			continue
 		}
-		full.Queue(w.sql, w.args...).Exec(func(tag pgconn.CommandTag) error {
-			if n := tag.RowsAffected(); w.want >= 0 && n != w.want {
-				return w.mismatch(n)
-			}
-			return nil
-		})
+		// The row count is checked by the server, which fails the
+		// statement (a division by zero) when it is not the one expected:
+		// the transaction is then aborted, and a COMMIT in the same batch
+		// rolls it back. A check of the client's would come after the
+		// server had run that COMMIT.
+		sql := "WITH w AS (" + w.sql + " RETURNING 1) SELECT 1 / (count(*) = $" + strconv.Itoa(len(w.args)+1) + ")::int FROM w"
+		full.Queue(sql, append(w.args[:len(w.args):len(w.args)], w.want)...).Exec(func(pgconn.CommandTag) error { return nil })
 	}
 	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
 	p.start, p.queue = nil, p.queue[:0]
@@ -135,6 +136,9 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) error {
 		return nil
 	}
 	err := p.conn.SendBatch(ctx, full).Close()
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == codeDivisionByZero {
+		err = fmt.Errorf("pgstore: organization %q: a queued write changed other rows than the transaction had read (was the database changed outside the store?): %w", p.orgID, ErrDatabase)
+	}
 	if err != nil {
 		if !isPgError(err) || p.conn.Conn().PgConn().TxStatus() != 'T' {
 			// The transaction is aborted or the connection lost: nothing
@@ -179,9 +183,9 @@ func (p *pipe) exec(ctx context.Context, sql string, args ...any) (int64, error)
 	return n, p.send(ctx, b)
 }
 
-// enqueue queues a write that must change want rows (any when want < 0).
-func (p *pipe) enqueue(want int64, mismatch func(got int64) error, sql string, args ...any) {
-	p.queue = append(p.queue, queued{sql: sql, args: args, want: want, mismatch: mismatch})
+// enqueue queues a write that must change want rows.
+func (p *pipe) enqueue(want int64, sql string, args ...any) {
+	p.queue = append(p.queue, queued{sql: sql, args: args, want: want})
 }
 
 // end ends the transaction: with the queued writes and COMMIT in one
@@ -286,9 +290,9 @@ func memoKey(kind byte, sql string, args ...any) string {
 // statements numbers the statements the memo has seen, and knows the
 // tables each names, so that a key holds a number, not the statement.
 var statements struct {
-	mu     sync.Mutex
-	ids    sync.Map // statement -> uint32
-	tables [][]string
+	mu     sync.Mutex                 // held to number a new statement
+	ids    sync.Map                   // statement -> uint32
+	tables atomic.Pointer[[][]string] // by number; replaced, never changed
 }
 
 // statementID returns the number of statement sql.
@@ -301,7 +305,11 @@ func statementID(sql string) uint32 {
 	if id, ok := statements.ids.Load(sql); ok {
 		return id.(uint32)
 	}
-	id := uint32(len(statements.tables))
+	var all [][]string
+	if p := statements.tables.Load(); p != nil {
+		all = *p
+	}
+	id := uint32(len(all))
 	var tables []string
 	for rest := sql; ; {
 		i := strings.Index(rest, "orgauthz.")
@@ -315,7 +323,8 @@ func statementID(sql string) uint32 {
 		}
 		tables = append(tables, rest[:j])
 	}
-	statements.tables = append(statements.tables, tables)
+	next := append(all[:len(all):len(all)], tables)
+	statements.tables.Store(&next)
 	statements.ids.Store(sql, id)
 	return id
 }
@@ -326,12 +335,11 @@ func tablesOf(key string) []string {
 		return nil
 	}
 	id := uint32(key[1])<<24 | uint32(key[2])<<16 | uint32(key[3])<<8 | uint32(key[4])
-	statements.mu.Lock()
-	defer statements.mu.Unlock()
-	if int(id) >= len(statements.tables) {
+	p := statements.tables.Load()
+	if p == nil || int(id) >= len(*p) {
 		return nil
 	}
-	return statements.tables[id]
+	return (*p)[id]
 }
 
 func (p *pipe) remember(key string, v any, found bool) {
@@ -579,7 +587,7 @@ func coalesce(q []queued) []queued {
 		}
 		w := out[g.at]
 		sql, args := coalescers[w.sql].merge(g.rows)
-		out[g.at] = queued{sql: sql, args: args, want: int64(len(g.rows)), mismatch: w.mismatch}
+		out[g.at] = queued{sql: sql, args: args, want: int64(len(g.rows))}
 	}
 	return out
 }

@@ -126,7 +126,7 @@ func (t *tx) knownMissing(key string) bool {
 // queue queues a write that must change one row; the memo said it will.
 // The arguments are copied (maps and slices), so that the caller may
 // change what it passed in before the write is sent.
-func (t *tx) queue(what string, query string, args ...any) {
+func (t *tx) queue(query string, args ...any) {
 	for i, a := range args {
 		switch x := a.(type) {
 		case []byte:
@@ -137,9 +137,7 @@ func (t *tx) queue(what string, query string, args ...any) {
 			args[i] = maps.Clone(x)
 		}
 	}
-	t.p.enqueue(1, func(got int64) error {
-		return fmt.Errorf("pgstore: organization %q: %s changed %d rows, not the one expected (was the database changed outside the store?): %w", t.orgID, what, got, ErrDatabase)
-	}, query, args...)
+	t.p.enqueue(1, query, args...)
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -187,7 +185,7 @@ func (t *tx) CreateOrganization(ctx context.Context, o org.Organization) error {
 	}
 	// The organization is locked (by its ID, having no row): no one else
 	// creates it meanwhile.
-	t.queue("creating it", insertOrgSQL,
+	t.queue(insertOrgSQL,
 		o.ID, o.Name, o.Scheme, o.Edition, o.SeatOverride, o.Settings, o.Archived, tsIn(o.CreatedAt), tsIn(o.UpdatedAt))
 	t.exists = true
 	t.p.remember(recordKey(orgQuery, t.orgID), copyOut(o), true)
@@ -201,7 +199,7 @@ func (t *tx) UpdateOrganization(ctx context.Context, o org.Organization) error {
 	if o.ID != t.orgID {
 		return fmt.Errorf("pgstore: cannot change the ID of organization %q to %q", t.orgID, o.ID)
 	}
-	t.queue("updating it", updateOrgSQL,
+	t.queue(updateOrgSQL,
 		o.ID, o.Name, o.Scheme, o.Edition, o.SeatOverride, o.Settings, o.Archived, tsIn(o.CreatedAt), tsIn(o.UpdatedAt))
 	t.p.remember(recordKey(orgQuery, t.orgID), copyOut(o), true)
 	return nil
@@ -215,7 +213,7 @@ func (t *tx) DeleteOrganization(ctx context.Context) error {
 	}
 	t.dropIDs()
 	// Everything in it goes with it: ON DELETE CASCADE.
-	t.queue("deleting it", deleteOrgSQL, t.orgID)
+	t.queue(deleteOrgSQL, t.orgID)
 	t.exists, t.seq = false, 0
 	t.p.forgetAll()
 	return nil
@@ -267,7 +265,7 @@ func (t *tx) AddMember(ctx context.Context, m org.Member) error {
 	}
 	args := []any{t.orgID, m.PrincipalID, int16(m.Kind), m.Name, m.Role, m.External, m.Email, tsIn(m.JoinedAt)}
 	if t.knownMissing(t.memberKey(m.PrincipalID)) && (m.Email == "" || t.emailFree(m.Email, m.PrincipalID)) {
-		t.queue("adding member", insertMemberSQL, args...)
+		t.queue(insertMemberSQL, args...)
 		t.memberWritten(m.PrincipalID, nil, &m)
 		return nil
 	}
@@ -320,7 +318,7 @@ func (t *tx) UpdateMember(ctx context.Context, m org.Member) error {
 	}
 	args := []any{t.orgID, m.PrincipalID, int16(m.Kind), m.Name, m.Role, m.External, m.Email, tsIn(m.JoinedAt)}
 	if old, ok := t.knownMember(m.PrincipalID); ok && (m.Email == "" || m.Email == old.Email || t.emailFree(m.Email, m.PrincipalID)) {
-		t.queue("updating member", updateMemberSQL, args...)
+		t.queue(updateMemberSQL, args...)
 		t.memberWritten(m.PrincipalID, &old, &m)
 		return nil
 	}
@@ -366,7 +364,7 @@ func (t *tx) RemoveMember(ctx context.Context, principalID string) error {
 		return err
 	}
 	if old, ok := t.knownMember(principalID); ok {
-		t.queue("removing member", deleteMemberSQL, t.orgID, principalID)
+		t.queue(deleteMemberSQL, t.orgID, principalID)
 		t.memberWritten(principalID, &old, nil)
 		return nil
 	}
@@ -392,7 +390,7 @@ func (t *tx) CreateScope(ctx context.Context, s org.Scope) error {
 	}
 	args := []any{t.orgID, s.Kind, s.ID, s.Name, s.CreatedBy, tsIn(s.CreatedAt)}
 	if t.knownMissing(t.scopeKey(s.Kind, s.ID)) {
-		t.queue("creating scope", insertScopeSQL, args...)
+		t.queue(insertScopeSQL, args...)
 	} else if err := t.execOne(ctx, "creating scope", func() error { return t.existsErr("scope %s/%s", s.Kind, s.ID) },
 		insertScopeSQL+` ON CONFLICT DO NOTHING`, args...); err != nil {
 		return err
@@ -410,7 +408,7 @@ func (t *tx) DeleteScope(ctx context.Context, kind, id string) error {
 	}
 	// Its members and custom roles go with it: ON DELETE CASCADE.
 	if t.scopeExists(kind, id) {
-		t.queue("deleting scope", deleteScopeSQL, t.orgID, kind, id)
+		t.queue(deleteScopeSQL, t.orgID, kind, id)
 	} else if err := t.execOne(ctx, "deleting scope", func() error { return t.scopeNotFound(kind, id) },
 		deleteScopeSQL, t.orgID, kind, id); err != nil {
 		return err
@@ -435,7 +433,7 @@ func (t *tx) PutScopeMember(ctx context.Context, m org.ScopeMember) error {
 	}
 	args := []any{t.orgID, m.Kind, m.ScopeID, m.PrincipalID, m.Role, tsIn(m.AddedAt)}
 	if t.scopeExists(m.Kind, m.ScopeID) {
-		t.queue("putting scope member", putScopeMemberSQL, args...)
+		t.queue(putScopeMemberSQL, args...)
 	} else if err := t.execOne(ctx, "putting scope member", func() error { return t.scopeNotFound(m.Kind, m.ScopeID) },
 		putScopeMemberSQL, args...); err != nil {
 		return err
@@ -453,7 +451,7 @@ func (t *tx) RemoveScopeMember(ctx context.Context, kind, scopeID, principalID s
 		return err
 	}
 	if t.knownFound(t.scopeMemberKey(kind, scopeID, principalID)) {
-		t.queue("removing scope member", deleteScopeMemberSQL, t.orgID, kind, scopeID, principalID)
+		t.queue(deleteScopeMemberSQL, t.orgID, kind, scopeID, principalID)
 	} else if err := t.execOne(ctx, "removing scope member", func() error { return t.notFound("member %q of scope %s/%s", principalID, kind, scopeID) },
 		deleteScopeMemberSQL, t.orgID, kind, scopeID, principalID); err != nil {
 		return err
@@ -474,7 +472,7 @@ func (t *tx) PutScopeRole(ctx context.Context, r org.ScopeRole) error {
 	}
 	args := []any{t.orgID, r.Kind, r.ScopeID, r.ID, r.Name, capsIn(r.Capabilities), r.CreatedBy, tsIn(r.CreatedAt)}
 	if t.scopeExists(r.Kind, r.ScopeID) {
-		t.queue("putting scope role", putScopeRoleSQL, args...)
+		t.queue(putScopeRoleSQL, args...)
 	} else if err := t.execOne(ctx, "putting scope role", func() error { return t.scopeNotFound(r.Kind, r.ScopeID) },
 		putScopeRoleSQL, args...); err != nil {
 		return err
@@ -492,7 +490,7 @@ func (t *tx) DeleteScopeRole(ctx context.Context, kind, scopeID, roleID string) 
 		return err
 	}
 	if t.knownFound(t.scopeRoleKey(kind, scopeID, roleID)) {
-		t.queue("deleting scope role", deleteScopeRoleSQL, t.orgID, kind, scopeID, roleID)
+		t.queue(deleteScopeRoleSQL, t.orgID, kind, scopeID, roleID)
 	} else if err := t.execOne(ctx, "deleting scope role", func() error { return t.notFound("role %q of scope %s/%s", roleID, kind, scopeID) },
 		deleteScopeRoleSQL, t.orgID, kind, scopeID, roleID); err != nil {
 		return err
@@ -512,7 +510,7 @@ func (t *tx) AppendAudit(ctx context.Context, e org.AuditEvent) (int64, error) {
 	// The organization is locked: no one else appends meanwhile, and the
 	// last sequence number was read when the transaction began.
 	t.seq++
-	t.queue("appending audit event", insertAuditSQL,
+	t.queue(insertAuditSQL,
 		t.orgID, t.seq, tsIn(e.Time), e.Actor, e.Action, e.Target, e.RoleBefore, e.RoleAfter, e.Detail)
 	t.p.forget("audit")
 	return t.seq, nil
@@ -611,7 +609,7 @@ func (t *tx) UpdateInvitation(ctx context.Context, inv invite.Invitation) error 
 		tsIn(inv.CreatedAt), tsIn(inv.ExpiresAt), tsIn(inv.UpdatedAt), inv.AcceptedBy, inv.DeclinedBy, inv.Sends}
 	if v, found, known := t.recalled(t.invitationKey(inv.ID)); known && found {
 		old := v.(invite.Invitation)
-		t.queue("updating invitation", updateInvitationSQL, args...)
+		t.queue(updateInvitationSQL, args...)
 		t.invitationWritten(&old, inv)
 		return nil
 	}
@@ -661,7 +659,7 @@ func (t *tx) UpdateAPIKey(ctx context.Context, k apikey.Key) error {
 	args := []any{t.orgID, k.ID, k.Name, k.OwnerID, capsIn(k.Scope), k.Hash, k.Display, k.CreatedBy,
 		tsIn(k.CreatedAt), tsIn(k.ExpiresAt), tsIn(k.RevokedAt), tsIn(k.LastUsedAt)}
 	if t.knownFound(t.keyKey(k.ID)) {
-		t.queue("updating API key", updateKeySQL, args...)
+		t.queue(updateKeySQL, args...)
 	} else if err := t.execOne(ctx, "updating API key", func() error { return t.keyNotFound(k.ID) }, updateKeySQL, args...); err != nil {
 		return err
 	}
@@ -678,6 +676,9 @@ func (t *tx) CreateInvitations(ctx context.Context, invs []invite.Invitation) er
 	if err := t.check(ctx); err != nil {
 		return err
 	}
+	if len(invs) == 0 {
+		return nil
+	}
 	if err := t.flushDropped(ctx); err != nil {
 		return err
 	}
@@ -689,7 +690,7 @@ func (t *tx) CreateInvitations(ctx context.Context, invs []invite.Invitation) er
 		if err := t.heldID("invitation", inv.ID); err != nil {
 			return err
 		}
-		if seenID[inv.ID] || t.created[idKey{"invitation", inv.ID}] {
+		if seenID[inv.ID] {
 			return fmt.Errorf("pgstore: invitation %q: %w", inv.ID, store.ErrExists)
 		}
 		seenID[inv.ID] = true
@@ -742,9 +743,7 @@ func (t *tx) CreateInvitations(ctx context.Context, invs []invite.Invitation) er
 		statuses[i], hashes[i], sends[i] = int16(inv.Status), bytes.Clone(inv.TokenHash), int32(inv.Sends)
 		created[i], expires[i], updated[i] = tsIn(inv.CreatedAt), tsIn(inv.ExpiresAt), tsIn(inv.UpdatedAt)
 	}
-	t.p.enqueue(int64(len(invs)), func(got int64) error {
-		return fmt.Errorf("pgstore: organization %q: creating %d invitations created %d: %w", t.orgID, len(invs), got, ErrDatabase)
-	}, `INSERT INTO orgauthz.invitations (org_id, `+invitationColumns+`)
+	t.p.enqueue(int64(len(invs)), `INSERT INTO orgauthz.invitations (org_id, `+invitationColumns+`)
 		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int2[], $6::bytea[], $7::text[],
 			$8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[], $13::int4[])`,
 		t.orgID, idCol, emailCol, roleCol, statuses, hashes, byCol, created, expires, updated, acceptedCol, declinedCol, sends)
