@@ -61,10 +61,15 @@
 //     consecutive inserts of members, and of audit events, go as one
 //     statement each. A write it cannot tell (an invitation or key ID,
 //     unique across the store) is sent at once, with the queue before it,
-//     so that it fails where the store contract says. A queued write that
-//     finds the rows other than the transaction knew them fails the
-//     Update, and the transaction is rolled back: only a writer outside
-//     the store could cause that, the organization being locked.
+//     so that it fails where the store contract says; CreateInvitations
+//     checks its IDs in one round trip and queues one INSERT, so that of
+//     two Updates creating one ID at once the second fails at commit
+//     (store.ErrExists from Update, as the contract allows). Every queued
+//     write states the rows it must change, and the server checks it: one
+//     that finds the rows other than the transaction knew them fails the
+//     Update, and the transaction, COMMIT and all, is rolled back. Only a
+//     writer outside the store could cause that, the organization being
+//     locked.
 //   - A transaction remembers what it writes, so that it reads its own
 //     writes without asking.
 //
