@@ -30,11 +30,25 @@ func (s *Service) Check(ctx context.Context, orgID, principalID string, c role.C
 	if err != nil || a.Archived {
 		return denial(a, err)
 	}
-	i, ok := s.schemeIx.Lookup(a.Scheme)
+	return s.decide(&a, c)
+}
+
+// decide is the decision on c for a member whose Access is a, of an
+// organization not archived: by the positions resolve remembers, and by
+// the strings when one of them is unknown, so that the decision names it.
+func (s *Service) decide(a *store.Access, c role.Capability) policy.Decision {
+	sch, e, ri, ok := s.resolve(a)
 	if !ok {
-		return policy.Decision{Reason: policy.ReasonUnknownScheme}
+		if sch == nil {
+			return policy.Decision{Reason: policy.ReasonUnknownScheme}
+		}
+		return policy.Decide(sch, a.Edition, a.Role, c)
 	}
-	return policy.Decide(s.schemes[i], a.Edition, a.Role, c)
+	ci, ok := sch.Catalog().Index(c)
+	if !ok {
+		return policy.Decide(sch, a.Edition, a.Role, c)
+	}
+	return policy.DecideAt(sch, e, ri, ci)
 }
 
 // CheckPrincipal is Check for principal p of a known kind: a member of
@@ -49,11 +63,7 @@ func (s *Service) CheckPrincipal(ctx context.Context, orgID string, p org.Princi
 	if err != nil || a.Archived {
 		return denial(a, err)
 	}
-	i, ok := s.schemeIx.Lookup(a.Scheme)
-	if !ok {
-		return policy.Decision{Reason: policy.ReasonUnknownScheme}
-	}
-	return policy.Decide(s.schemes[i], a.Edition, a.Role, c)
+	return s.decide(&a, c)
 }
 
 // denial is the decision for a failed Access, or an archived organization.

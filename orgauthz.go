@@ -137,6 +137,7 @@ type Service struct {
 	st        store.Store
 	schemes   []*edition.Scheme
 	schemeIx  *strindex.Index
+	codes     codeCache // see resolve
 	clock     func() time.Time
 	newID     func() string
 	ttl       time.Duration

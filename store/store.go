@@ -207,6 +207,13 @@ type Access struct {
 	Role     string
 	Kind     org.Kind
 	External bool
+	// Code, unless 0, stands for the triple (Scheme, Edition, Role): a
+	// store gives one triple one code for as long as it is open, and two
+	// triples two codes, so that a caller may remember what it derives
+	// from a triple (the scheme, edition and role it resolves the strings
+	// to) under the code, and skip the lookups of the strings next time.
+	// A store need not give codes; 0 says it gave none.
+	Code uint64
 }
 
 // ScopeAccess is what a scope permission check needs (Store.ScopeAccess):

@@ -815,5 +815,8 @@ func (n *names) access(w uint64) store.Access {
 		Role:     l[w>>wRole&handleMax],
 		Kind:     org.Kind(w >> wKind & kindMax),
 		External: w&(1<<wExternal) != 0,
+		// The three handles: interned names are never dropped, so a
+		// triple keeps its handles for the life of the process.
+		Code: w >> wScheme & (1<<(3*16) - 1),
 	}
 }

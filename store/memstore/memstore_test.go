@@ -869,6 +869,7 @@ func TestAccessFlipsAreNeverTorn(t *testing.T) {
 				}
 				// IDs of the reader's own, as a request's are.
 				a, err := s.Access(ctx, strings.Clone(id), strings.Clone(p))
+				a.Code = 0 // the index gives codes, the lock none
 				switch {
 				case err == nil && a == want[id]:
 					seen[(n+r)%2][0].Add(1)
@@ -887,5 +888,62 @@ func TestAccessFlipsAreNeverTorn(t *testing.T) {
 		if seen[i][0].Load() == 0 || seen[i][1].Load() == 0 {
 			t.Errorf("organization %d: readers saw %d members and %d non-members; want both", i, seen[i][0].Load(), seen[i][1].Load())
 		}
+	}
+}
+
+// Access gives one (scheme, edition, role) one code, in every
+// organization, and another triple another code.
+func TestAccessCodes(t *testing.T) {
+	s := memstore.New()
+	defer s.Close()
+	ctx := context.Background()
+	for _, o := range []struct{ id, edition string }{{"a", "e"}, {"b", "e"}, {"c", "f"}} {
+		err := s.Update(ctx, o.id, func(ctx context.Context, tx store.Tx) error {
+			if err := tx.CreateOrganization(ctx, org.Organization{ID: o.id, Name: o.id, Scheme: "s", Edition: o.edition}); err != nil {
+				return err
+			}
+			for _, m := range []org.Member{{PrincipalID: "u", Kind: org.User, Role: "member"}, {PrincipalID: "v", Kind: org.User, Role: "admin"}} {
+				if err := tx.AddMember(ctx, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	code := func(o, p string) uint64 {
+		t.Helper()
+		a, err := s.Access(ctx, o, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Code == 0 {
+			t.Fatalf("Access(%q, %q) gave no code", o, p)
+		}
+		return a.Code
+	}
+	au, bu, av, cu := code("a", "u"), code("b", "u"), code("a", "v"), code("c", "u")
+	if au != bu {
+		t.Errorf("one triple, two codes: %#x and %#x", au, bu)
+	}
+	if au == av || au == cu || av == cu {
+		t.Errorf("codes of three triples: %#x, %#x, %#x", au, av, cu)
+	}
+	// A change of role gives the member the code of its new triple.
+	err := s.Update(ctx, "a", func(ctx context.Context, tx store.Tx) error {
+		m, err := tx.Member(ctx, "u")
+		if err != nil {
+			return err
+		}
+		m.Role = "admin"
+		return tx.UpdateMember(ctx, m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := code("a", "u"); got != av {
+		t.Errorf("after the change to admin: code %#x, want %#x", got, av)
 	}
 }

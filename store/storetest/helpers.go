@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -486,4 +487,46 @@ func after(sorted []string, after string) []string {
 		}
 	}
 	return ks
+}
+
+// The codes each store under test has given (store.Access.Code), by the
+// triple they stand for and the other way round.
+var (
+	codesMu sync.Mutex
+	codesOf = map[store.Store]*codeBook{}
+)
+
+type codeBook struct {
+	byTriple map[[3]string]uint64
+	byCode   map[uint64][3]string
+}
+
+// codeless returns a with its Code cleared, for comparing it with an
+// Access a test wrote, after checking the code against every other that
+// s has given in the test run: one triple (scheme, edition, role), one
+// code; two triples, two codes. A code of 0 (none) is always allowed.
+func codeless(t *testing.T, s store.Store, a store.Access) store.Access {
+	t.Helper()
+	if a.Code == 0 {
+		return a
+	}
+	tr := [3]string{a.Scheme, a.Edition, a.Role}
+	codesMu.Lock()
+	b := codesOf[s]
+	if b == nil {
+		b = &codeBook{map[[3]string]uint64{}, map[uint64][3]string{}}
+		codesOf[s] = b
+	}
+	prevCode, seenTriple := b.byTriple[tr]
+	prevTriple, seenCode := b.byCode[a.Code]
+	b.byTriple[tr], b.byCode[a.Code] = a.Code, tr
+	codesMu.Unlock()
+	if seenTriple && prevCode != a.Code {
+		t.Errorf("Access code of %q: %#x, and %#x before", tr, a.Code, prevCode)
+	}
+	if seenCode && prevTriple != tr {
+		t.Errorf("Access code %#x stands for %q, and for %q before", a.Code, tr, prevTriple)
+	}
+	a.Code = 0
+	return a
 }
