@@ -44,7 +44,7 @@ func (s *Store) Access(ctx context.Context, orgID, principalID string) (store.Ac
 	tk := c.ticket(orgID)
 	a, err := s.readAccess(ctx, orgID, principalID)
 	if err == nil || err == store.ErrOrganizationNotFound || err == store.ErrMemberNotFound {
-		c.put(tk, orgID, principalID, a, err)
+		a = c.put(tk, orgID, principalID, a, err)
 	}
 	return a, err
 }

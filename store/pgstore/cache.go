@@ -65,6 +65,31 @@ type cache struct {
 	// kept, event seq at journal[seq%journalLen].
 	seq     uint64
 	journal [journalLen]event
+	// codes numbers the (scheme, edition, role) triples of the answers
+	// kept, for store.Access.Code, from 1; never emptied, so that a triple
+	// keeps its code for as long as the store is open (see code).
+	codes map[[3]string]uint64
+}
+
+// maxCodes bounds the triples given codes: past it, answers have none.
+const maxCodes = 1 << 16
+
+// code returns the code of a's triple, giving it one if it has none, or
+// 0 once maxCodes triples have one. The caller holds mu.
+func (c *cache) code(a *store.Access) uint64 {
+	k := [3]string{a.Scheme, a.Edition, a.Role}
+	if n, ok := c.codes[k]; ok {
+		return n
+	}
+	if len(c.codes) >= maxCodes {
+		return 0
+	}
+	if c.codes == nil {
+		c.codes = make(map[[3]string]uint64)
+	}
+	n := uint64(len(c.codes) + 1)
+	c.codes[k] = n
+	return n
 }
 
 // journalLen is how many recent events the cache remembers for the
@@ -224,12 +249,16 @@ func (c *cache) room(t ticket) bool {
 }
 
 // put keeps the answer of a read that began with ticket t, unless the
-// organization changed (or the cache was emptied) since.
-func (c *cache) put(t ticket, orgID, principalID string, a store.Access, err error) {
+// organization changed (or the cache was emptied) since, and returns a
+// with its code (see code), kept or not.
+func (c *cache) put(t ticket, orgID, principalID string, a store.Access, err error) store.Access {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err == nil {
+		a.Code = c.code(&a)
+	}
 	if !c.room(t) {
-		return
+		return a
 	}
 	if t.oc.answers == nil {
 		t.oc.answers = make(map[string]answer)
@@ -238,6 +267,7 @@ func (c *cache) put(t ticket, orgID, principalID string, a store.Access, err err
 		c.entries++
 	}
 	t.oc.answers[principalID] = answer{access: a, err: err, expires: time.Since(c.base) + c.ttl}
+	return a
 }
 
 // putScope keeps the answer of ScopeAccess for k of a read that began with

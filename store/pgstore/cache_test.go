@@ -172,6 +172,7 @@ func fails(target error) func(answer) bool {
 // access returns s's answer for (orgID, principalID).
 func access(t testing.TB, s store.Store, orgID, principalID string) answer {
 	a, err := s.Access(t.Context(), orgID, principalID)
+	a.Code = 0 // the conformance suite checks the codes
 	return answer{a, err}
 }
 
