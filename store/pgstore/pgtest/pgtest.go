@@ -16,6 +16,11 @@
 // A test that stops or crashes its server takes a cluster of its own with
 // StartPrivate. Start, Stop, Restart and Close drive a cluster directly.
 //
+// A cluster can have streaming hot standbys (StartStandby,
+// StartPrivateStandby; SharedStandby and StoreDatabaseWithStandby for the
+// shared cluster), for tests of reads from replicas and of replication lag:
+// PauseReplay, ResumeReplay and WaitReplayed drive their replay.
+//
 // The server binaries (initdb, pg_ctl, postgres; PostgreSQL 13 or later)
 // are looked for in /usr/lib/postgresql/*/bin, the highest version first,
 // then on PATH. Without them the helpers skip the test, unless the
@@ -25,8 +30,9 @@
 //
 // If the test binary is killed (SIGKILL, or go test's -timeout, which exits
 // without cleanup), its servers keep running: stop them with
-// "pg_ctl -D $TMPDIR/pgtest-*/data stop -m immediate" and remove the
-// directories. Main stops the shared cluster on SIGINT and SIGTERM.
+// "pg_ctl -D $TMPDIR/pgtest-*/data stop -m immediate" (standbys first) and
+// remove the directories. Main stops the shared cluster and its standby on
+// SIGINT and SIGTERM.
 //
 // It is a test helper: import it from _test.go files only.
 package pgtest
@@ -99,6 +105,8 @@ type Cluster struct {
 	pgCtl  string
 	asUser *osUser // the user the binaries run as, or nil for this process's
 	opts   Options
+	// standby: the cluster is a streaming standby, made by StartStandby.
+	standby bool
 
 	mu      sync.Mutex
 	running bool
@@ -128,13 +136,9 @@ func Start(opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	base := os.TempDir()
-	if len(base) > maxSocketDir-len("/pgtest-0123456789") {
-		base = "/tmp" // a long $TMPDIR would overflow the socket path
-	}
-	dir, err := os.MkdirTemp(base, "pgtest-")
+	dir, err := tempDir()
 	if err != nil {
-		return nil, fmt.Errorf("pgtest: %w", err)
+		return nil, err
 	}
 	c := &Cluster{
 		dir:    dir,
@@ -162,6 +166,20 @@ func Start(opts Options) (*Cluster, error) {
 	return c, nil
 }
 
+// tempDir creates the temporary directory of a new cluster, in $TMPDIR
+// unless that would make the socket path too long.
+func tempDir() (string, error) {
+	base := os.TempDir()
+	if len(base) > maxSocketDir-len("/pgtest-0123456789") {
+		base = "/tmp" // a long $TMPDIR would overflow the socket path
+	}
+	dir, err := os.MkdirTemp(base, "pgtest-")
+	if err != nil {
+		return "", fmt.Errorf("pgtest: %w", err)
+	}
+	return dir, nil
+}
+
 // initdb runs initdb, the program at path.
 func (c *Cluster) initdb(path string) error {
 	if c.asUser != nil {
@@ -178,11 +196,22 @@ func (c *Cluster) initdb(path string) error {
 }
 
 // start runs pg_ctl start and waits until the server accepts connections.
+// The settings are given on the command line, which overrides the
+// configuration files: a standby's are copies of its primary's.
 func (c *Cluster) start() error {
-	o := fmt.Sprintf("-c listen_addresses='' -k %s -p %d -c max_connections=400 -c shared_buffers=64MB",
+	// wal_keep_size keeps the WAL a standby stopped for a while needs to
+	// catch up.
+	o := fmt.Sprintf("-c listen_addresses='' -k %s -p %d -c max_connections=400 -c shared_buffers=64MB -c wal_keep_size=256MB",
 		shellQuote(c.dir), port)
 	if !c.opts.Durable {
 		o += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	}
+	if c.standby {
+		// hot_standby_feedback keeps the primary's vacuum from removing
+		// rows that the standby's queries still see, which would cancel
+		// them. A lost connection to the primary is tried again after
+		// 100 ms, not 5 s.
+		o += " -c hot_standby=on -c hot_standby_feedback=on -c wal_retrieve_retry_interval=100ms"
 	}
 	if out, err := c.pgctl("-l", c.log, "-w", "-t", "60", "-o", o, "start"); err != nil {
 		return fmt.Errorf("pgtest: pg_ctl start: %v\n%s\nserver log:\n%s", err, out, tail(c.Log(), 16<<10))

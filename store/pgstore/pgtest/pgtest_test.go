@@ -333,10 +333,11 @@ func TestVersionLess(t *testing.T) {
 
 // TestSignal checks that Main stops the clusters when the test binary is
 // interrupted: it runs this test binary again, as a child starting a
-// shared and a private cluster, and interrupts it.
+// shared cluster, its standby and a private cluster, and interrupts it.
 func TestSignal(t *testing.T) {
 	if os.Getenv("PGTEST_SIGNAL_CHILD") == "1" {
 		fmt.Println("dir", Shared(t).dir)
+		fmt.Println("dir", SharedStandby(t).dir)
 		fmt.Println("dir", StartPrivate(t, Options{}).dir)
 		time.Sleep(time.Minute)
 		t.Fatal("not interrupted")
@@ -359,15 +360,15 @@ func TestSignal(t *testing.T) {
 		t.Fatal(err)
 	}
 	var dirs []string
-	for sc := bufio.NewScanner(out); len(dirs) < 2 && sc.Scan(); {
+	for sc := bufio.NewScanner(out); len(dirs) < 3 && sc.Scan(); {
 		if dir, ok := strings.CutPrefix(sc.Text(), "dir "); ok {
 			dirs = append(dirs, dir)
 		}
 	}
-	if len(dirs) < 2 {
+	if len(dirs) < 3 {
 		cmd.Process.Kill()
 		cmd.Wait()
-		t.Fatalf("child printed %d cluster directories, want 2", len(dirs))
+		t.Fatalf("child printed %d cluster directories, want 3", len(dirs))
 	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)

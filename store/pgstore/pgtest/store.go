@@ -36,6 +36,14 @@ const storeTemplate = "orgauthz_template"
 // once.
 func StoreDatabase(t testing.TB) string {
 	t.Helper()
+	c, name := storeDatabase(t)
+	return c.ConnString(name)
+}
+
+// storeDatabase is StoreDatabase, returning the shared cluster and the
+// database's name.
+func storeDatabase(t testing.TB) (*Cluster, string) {
+	t.Helper()
 	c := Shared(t)
 	name, err := takeStoreDatabase(t.Context(), c)
 	if err != nil {
@@ -52,7 +60,7 @@ func StoreDatabase(t testing.TB) string {
 		storeDBs.free = append(storeDBs.free, name)
 		storeDBs.mu.Unlock()
 	})
-	return c.ConnString(name)
+	return c, name
 }
 
 // takeStoreDatabase returns the name of a free database, made if need be.

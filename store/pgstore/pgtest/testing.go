@@ -97,16 +97,17 @@ func SharedCluster() (*Cluster, error) {
 	return shared.c, shared.err
 }
 
-// closeShared closes the shared cluster, if started, and keeps Shared from
-// starting another.
+// closeShared closes the shared standby and the shared cluster, if
+// started, and keeps SharedStandby and Shared from starting others.
 func closeShared() error {
+	standbyErr := closeSharedStandby() // first: it takes shared.mu
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	shared.closed = true
 	if shared.c == nil {
-		return nil
+		return standbyErr
 	}
-	return shared.c.Close()
+	return errors.Join(standbyErr, shared.c.Close())
 }
 
 // closeOnSignal closes every cluster on SIGINT or SIGTERM, then raises the
