@@ -55,7 +55,7 @@ func (s *Store) readAccess(ctx context.Context, orgID, principalID string) (stor
 	var roleID pgtype.Text
 	var kind pgtype.Int2
 	var external pgtype.Bool
-	err := s.pool.QueryRow(ctx, accessQuery, orgID, principalID).Scan(&a.Scheme, &a.Edition, &a.Archived, &roleID, &kind, &external)
+	err := s.queryRow(ctx, false, accessQuery, []any{orgID, principalID}, &a.Scheme, &a.Edition, &a.Archived, &roleID, &kind, &external)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return store.Access{}, store.ErrOrganizationNotFound
@@ -122,7 +122,7 @@ func (s *Store) readScopeAccess(ctx context.Context, orgID, principalID, kind, s
 	var mkind pgtype.Int2
 	var external pgtype.Bool
 	var caps []string
-	err := s.pool.QueryRow(ctx, scopeAccessQuery, orgID, principalID, kind, scopeID).Scan(
+	err := s.queryRow(ctx, false, scopeAccessQuery, []any{orgID, principalID, kind, scopeID},
 		&o.Scheme, &o.Edition, &o.Archived, &roleID, &mkind, &external, &scope, &scopeRole, &custom, &caps)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -165,7 +165,7 @@ func (s *Store) InvitationToken(ctx context.Context, id string) (store.Invitatio
 	}
 	var it store.InvitationToken
 	var hash []byte
-	err := s.pool.QueryRow(ctx, `SELECT org_id, token_hash FROM orgauthz.invitations WHERE id = $1`, id).Scan(&it.OrgID, &hash)
+	err := s.queryRow(ctx, true, `SELECT org_id, token_hash FROM orgauthz.invitations WHERE id = $1`, []any{id}, &it.OrgID, &hash)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return store.InvitationToken{}, store.ErrNotFound
@@ -223,7 +223,7 @@ func (s *Store) readKeyAccess(ctx context.Context, id string) (store.KeyAccess, 
 	var kind pgtype.Int2
 	var external pgtype.Bool
 	o := &ka.Owner
-	err := s.pool.QueryRow(ctx, keyAccessQuery, id).Scan(&ka.OrgID, &ka.OwnerID, &hash, &scope, &expires, &revoked, &used,
+	err := s.queryRow(ctx, true, keyAccessQuery, []any{id}, &ka.OrgID, &ka.OwnerID, &hash, &scope, &expires, &revoked, &used,
 		&o.Scheme, &o.Edition, &o.Archived, &roleID, &kind, &external)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -269,7 +269,10 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 		return errClosed("API key %q", id)
 	}
 	var found bool
-	if err := s.pool.QueryRow(ctx, touchQuery, id, tsIn(t)).Scan(&found); err != nil {
+	b := &pgx.Batch{}
+	b.Queue(touchQuery, id, tsIn(t)).QueryRow(func(row pgx.Row) error { return row.Scan(&found) })
+	s.noteCommit(b) // the write is a change of this Store's
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return s.fail(ctx, err, "API key %q", id)
 	}
 	if !found {

@@ -415,7 +415,13 @@ func (c *cache) reset() {
 func (s *Store) startListener(ctx context.Context, cfg *pgx.ConnConfig, keepAlive time.Duration) error {
 	cfg.RuntimeParams["application_name"] = ListenerName
 	conn, err := listen(ctx, cfg)
+	if err == nil {
+		err = s.fenceAll(ctx, conn)
+	}
 	if err != nil {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
 		return fmt.Errorf("pgstore: listening for changes: %w", translate(ctx, err))
 	}
 	s.cache.setLive(true)
@@ -426,6 +432,23 @@ func (s *Store) startListener(ctx context.Context, cfg *pgx.ConnConfig, keepAliv
 		defer s.listening.Done()
 		s.listenLoop(lctx, cfg, conn, keepAlive)
 	}()
+	return nil
+}
+
+// fenceAll raises the fence of the replicas, if any, to the primary's
+// position once conn listens: changes made while no connection listened
+// were not notified, and a standby must not fill the cache with rows
+// older than they are.
+func (s *Store) fenceAll(ctx context.Context, conn *pgx.Conn) error {
+	rs := s.replicas
+	if rs == nil {
+		return nil
+	}
+	var lsn int64
+	if err := conn.QueryRow(ctx, lsnQuery).Scan(&lsn); err != nil {
+		return err
+	}
+	rs.fenced(lsn)
 	return nil
 }
 
@@ -456,6 +479,9 @@ func (s *Store) listenLoop(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.C
 		}
 		_ = err // the connection failed: bypass the cache, reconnect
 		s.cache.setLive(false)
+		if rs := s.replicas; rs != nil {
+			rs.pending.Store(0) // the cache is off: no answer of a standby is kept
+		}
 		for {
 			select {
 			case <-ctx.Done():
@@ -464,7 +490,10 @@ func (s *Store) listenLoop(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.C
 			}
 			backoff = min(2*backoff, maxBackoff)
 			if conn, err = listen(ctx, cfg); err == nil {
-				break
+				if err = s.fenceAll(ctx, conn); err == nil {
+					break
+				}
+				conn.Close(context.Background())
 			}
 		}
 		backoff = 10 * time.Millisecond
@@ -479,10 +508,26 @@ func (s *Store) receive(ctx context.Context, conn *pgx.Conn, keepAlive time.Dura
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		switch {
-		case err == nil && n.Payload == "":
-			s.cache.setLive(true) // a table was truncated: forget everything
 		case err == nil:
-			s.cache.invalidate(n.Payload)
+			rs := s.replicas
+			if rs != nil {
+				rs.pending.Add(1) // reads go to the primary meanwhile
+			}
+			if n.Payload == "" {
+				s.cache.setLive(true) // a table was truncated: forget everything
+			} else {
+				s.cache.invalidate(n.Payload)
+			}
+			if rs != nil {
+				// The change committed before its notification came: the
+				// primary's position now is past it.
+				var lsn int64
+				if err := conn.QueryRow(ctx, lsnQuery).Scan(&lsn); err != nil {
+					return err // pending stays up until the cache is off
+				}
+				rs.fenced(lsn)
+				rs.pending.Add(-1)
+			}
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed():

@@ -28,7 +28,7 @@ func poolList[T any](ctx context.Context, s *Store, what string, scan pgx.RowToF
 		}
 		return ctx.Err()
 	}
-	return listing(ctx, check, func() querier { return s.pool }, scan,
+	return listing(ctx, check, func() querier { return readQuerier{s} }, scan,
 		func(err error) error { return s.fail(ctx, err, "%s", what) }, query, after)
 }
 
@@ -116,8 +116,14 @@ func (s *Store) FindInvitation(ctx context.Context, id string) (store.AddressedI
 	if s.closed.Load() {
 		return store.AddressedInvitation{}, errClosed("invitation %q", id)
 	}
-	rows, _ := s.pool.Query(ctx, findInvitationQuery, id)
+	rows, _ := readQuerier{s}.Query(ctx, findInvitationQuery, id)
 	ai, err := pgx.CollectExactlyOneRow(rows, scanAddressedInvitation)
+	if errors.Is(err, pgx.ErrNoRows) && s.replicas != nil {
+		// A standby may not have replayed an invitation another Store
+		// just made: absence is the primary's to say.
+		rows, _ := s.pool.Query(ctx, findInvitationQuery, id)
+		ai, err = pgx.CollectExactlyOneRow(rows, scanAddressedInvitation)
+	}
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return store.AddressedInvitation{}, fmt.Errorf("pgstore: invitation %q: %w", id, store.ErrNotFound)

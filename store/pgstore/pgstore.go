@@ -219,6 +219,26 @@ type Options struct {
 	// CacheSize bounds the number of cached answers (DefaultCacheSize
 	// when 0); a full cache is emptied and fills again.
 	CacheSize int
+
+	// Replicas are pools of streaming hot standbys of the database, for
+	// reads: Views, listings, misses of the read cache, and invitations
+	// looked up by ID may be answered by one, never older than this
+	// Store's last change nor than a change another Store notified (see
+	// the package documentation, "Read replicas"). Updates, and LISTEN,
+	// stay on the primary. The caller keeps the pools and closes them
+	// after the Store.
+	Replicas []*pgxpool.Pool
+	// ReplicaURLs are connection strings of more standbys, whose pools
+	// the Store opens (without connecting: a standby down at the start
+	// is only skipped) and closes.
+	ReplicaURLs []string
+	// MaxReplicaLag is how far behind the primary, in time, a standby may
+	// be and still answer reads (DefaultMaxReplicaLag when 0); one
+	// further behind is skipped until it catches up.
+	MaxReplicaLag time.Duration
+	// ReplicaPoll is how often each standby's replay position and health
+	// are read (DefaultReplicaPoll when 0).
+	ReplicaPoll time.Duration
 }
 
 // Store is a store.Store over a PostgreSQL database. All its methods may be
@@ -227,7 +247,8 @@ type Store struct {
 	pool     *pgxpool.Pool
 	ownsPool bool
 	closed   atomic.Bool
-	cache    *cache // nil when disabled
+	cache    *cache    // nil when disabled
+	replicas *replicas // nil without standbys
 
 	stopListen context.CancelFunc
 	listening  sync.WaitGroup
@@ -272,7 +293,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 	if v < SchemaVersion {
 		return nil, fmt.Errorf("%w: the database is at version %d, this package needs %d: call Migrate", ErrSchema, v, SchemaVersion)
 	}
-	s := &Store{pool: pool}
+	rs, err := newReplicas(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{pool: pool, replicas: rs}
+	if rs != nil {
+		rs.start(pool)
+	}
 	if opts.DisableCache {
 		return s, nil
 	}
@@ -285,6 +313,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 	}
 	s.cache = newCache(ttl, size, !opts.DisableKeyCache)
 	if err := s.startListener(ctx, pool.Config().ConnConfig.Copy(), min(max(ttl/2, minKeepAlive), maxKeepAlive)); err != nil {
+		if rs != nil {
+			rs.close()
+		}
 		return nil, err
 	}
 	return s, nil
@@ -297,6 +328,9 @@ func (s *Store) Close() error {
 		if s.stopListen != nil {
 			s.stopListen()
 			s.listening.Wait()
+		}
+		if s.replicas != nil {
+			s.replicas.close()
 		}
 		if s.ownsPool {
 			s.pool.Close()
@@ -408,6 +442,9 @@ func (s *Store) view(ctx context.Context, orgID string, reads func(r store.Reade
 		return err
 	}
 	p := &pipe{s: s, orgID: orgID}
+	if s.replicas != nil {
+		p.standby, p.need = s.replicas.route()
+	}
 	r := &reader{s: s, p: p, orgID: orgID}
 	// The snapshot is taken by the first statement after BEGIN.
 	p.start = func(b *pgx.Batch) {

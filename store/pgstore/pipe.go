@@ -52,6 +52,11 @@ type pipe struct {
 	s     *Store
 	orgID string
 	conn  *pgxpool.Conn
+	// standby, if set, is the standby a View reads from, whose replay must
+	// have reached need (see replica.go); the View falls back to the
+	// primary if its first round trip finds the standby behind or gone.
+	standby *replica
+	need    int64
 
 	// start queues the statements that begin the transaction in b; it is
 	// cleared once sent.
@@ -92,7 +97,11 @@ func (p *pipe) acquire(ctx context.Context) error {
 	if p.conn != nil {
 		return nil
 	}
-	c, err := p.s.pool.Acquire(ctx)
+	pool := p.s.pool
+	if p.standby != nil {
+		pool = p.standby.pool
+	}
+	c, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("acquiring a connection: %w", err) // the caller translates it
 	}
@@ -108,6 +117,9 @@ func (p *pipe) started() bool { return p.start == nil }
 func (p *pipe) send(ctx context.Context, b *pgx.Batch) error {
 	if p.broken != nil {
 		return p.broken
+	}
+	if p.standby != nil && p.start != nil {
+		return p.sendFirstToStandby(ctx, b)
 	}
 	if err := p.acquire(ctx); err != nil {
 		return err
@@ -148,6 +160,39 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) error {
 		return err
 	}
 	return nil
+}
+
+// sendFirstToStandby is send of a View's first batch, b, to its standby:
+// after a statement that fails unless the standby has replayed what the
+// View needs, so that the View's snapshot, taken after it, is recent
+// enough. If that fails, or the standby does (it is down, restarting,
+// promoted, or cancelled the statement), nothing of b has been seen yet,
+// and the View goes to the primary with it.
+func (p *pipe) sendFirstToStandby(ctx context.Context, b *pgx.Batch) error {
+	r, rs, start := p.standby, p.s.replicas, p.start
+	err := p.acquire(ctx)
+	if err == nil {
+		full := &pgx.Batch{}
+		full.Queue(replayedQuery, p.need)
+		start(full)
+		full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
+		if err = p.conn.SendBatch(ctx, full).Close(); err == nil {
+			p.start = nil
+			rs.answered(r)
+			return nil
+		}
+	}
+	if !retryable(ctx, err) {
+		p.start = nil
+		if p.conn != nil && (!isPgError(err) || p.conn.Conn().PgConn().TxStatus() != 'T') {
+			p.broken = p.s.fail(ctx, err, "organization %q", p.orgID)
+		}
+		return err
+	}
+	rs.failed(r, err)
+	p.release()
+	p.standby = nil
+	return p.send(ctx, b)
 }
 
 // isPgError reports whether err is an error of the server (the
@@ -216,6 +261,7 @@ func (p *pipe) end(ctx context.Context, commit bool) error {
 		tag = t
 		return nil
 	})
+	p.s.noteCommit(b)
 	if err := p.send(ctx, b); err != nil {
 		return err
 	}
