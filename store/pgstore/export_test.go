@@ -7,4 +7,6 @@ var LookupQueries = map[string]string{
 	"MemberByEmail":     memberByEmailQuery,
 	"ServicePrincipals": servicePrincipalsQuery,
 	"MemberScopes":      memberScopesQuery,
+	"FindInvitation":    findInvitationQuery,
+	"KeyAccess":         keyAccessQuery,
 }

@@ -104,7 +104,7 @@ func (s *Store) InvitationsTo(ctx context.Context, email, after string) iter.Seq
 }
 
 // findInvitationQuery reads an invitation with its organization, by the
-// invitation's ID alone (its primary key).
+// invitation's ID alone (index invitations_id, unique across the store).
 var findInvitationQuery = `SELECT ` + qualify("o", orgColumns) + `, ` + qualify("i", invitationColumns) + `
 	FROM orgauthz.invitations i
 	JOIN orgauthz.organizations o ON o.id = i.org_id

@@ -31,6 +31,14 @@ import (
 // undo holds, by version, the statements that take a migrated schema back
 // to the version before.
 var undo = map[int][]string{
+	6: {
+		`ALTER TABLE orgauthz.invitations DROP CONSTRAINT invitations_pkey`,
+		`ALTER TABLE orgauthz.invitations ADD CONSTRAINT invitations_pkey PRIMARY KEY USING INDEX invitations_id`,
+		`CREATE UNIQUE INDEX invitations_org ON orgauthz.invitations (org_id, id)`,
+		`ALTER TABLE orgauthz.api_keys DROP CONSTRAINT api_keys_pkey`,
+		`ALTER TABLE orgauthz.api_keys ADD CONSTRAINT api_keys_pkey PRIMARY KEY USING INDEX api_keys_id`,
+		`CREATE UNIQUE INDEX api_keys_org ON orgauthz.api_keys (org_id, id)`,
+	},
 	5: {
 		`DROP TRIGGER members_insert ON orgauthz.members`,
 		`DROP TRIGGER members_update ON orgauthz.members`,
@@ -415,7 +423,8 @@ func TestLookupsPagedThroughManyOrganizations(t *testing.T) {
 }
 
 // The statements of the lookups read the indexes of migration 3 (and
-// MemberScopes scope_members_principal), never a whole table, even as
+// MemberScopes scope_members_principal, the lookups by ID alone those of
+// migration 6), never a whole table, even as
 // the generic plans of prepared statements, which pgx makes of every
 // statement and PostgreSQL may settle on after five runs: the predicates
 // of the partial indexes are literals in the statements.
@@ -433,6 +442,8 @@ func TestLookupPlans(t *testing.T) {
 		`INSERT INTO orgauthz.invitations (id, org_id, email, role, status, invited_by, accepted_by, sends)
 			SELECT 'inv-' || o || '-' || i, 'org-' || o, 'x' || i || '@example.com', 'user', CASE WHEN i % 3 = 0 THEN 1 ELSE 2 END, 'x', '', 1
 			FROM generate_series(1, 300) o, generate_series(1, 20) i`,
+		`INSERT INTO orgauthz.api_keys (id, org_id, name, owner_id, display, created_by)
+			SELECT 'key-' || o || '-' || k, 'org-' || o, 'k', 'p-' || k, 'k', 'x' FROM generate_series(1, 300) o, generate_series(1, 5) k`,
 		`INSERT INTO orgauthz.scopes (org_id, kind, id, name, created_by)
 			SELECT 'org-' || o, k, 's-' || i, 'S', 'x' FROM generate_series(1, 30) o, unnest(ARRAY['project', 'service']) k, generate_series(1, 50) i`,
 		`INSERT INTO orgauthz.scope_members (org_id, kind, scope_id, principal_id, role)
@@ -455,6 +466,11 @@ func TestLookupPlans(t *testing.T) {
 		{"MemberByEmail", "members_email", `'org-1', 'p2@example.com'`},
 		{"ServicePrincipals", "members_service_principals", `'org-1', ''`},
 		{"MemberScopes", "scope_members_principal", `'org-1', 'p-2', 'project', ''`},
+		// The lookups by ID alone read the unique indexes on the ID
+		// (migration 6), not the primary keys, which lead with the
+		// organization.
+		{"FindInvitation", "invitations_id", `'inv-7-3'`},
+		{"KeyAccess", "api_keys_id", `'key-7-3'`},
 	} {
 		query, ok := pgstore.LookupQueries[x.name]
 		if !ok {

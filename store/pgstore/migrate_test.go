@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/orgauthz/orgauthz/invite"
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/store"
 	"github.com/orgauthz/orgauthz/store/pgstore"
@@ -458,4 +460,127 @@ func TestErrorsServerGone(t *testing.T) {
 	cachedRole := waitCached(t, cached, raw, "acme", "alice")
 	setRole(t, direct, "acme", "alice", "owner")
 	waitAnswer(t, cached, "acme", "alice", bound, hasRole("owner"), hasRole(cachedRole))
+}
+
+// uniqueIndexes returns the unique indexes of table, each as its name, its
+// definition and whether it is the primary key, ordered by name.
+func uniqueIndexes(t testing.TB, c *pgx.Conn, table string) []string {
+	t.Helper()
+	rows, _ := c.Query(t.Context(), `SELECT i.indexrelid::regclass::text || ': ' || pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisprimary THEN ' (primary key)' ELSE '' END
+		FROM pg_index i WHERE i.indrelid = $1::regclass AND i.indisunique ORDER BY i.indexrelid::regclass::text`, table)
+	idx, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx
+}
+
+// A database of version 5 that holds invitations and API keys migrates to
+// version 6: the primary keys of both lead with the organization, the
+// same number of unique indexes keeps IDs unique across the store, and
+// the lookups by ID alone and the creations still work as before.
+func TestMigrateFromVersion5(t *testing.T) {
+	t.Parallel()
+	conn := migratedDatabase(t)
+	c := rawConn(t, conn)
+	ctx := t.Context()
+	s := open(t, conn, pgstore.Options{DisableCache: true})
+	for _, o := range []string{"acme", "globex"} {
+		createOrg(t, s, o, member("alice", "admin"))
+		mustUpdate(t, s, o, func(ctx context.Context, tx store.Tx) error {
+			if err := tx.CreateInvitation(ctx, invitation("inv-"+o, "bob@example.com", invite.Pending)); err != nil {
+				return err
+			}
+			return tx.CreateAPIKey(ctx, newKey("key-"+o, "alice"))
+		})
+	}
+	s.Close()
+	downgrade(t, c, 5)
+	v5 := map[string][]string{
+		"orgauthz.invitations": {
+			"orgauthz.invitations_org: CREATE UNIQUE INDEX invitations_org ON orgauthz.invitations USING btree (org_id, id)",
+			"orgauthz.invitations_pending: CREATE UNIQUE INDEX invitations_pending ON orgauthz.invitations USING btree (org_id, email) WHERE (status = 1)",
+			"orgauthz.invitations_pkey: CREATE UNIQUE INDEX invitations_pkey ON orgauthz.invitations USING btree (id) (primary key)",
+		},
+		"orgauthz.api_keys": {
+			"orgauthz.api_keys_org: CREATE UNIQUE INDEX api_keys_org ON orgauthz.api_keys USING btree (org_id, id)",
+			"orgauthz.api_keys_pkey: CREATE UNIQUE INDEX api_keys_pkey ON orgauthz.api_keys USING btree (id) (primary key)",
+		},
+	}
+	v6 := map[string][]string{
+		"orgauthz.invitations": {
+			"orgauthz.invitations_id: CREATE UNIQUE INDEX invitations_id ON orgauthz.invitations USING btree (id)",
+			"orgauthz.invitations_pending: CREATE UNIQUE INDEX invitations_pending ON orgauthz.invitations USING btree (org_id, email) WHERE (status = 1)",
+			"orgauthz.invitations_pkey: CREATE UNIQUE INDEX invitations_pkey ON orgauthz.invitations USING btree (org_id, id) (primary key)",
+		},
+		"orgauthz.api_keys": {
+			"orgauthz.api_keys_id: CREATE UNIQUE INDEX api_keys_id ON orgauthz.api_keys USING btree (id)",
+			"orgauthz.api_keys_pkey: CREATE UNIQUE INDEX api_keys_pkey ON orgauthz.api_keys USING btree (org_id, id) (primary key)",
+		},
+	}
+	checkShape := func(when string, want map[string][]string) {
+		t.Helper()
+		for table, w := range want {
+			if got := uniqueIndexes(t, c, table); !slices.Equal(got, w) {
+				t.Errorf("%s, the unique indexes of %s are\n%s\nwant\n%s", when, table, strings.Join(got, "\n"), strings.Join(w, "\n"))
+			}
+		}
+	}
+	checkShape("at version 5", v5)
+
+	pool := newPool(t, conn)
+	for i := range 2 {
+		if err := pgstore.Migrate(ctx, pool); err != nil {
+			t.Fatalf("Migrate #%d: %v", i+1, err)
+		}
+		checkMigrations(t, pool, pgstore.SchemaVersion)
+	}
+	checkShape("after migrating from version 5", v6)
+
+	s = openStore(t, conn, pgstore.Options{DisableCache: true})
+	for _, o := range []string{"acme", "globex"} {
+		it, err := s.InvitationToken(ctx, "inv-"+o)
+		if err != nil || it.OrgID != o || !it.HashOK {
+			t.Errorf("InvitationToken(%q) = %+v, %v; want organization %q", "inv-"+o, it, err, o)
+		}
+		ai, err := s.FindInvitation(ctx, "inv-"+o)
+		if err != nil || ai.Organization.ID != o || ai.Invitation.Status != invite.Pending {
+			t.Errorf("FindInvitation(%q) = %+v, %v; want the pending invitation of %q", "inv-"+o, ai, err, o)
+		}
+		ka, err := s.KeyAccess(ctx, "key-"+o)
+		if err != nil || ka.OrgID != o || !ka.OwnerFound || ka.Owner.Role != "admin" {
+			t.Errorf("KeyAccess(%q) = %+v, %v; want the key of %q, its owner an admin", "key-"+o, ka, err, o)
+		}
+		if err := s.TouchAPIKey(ctx, "key-"+o, time.Now()); err != nil {
+			t.Errorf("TouchAPIKey(%q): %v", "key-"+o, err)
+		}
+	}
+	// IDs are still unique across the store: globex cannot take acme's, by
+	// either way of creating an invitation, and the transaction stays
+	// usable after each refusal.
+	mustUpdate(t, s, "globex", func(ctx context.Context, tx store.Tx) error {
+		for what, err := range map[string]error{
+			"CreateInvitation":  tx.CreateInvitation(ctx, invitation("inv-acme", "carol@example.com", invite.Pending)),
+			"CreateInvitations": tx.(store.BulkCreator).CreateInvitations(ctx, []invite.Invitation{invitation("inv-acme", "carol@example.com", invite.Pending)}),
+			"CreateAPIKey":      tx.CreateAPIKey(ctx, newKey("key-acme", "alice")),
+		} {
+			if !errors.Is(err, store.ErrExists) {
+				t.Errorf("%s in globex of an ID of acme: %v; want ErrExists", what, err)
+			}
+		}
+		if err := tx.CreateInvitation(ctx, invitation("inv-globex-2", "carol@example.com", invite.Pending)); err != nil {
+			return err
+		}
+		return tx.CreateAPIKey(ctx, newKey("key-globex-2", "alice"))
+	})
+	// So does the database, for a writer outside the store.
+	for _, sql := range []string{
+		`INSERT INTO orgauthz.invitations (id, org_id, email, role, status, invited_by, accepted_by, sends) VALUES ('inv-acme', 'globex', 'dave@example.com', 'user', 2, 'alice', '', 1)`,
+		`INSERT INTO orgauthz.api_keys (id, org_id, name, owner_id, display, created_by) VALUES ('key-acme', 'globex', 'k', 'alice', 'k', 'alice')`,
+	} {
+		var pe *pgconn.PgError
+		if _, err := c.Exec(ctx, sql); !errors.As(err, &pe) || pe.Code != "23505" || !strings.HasSuffix(pe.ConstraintName, "_id") {
+			t.Errorf("%s: %v; want a unique violation of the index on the ID", sql, err)
+		}
+	}
 }

@@ -31,7 +31,8 @@
 //
 // The database holds what it can itself: one membership per principal and
 // organization, one scope per kind and ID, invitation and API key IDs
-// unique across the store (their primary keys), at most one Pending
+// unique across the store (unique indexes on the ID alone; the primary
+// keys lead with the organization, migration 6), at most one Pending
 // invitation per address and organization, and at most one member per
 // non-empty address and organization (partial unique indexes). Of two
 // Updates creating one invitation or key ID at once, the second waits for

@@ -569,9 +569,9 @@ func (t *tx) CreateInvitation(ctx context.Context, inv invite.Invitation) error 
 			return err
 		}
 	}
-	// The ID is the primary key, across the store: of two transactions
-	// inserting one ID, the second waits for the first and inserts
-	// nothing if it commits.
+	// The ID is unique across the store (index invitations_id): of two
+	// transactions inserting one ID, the second waits for the first and
+	// inserts nothing if it commits.
 	n, err := t.exec(ctx, "creating invitation", `INSERT INTO orgauthz.invitations (org_id, `+invitationColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT DO NOTHING`,
