@@ -27,7 +27,7 @@ func sameService(f *fixture) *fixture { return f }
 // TestConcurrentDemotionsKeepAnAdmin is the last-admin race.
 func TestConcurrentDemotionsKeepAnAdmin(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, env storeEnv) { testConcurrentDemotions(t, 200, env.newFixture, sameService) })
+	forEachStoreAndStandby(t, func(t *testing.T, env storeEnv) { testConcurrentDemotions(t, 200, env.newFixture, sameService) })
 }
 
 // testConcurrentDemotions: every admin of one organization at once demotes
@@ -71,7 +71,7 @@ func testConcurrentDemotions(t *testing.T, rounds int, newFixture func(testing.T
 // TestConcurrentAdditionsRespectSeats is the seat race.
 func TestConcurrentAdditionsRespectSeats(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, env storeEnv) { testConcurrentAdditions(t, 50, env.newFixture, sameService) })
+	forEachStoreAndStandby(t, func(t *testing.T, env storeEnv) { testConcurrentAdditions(t, 50, env.newFixture, sameService) })
 }
 
 // testConcurrentAdditions provisions many principals at once into a
@@ -98,7 +98,7 @@ func testConcurrentAdditions(t *testing.T, rounds int, newFixture func(testing.T
 // exactly one membership results.
 func TestConcurrentAcceptOfOneToken(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, env storeEnv) { testConcurrentAcceptOfOneToken(t, 50, env.newFixture, sameService) })
+	forEachStoreAndStandby(t, func(t *testing.T, env storeEnv) { testConcurrentAcceptOfOneToken(t, 50, env.newFixture, sameService) })
 }
 
 func testConcurrentAcceptOfOneToken(t *testing.T, rounds int, newFixture func(testing.TB) *fixture, replica func(*fixture) *fixture) {
@@ -127,7 +127,7 @@ func testConcurrentAcceptOfOneToken(t *testing.T, rounds int, newFixture func(te
 // gets the seat.
 func TestConcurrentAcceptsForTheLastSeat(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, env storeEnv) {
+	forEachStoreAndStandby(t, func(t *testing.T, env storeEnv) {
 		testConcurrentAcceptsForTheLastSeat(t, 50, env.newFixture, sameService)
 	})
 }

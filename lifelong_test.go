@@ -1166,7 +1166,7 @@ func llEnv(name string, def uint64) uint64 {
 func TestLifelongAuthority(t *testing.T) {
 	t.Parallel()
 	seed := llEnv("LIFELONG_SEED", 20261201)
-	forEachStore(t, func(t *testing.T, env storeEnv) {
+	forEachStoreAndStandby(t, func(t *testing.T, env storeEnv) {
 		steps := int(llEnv("LIFELONG_STEPS", 20000))
 		if env.kind == "pgstore" {
 			steps = int(llEnv("LIFELONG_PG_STEPS", 2000))

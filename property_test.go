@@ -182,7 +182,7 @@ func nonZero(m map[string]int) map[string]int {
 // same promises, not more of the same random walk.
 func TestPropertyRandomOperations(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, func(t *testing.T, env storeEnv) {
+	forEachStoreAndStandby(t, func(t *testing.T, env storeEnv) {
 		steps := 10000
 		if env.kind == "pgstore" {
 			steps = 5000

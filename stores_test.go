@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/orgauthz/orgauthz/store"
 	"github.com/orgauthz/orgauthz/store/pgstore"
@@ -57,6 +58,28 @@ func forEachStore(t *testing.T, test func(t *testing.T, env storeEnv)) {
 		var n atomic.Int64
 		test(t, storeEnv{"pgstore", func(ft testing.TB) *fixture {
 			once.Do(func() { st = openPG(t, pgstore.Options{}) })
+			return newFixtureOn(ft, st, fmt.Sprintf("f%d-", n.Add(1)))
+		}})
+	})
+}
+
+// forEachStoreAndStandby is forEachStore, and once more over pgstore with
+// a streaming hot standby configured, so that the reads a standby may
+// answer (Views, listings, misses of the cache) go to it whenever it has
+// replayed what they need.
+func forEachStoreAndStandby(t *testing.T, test func(t *testing.T, env storeEnv)) {
+	t.Helper()
+	forEachStore(t, test)
+	t.Run("pgstore+standby", func(t *testing.T) {
+		t.Parallel()
+		var once sync.Once
+		var st store.Store
+		var n atomic.Int64
+		test(t, storeEnv{"pgstore", func(ft testing.TB) *fixture {
+			once.Do(func() {
+				primary, standby := pgtest.StoreDatabaseWithStandby(t)
+				st = openPGOn(t, primary, pgstore.Options{ReplicaURLs: []string{standby}, ReplicaPoll: 5 * time.Millisecond})
+			})
 			return newFixtureOn(ft, st, fmt.Sprintf("f%d-", n.Add(1)))
 		}})
 	})

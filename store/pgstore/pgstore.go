@@ -156,6 +156,47 @@
 // InvitationToken, Memberships and InvitationsTo are not cached, nor is
 // any read of a View or an Update.
 //
+// # Read replicas
+//
+// Options.Replicas (pools of the caller's) and Options.ReplicaURLs (pools
+// the Store opens and closes) name streaming hot standbys of the database.
+// Views, the listings outside transactions (Organizations, Memberships,
+// InvitationsTo), the misses of the read cache (Access, ScopeAccess,
+// KeyAccess) and the lookups of an invitation by ID (InvitationToken,
+// FindInvitation) may be answered by one; every Update, everything inside
+// it, TouchAPIKey and LISTEN stay on the primary. The guarantees:
+//
+//   - A Store never reads older than its own last committed change. Each
+//     commit's batch also reads the primary's WAL insert position (no
+//     round trip more), and a read goes to a standby only once, as
+//     polled, it has replayed that far; the read itself then checks it,
+//     in a statement of its own before the ones that read and in the same
+//     round trip, so the snapshot it reads is at least that recent, and a
+//     standby found behind hands the read to the primary.
+//   - A cache entry filled from a standby is never older than the change
+//     whose notification dropped its predecessor. The listener, having
+//     dropped the entries, reads the primary's WAL position (past the
+//     change, which committed before its notification was sent) and raises
+//     a fence that every read must have replayed; until it knows it, every
+//     read goes to the primary. When the listener reconnects, the fence is
+//     raised to the primary's position before the cache is used again.
+//   - A standby that is down, restarting, promoted or further behind the
+//     primary than Options.MaxReplicaLag (by the poller's samples of both
+//     positions, every Options.ReplicaPoll) is skipped until a poll finds
+//     it well; a read that fails on one (the standby went away, or replay
+//     cancelled the statement) is made again on the primary, so nothing
+//     fails because a standby is gone. A View moves only if its first
+//     round trip fails; one whose standby fails later fails.
+//   - The ID lookups that a caller acts on when they find nothing
+//     (KeyAccess, InvitationToken, FindInvitation: a key or invitation
+//     another Store has just made) ask the primary before saying so.
+//
+// Without a cache (Options.DisableCache) there is no fence: a change of
+// another Store is seen by this one once the standby has replayed it, or,
+// if the standby lags, once it is further behind than MaxReplicaLag and
+// the primary answers. ReplicaStats counts where reads went and describes
+// each standby, for a host's metrics.
+//
 // # Connections and deadlocks
 //
 // An Update or a View holds one connection of the pool for the whole of its
@@ -444,12 +485,16 @@ func (s *Store) view(ctx context.Context, orgID string, reads func(r store.Reade
 	}
 	p := &pipe{s: s, orgID: orgID}
 	if s.replicas != nil {
-		p.standby, p.need = s.replicas.route()
+		p.standby, p.check = s.replicas.route()
 	}
 	r := &reader{s: s, p: p, orgID: orgID}
-	// The snapshot is taken by the first statement after BEGIN.
+	// The snapshot is taken by the first statement after BEGIN: on a
+	// standby, the check that it is recent enough (see replayedQuery).
 	p.start = func(b *pgx.Batch) {
 		b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+		if p.standby != nil {
+			b.Queue(replayedQuery, p.check...)
+		}
 		b.Queue(orgQuery, orgID).Query(func(rows pgx.Rows) error {
 			o, found, err := collectOne(rows, scanOrg)
 			if err != nil {

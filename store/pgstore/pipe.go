@@ -56,7 +56,7 @@ type pipe struct {
 	// have reached need (see replica.go); the View falls back to the
 	// primary if its first round trip finds the standby behind or gone.
 	standby *replica
-	need    int64
+	check   []any // the arguments of its replayedQuery
 
 	// start queues the statements that begin the transaction in b; it is
 	// cleared once sent.
@@ -162,18 +162,17 @@ func (p *pipe) send(ctx context.Context, b *pgx.Batch) error {
 	return nil
 }
 
-// sendFirstToStandby is send of a View's first batch, b, to its standby:
-// after a statement that fails unless the standby has replayed what the
-// View needs, so that the View's snapshot, taken after it, is recent
-// enough. If that fails, or the standby does (it is down, restarting,
-// promoted, or cancelled the statement), nothing of b has been seen yet,
-// and the View goes to the primary with it.
+// sendFirstToStandby is send of a View's first batch, b, to its standby,
+// the statements that begin the View including replayedQuery, which fails
+// unless the standby has replayed what the View needs. If that fails, or
+// the standby does (it is down, restarting, promoted, or cancelled the
+// statement), what was read is read again, and the View goes to the
+// primary with it.
 func (p *pipe) sendFirstToStandby(ctx context.Context, b *pgx.Batch) error {
 	r, rs, start := p.standby, p.s.replicas, p.start
 	err := p.acquire(ctx)
 	if err == nil {
 		full := &pgx.Batch{}
-		full.Queue(replayedQuery, p.need)
 		start(full)
 		full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
 		if err = p.conn.SendBatch(ctx, full).Close(); err == nil {

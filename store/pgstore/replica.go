@@ -50,13 +50,21 @@ const (
 const lsnQuery = `SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::int8`
 
 // replayedQuery fails (a division by zero) unless the server is a standby
-// that has replayed the WAL up to position $1: the first statement of
-// every read sent to a standby.
-const replayedQuery = `SELECT 1 / (pg_is_in_recovery() AND coalesce(pg_last_wal_replay_lsn() - '0/0'::pg_lsn >= $1::int8, false))::int`
+// that has replayed the WAL up to position $1 and has not restarted since
+// $2, the start the poller saw: the first statement of every read sent to
+// a standby. Either condition makes the snapshots taken after it recent
+// enough. Replay only moves forward while a standby runs, so a standby
+// the poller found past the need, and that has not restarted since, shows
+// every later snapshot at least that much; that covers a REPEATABLE READ
+// View, whose snapshot is taken by this very statement, before it reads
+// the position. A statement of a READ COMMITTED read takes a snapshot of
+// its own after this one has read the position.
+const replayedQuery = `SELECT 1 / (pg_is_in_recovery() AND pg_postmaster_start_time() = $2
+	AND coalesce(pg_last_wal_replay_lsn() - '0/0'::pg_lsn >= $1::int8, false))::int`
 
-// pollQuery is what the poller reads of a standby: whether it is one, and
-// how far it has replayed (-1 if it has not).
-const pollQuery = `SELECT pg_is_in_recovery(), coalesce((pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::int8, -1)`
+// pollQuery is what the poller reads of a standby: whether it is one, how
+// far it has replayed (-1 if it has not), and when it started.
+const pollQuery = `SELECT pg_is_in_recovery(), coalesce((pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::int8, -1), pg_postmaster_start_time()`
 
 // replica is a standby and what the poller last learned of it.
 type replica struct {
@@ -64,8 +72,10 @@ type replica struct {
 	owned bool // opened by the Store (Options.ReplicaURLs), closed by it
 	name  string
 
-	up       atomic.Bool
-	replayed atomic.Int64 // the replay position last polled
+	up atomic.Bool
+	// polled is the replay position and start of the standby, as last
+	// polled, together.
+	polled atomic.Pointer[polled]
 	// caughtUp is when, as far as the poller knows, the standby last held
 	// everything the primary had written: the time of the latest sample of
 	// the primary's position that the standby has replayed (Unix ns).
@@ -100,6 +110,12 @@ type replicas struct {
 	nsample int
 
 	standby, primary, retried atomic.Int64
+}
+
+// polled is what a poll read of a standby.
+type polled struct {
+	replayed int64
+	start    time.Time
 }
 
 type sample struct {
@@ -272,7 +288,8 @@ func (rs *replicas) pollOnce(ctx context.Context, primary *pgxpool.Pool) {
 			defer cancel()
 			var standby bool
 			var replayed int64
-			err := r.pool.QueryRow(rctx, pollQuery).Scan(&standby, &replayed)
+			var start time.Time
+			err := r.pool.QueryRow(rctx, pollQuery).Scan(&standby, &replayed, &start)
 			switch {
 			case ctx.Err() != nil:
 				return
@@ -283,7 +300,7 @@ func (rs *replicas) pollOnce(ctx context.Context, primary *pgxpool.Pool) {
 			case replayed < 0:
 				r.down(errors.New("nothing replayed yet"))
 			default:
-				r.replayed.Store(replayed)
+				r.polled.Store(&polled{replayed, start})
 				if at := rs.caughtUpAt(replayed); at > r.caughtUp.Load() {
 					r.caughtUp.Store(at)
 				}
@@ -324,9 +341,10 @@ func (rs *replicas) need() (int64, bool) {
 	return max(rs.lastCommit.Load(), rs.fence.Load()), true
 }
 
-// route returns a standby that may answer a read, with the read's need,
-// or nil (the primary) — and counts a read sent to the primary.
-func (rs *replicas) route() (*replica, int64) {
+// route returns a standby that may answer a read, with the arguments of
+// the read's replayedQuery, or nil (the primary); it counts a read sent to
+// the primary.
+func (rs *replicas) route() (*replica, []any) {
 	need, ok := rs.need()
 	if ok {
 		now := time.Now().UnixNano()
@@ -334,13 +352,13 @@ func (rs *replicas) route() (*replica, int64) {
 		first := rs.next.Add(1)
 		for i := range n {
 			r := rs.list[(first+i)%n]
-			if r.up.Load() && r.replayed.Load() >= need && now-r.caughtUp.Load() <= int64(rs.maxLag) {
-				return r, need
+			if p := r.polled.Load(); r.up.Load() && p != nil && p.replayed >= need && now-r.caughtUp.Load() <= int64(rs.maxLag) {
+				return r, []any{need, p.start}
 			}
 		}
 	}
 	rs.primary.Add(1)
-	return nil, 0
+	return nil, nil
 }
 
 // committed records the WAL position after a change of this Store's.
@@ -412,9 +430,9 @@ func (s *Store) queryRow(ctx context.Context, retryMissing bool, sql string, arg
 	if rs == nil {
 		return s.pool.QueryRow(ctx, sql, args...).Scan(dest...)
 	}
-	if r, need := rs.route(); r != nil {
+	if r, check := rs.route(); r != nil {
 		b := &pgx.Batch{}
-		b.Queue(replayedQuery, need)
+		b.Queue(replayedQuery, check...)
 		b.Queue(sql, args...)
 		br := r.pool.SendBatch(ctx, b)
 		_, err := br.Exec()
@@ -459,9 +477,9 @@ func (q readQuerier) Query(ctx context.Context, sql string, args ...any) (pgx.Ro
 	if rs == nil {
 		return s.pool.Query(ctx, sql, args...)
 	}
-	if r, need := rs.route(); r != nil {
+	if r, check := rs.route(); r != nil {
 		b := &pgx.Batch{}
-		b.Queue(replayedQuery, need)
+		b.Queue(replayedQuery, check...)
 		b.Queue(sql, args...)
 		br := r.pool.SendBatch(ctx, b)
 		_, err := br.Exec()
