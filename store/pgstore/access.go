@@ -269,10 +269,18 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 		return errClosed("API key %q", id)
 	}
 	var found bool
-	b := &pgx.Batch{}
-	b.Queue(touchQuery, id, tsIn(t)).QueryRow(func(row pgx.Row) error { return row.Scan(&found) })
-	s.noteCommit(b) // the write is a change of this Store's
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+	var err error
+	if s.replicas == nil {
+		err = s.pool.QueryRow(ctx, touchQuery, id, tsIn(t)).Scan(&found)
+	} else {
+		// The write is a change of this Store's: its position goes with
+		// it, for the reads of the standbys.
+		b := &pgx.Batch{}
+		b.Queue(touchQuery, id, tsIn(t)).QueryRow(func(row pgx.Row) error { return row.Scan(&found) })
+		s.noteCommit(b)
+		err = s.pool.SendBatch(ctx, b).Close()
+	}
+	if err != nil {
 		return s.fail(ctx, err, "API key %q", id)
 	}
 	if !found {

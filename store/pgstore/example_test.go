@@ -76,3 +76,72 @@ func ExampleOpen() {
 	// Output:
 	// true
 }
+
+// A Store reads from a streaming standby (Options.ReplicaURLs or
+// Options.Replicas) whenever the standby has replayed what the read needs,
+// and from the primary otherwise: a read right after the Store's own
+// change sees it, whatever the standby's lag.
+func Example_replicas() {
+	ctx := context.Background()
+	primary, err := pgtest.SharedCluster()
+	if err != nil {
+		log.Fatal(err)
+	}
+	conn := exampleDatabase("example_replicas")
+	pool, err := pgxpool.New(ctx, conn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	if err := pgstore.Migrate(ctx, pool); err != nil {
+		log.Fatal(err)
+	}
+	standby, err := primary.StartStandby() // in a service: a standby of the deployment
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer standby.Close()
+	if err := standby.WaitReplayed(ctx, primary); err != nil {
+		log.Fatal(err)
+	}
+
+	st, err := pgstore.New(ctx, pool, pgstore.Options{ReplicaURLs: []string{standby.ConnString("example_replicas")}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+	role := func(roleID string) error {
+		return st.Update(ctx, "acme", func(ctx context.Context, tx store.Tx) error {
+			m, err := tx.Member(ctx, "alice")
+			if errors.Is(err, store.ErrOrganizationNotFound) {
+				if err := tx.CreateOrganization(ctx, org.Organization{ID: "acme", Name: "Acme", Scheme: "wherobots", Edition: "professional"}); err != nil {
+					return err
+				}
+				return tx.AddMember(ctx, org.Member{PrincipalID: "alice", Kind: org.User, Role: roleID})
+			}
+			if err != nil {
+				return err
+			}
+			m.Role = roleID
+			return tx.UpdateMember(ctx, m)
+		})
+	}
+	for _, r := range []string{"admin", "user", "admin"} {
+		if err := role(r); err != nil {
+			log.Fatal(err)
+		}
+		// Read back at once: the standby may not have replayed the change
+		// yet, and then the primary answers.
+		a, err := st.Access(ctx, "acme", "alice")
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("alice is", a.Role)
+	}
+	fmt.Println("standbys:", len(st.ReplicaStats().Replicas))
+	// Output:
+	// alice is admin
+	// alice is user
+	// alice is admin
+	// standbys: 1
+}
