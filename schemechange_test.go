@@ -1,0 +1,294 @@
+package orgauthz_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/orgauthz/orgauthz"
+	"github.com/orgauthz/orgauthz/apikey"
+	"github.com/orgauthz/orgauthz/edition"
+	"github.com/orgauthz/orgauthz/org"
+	"github.com/orgauthz/orgauthz/policy"
+	"github.com/orgauthz/orgauthz/role"
+	"github.com/orgauthz/orgauthz/store"
+	"github.com/orgauthz/orgauthz/store/pgstore"
+)
+
+// splitWherobots is a new Wherobots scheme, as a host might change it: the
+// user role split in two, developer (what user held, the paid edition
+// only) and analyst (the rest), community's seats down from 5 to 3,
+// raster_inference:use renamed inference:use, and service principals only
+// in enterprise.
+func splitWherobots(t testing.TB) *edition.Scheme {
+	t.Helper()
+	sp := edition.Wherobots().Spec()
+	sp.Roles = []role.Role{sp.Roles[0], {ID: "developer", Name: "Developer", Rank: 1}, {ID: "analyst", Name: "Analyst", Rank: 1}}
+	rename := func(cs []role.Capability) []role.Capability {
+		out := slices.Clone(cs)
+		for i, c := range out {
+			if c == "raster_inference:use" {
+				out[i] = "inference:use"
+			}
+		}
+		return out
+	}
+	for i, d := range sp.Capabilities {
+		if d.ID == "raster_inference:use" {
+			sp.Capabilities[i].ID = "inference:use"
+		}
+	}
+	user := sp.Matrix["user"]
+	sp.Matrix = map[string][]role.Capability{
+		"admin":     rename(sp.Matrix["admin"]),
+		"developer": rename(user),
+		"analyst":   {"cloud:use", "notebook:start", "integrations/s3:use", "support:contact"},
+	}
+	gates := map[role.Capability][]string{}
+	for c, eds := range sp.CapabilityEditions {
+		gates[rename([]role.Capability{c})[0]] = eds
+	}
+	gates["service_principals:create"] = []string{"enterprise"}
+	gates["service_principals/api_keys:add"] = []string{"enterprise"}
+	sp.CapabilityEditions = gates
+	sp.RoleEditions = map[string][]string{"developer": {"professional", "enterprise"}}
+	sp.Editions[0].Seats = edition.Seats(3)
+	sp.InviteRole = "analyst"
+	s, err := edition.NewScheme(sp)
+	require.NoError(t, err)
+	return s
+}
+
+// planStores runs test over a memstore and a PostgreSQL database of the
+// test's own (a plan examines the whole store).
+func planStores(t *testing.T, test func(t *testing.T, f *fixture)) {
+	t.Run("memstore", func(t *testing.T) {
+		t.Parallel()
+		test(t, newFixture(t))
+	})
+	t.Run("pgstore", func(t *testing.T) {
+		t.Parallel()
+		test(t, newFixtureOn(t, openPG(t, pgstore.Options{}), ""))
+	})
+}
+
+// kinds returns the kinds of the plan's breaks of organization orgID, with
+// their subjects, as "kind subject".
+func breaksOf(p orgauthz.SchemePlan, orgID string) []string {
+	var out []string
+	for _, b := range p.Breaks {
+		if b.OrgID == orgID {
+			out = append(out, strings.TrimSpace(string(b.Kind)+" "+b.Subject))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The plan finds every kind of break a change of scheme can make, in the
+// organizations it makes them, and none where there is none.
+func TestPlanSchemes(t *testing.T) {
+	t.Parallel()
+	planStores(t, func(t *testing.T, f *fixture) {
+		newW := splitWherobots(t)
+		// An organization the new scheme breaks in many ways.
+		com := f.newOrg(t, "wherobots", "community", "u1", "user", "u2", "user", "u3", "user") // 4 seats of 5
+		inv, _, err := f.svc.Invite(ctx, com, "creator", "dana@example.com", "")
+		require.NoError(t, err)
+		// A professional one with a service principal and a key scoped to
+		// a renamed capability.
+		pro := f.newOrg(t, "wherobots", "professional")
+		sp, err := f.svc.CreateServicePrincipal(ctx, pro, "creator", "ci", "user")
+		require.NoError(t, err)
+		key, _, err := f.svc.CreateAPIKey(ctx, pro, "creator", orgauthz.NewKey{Name: "k", Owner: sp.PrincipalID, Scope: []role.Capability{"raster_inference:use", "cloud:use"}})
+		require.NoError(t, err)
+		// One with no admin left (written straight into the store, as an
+		// old bug or an import might have left it).
+		noAdmin := f.newOrg(t, "wherobots", "enterprise", "x", "admin")
+		require.NoError(t, f.st.Update(ctx, noAdmin, func(ctx context.Context, tx store.Tx) error {
+			for _, id := range []string{"creator", "x"} {
+				m, err := tx.Member(ctx, id)
+				if err != nil {
+					return err
+				}
+				m.Role = "user"
+				if err := tx.UpdateMember(ctx, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		// One the new scheme keeps whole: admins only, enterprise.
+		fine := f.newOrg(t, "wherobots", "enterprise", "y", "admin")
+		// A project role and kind of AIEngine.
+		ai := f.newOrg(t, "aiengine", "standard", "e1", "editor")
+		p1, err := f.svc.CreateScope(ctx, ai, "creator", "project", "P1")
+		require.NoError(t, err)
+		_, err = f.svc.AddScopeMember(ctx, ai, "creator", "project", p1.ID, user("e1"), "editor")
+		require.NoError(t, err)
+
+		// Against the schemes it was made with: nothing.
+		p, err := orgauthz.PlanSchemes(ctx, f.st, f.svc.Schemes())
+		require.NoError(t, err)
+		assert.Equal(t, 5, p.Organizations, "organizations examined")
+		assert.Equal(t, []string{"invariant admin"}, breaksOf(p, noAdmin), "the organization with no admin, under its own scheme")
+		for _, id := range []string{com, pro, fine, ai} {
+			assert.Empty(t, breaksOf(p, id), "organization %s under its own scheme", id)
+		}
+
+		// Against the new Wherobots and an AIEngine whose projects lost
+		// the editor role.
+		aiSpec := edition.AIEngine().Spec()
+		for i, sc := range aiSpec.Scopes {
+			if sc.Kind == "project" {
+				var roles []role.Role
+				for _, r := range sc.Roles {
+					if r.ID != "editor" {
+						roles = append(roles, r)
+					}
+				}
+				aiSpec.Scopes[i].Roles = roles
+				delete(aiSpec.Scopes[i].Matrix, "editor")
+				var el []edition.Eligibility
+				for _, e := range sc.Eligibility {
+					if e.ScopeRole != "editor" {
+						el = append(el, e)
+					}
+				}
+				aiSpec.Scopes[i].Eligibility = el
+			}
+		}
+		newAI, err := edition.NewScheme(aiSpec)
+		require.NoError(t, err, "AIEngine without the project editor role")
+		p, err = orgauthz.PlanSchemes(ctx, f.st, []*edition.Scheme{newW, newAI, edition.UiPath(), edition.SoterAI()})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"invitation " + inv.ID, "role u1", "role u2", "role u3", "seats"}, breaksOf(p, com))
+		assert.Equal(t, []string{"key_scope " + key.ID, "role " + sp.PrincipalID, "service_principals"}, breaksOf(p, pro))
+		assert.Equal(t, []string{"invariant admin", "role creator", "role x"}, breaksOf(p, noAdmin))
+		assert.Empty(t, breaksOf(p, fine))
+		assert.Equal(t, []string{"scope_role project/" + p1.ID}, breaksOf(p, ai))
+
+		// Without AIEngine at all, and with the project kind gone.
+		p, err = orgauthz.PlanSchemes(ctx, f.st, []*edition.Scheme{newW})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"scheme aiengine"}, breaksOf(p, ai))
+		noProjects := edition.AIEngine().Spec()
+		noProjects.Scopes = nil
+		s, err := edition.NewScheme(noProjects)
+		require.NoError(t, err, "AIEngine without projects")
+		p, err = orgauthz.PlanSchemes(ctx, f.st, []*edition.Scheme{newW, s})
+		require.NoError(t, err)
+		assert.Contains(t, breaksOf(p, ai), "scope_kind project/"+p1.ID)
+
+		// A service started with the new schemes says so.
+		svc, err := orgauthz.New(f.st, orgauthz.Options{Schemes: []*edition.Scheme{newW, newAI, edition.UiPath(), edition.SoterAI()}})
+		require.NoError(t, err)
+		p, err = svc.VerifySchemes(ctx)
+		assert.ErrorIs(t, err, orgauthz.ErrSchemeMismatch)
+		assert.Len(t, p.Broken(), 4)
+		var sb strings.Builder
+		require.NoError(t, p.WriteText(&sb))
+		assert.Contains(t, sb.String(), "5 organization(s) examined, 4 broken")
+		_, err = f.svc.VerifySchemes(ctx)
+		assert.ErrorIs(t, err, orgauthz.ErrSchemeMismatch, "the old schemes: the organization with no admin")
+	})
+}
+
+// The mapping of the split: developers where the edition offers them (the
+// members who create job runs), analysts elsewhere; the rename of the
+// capability; community organizations over the new limit are refused and
+// left as they were.
+func splitMapping() orgauthz.SchemeMapping {
+	return orgauthz.SchemeMapping{
+		Roles: map[string]string{"user": "analyst"},
+		RoleOf: func(o org.Organization, m org.Member) string {
+			if m.Role == "user" && o.Edition != "community" && strings.HasPrefix(m.PrincipalID, "dev") {
+				return "developer"
+			}
+			return ""
+		},
+		Capabilities: map[role.Capability]role.Capability{"raster_inference:use": "inference:use"},
+	}
+}
+
+// A migration mends what the mapping can, one organization per
+// transaction, audits each change, refuses what it cannot mend, and
+// changes nothing when run again.
+func TestMigrateSchemes(t *testing.T) {
+	t.Parallel()
+	planStores(t, func(t *testing.T, f *fixture) {
+		newW := splitWherobots(t)
+		schemes := []*edition.Scheme{newW, edition.AIEngine(), edition.UiPath(), edition.SoterAI()}
+		pro := f.newOrg(t, "wherobots", "professional", "dev1", "user", "ana1", "user")
+		_, _, err := f.svc.Invite(ctx, pro, "creator", "dana@example.com", "user")
+		require.NoError(t, err)
+		key, _, err := f.svc.CreateAPIKey(ctx, pro, "dev1", orgauthz.NewKey{Name: "k", Scope: []role.Capability{"raster_inference:use"}})
+		require.NoError(t, err)
+		small := f.newOrg(t, "wherobots", "community", "dev2", "user")                      // 2 seats: fits 3
+		big := f.newOrg(t, "wherobots", "community", "a", "user", "b", "user", "c", "user") // 4 seats: over 3
+
+		res, err := orgauthz.MigrateSchemes(ctx, f.st, schemes, splitMapping(), orgauthz.MigrationOptions{Actor: "ops"})
+		require.NoError(t, err)
+		assert.Equal(t, 3, res.Examined)
+		assert.Equal(t, 2, res.Changed)
+		require.NotEmpty(t, res.Refused)
+		for _, b := range res.Refused {
+			assert.Equal(t, big, b.OrgID)
+		}
+		assert.Equal(t, "developer", f.role(t, pro, "dev1"))
+		assert.Equal(t, "analyst", f.role(t, pro, "ana1"))
+		assert.Equal(t, "analyst", f.role(t, small, "dev2"), "community offers no developers")
+		assert.Equal(t, "user", f.role(t, big, "a"), "a refused organization is left as it was")
+		var k apikey.Key
+		require.NoError(t, f.st.View(ctx, pro, func(ctx context.Context, r store.Reader) error {
+			var err error
+			k, err = r.APIKey(ctx, key.ID)
+			return err
+		}))
+		assert.Equal(t, []role.Capability{"inference:use"}, k.Scope)
+		invs, err := f.svc.Host().Invitations(ctx, pro, orgauthz.Page{}, true)
+		require.NoError(t, err)
+		for _, inv := range invs.Invitations {
+			assert.Equal(t, "analyst", inv.Role)
+		}
+		events, err := f.svc.Host().Audit(ctx, pro, orgauthz.AuditQuery{})
+		require.NoError(t, err)
+		var migrated []string
+		for _, e := range events {
+			if e.Action == orgauthz.AuditSchemeMigration {
+				assert.Equal(t, "ops", e.Actor)
+				migrated = append(migrated, e.Detail)
+			}
+		}
+		assert.Len(t, migrated, 4, "two members, an invitation and a key: %v", migrated)
+
+		// The plan now lists only the refused organization; a second run
+		// changes nothing.
+		p, err := orgauthz.PlanSchemes(ctx, f.st, schemes)
+		require.NoError(t, err)
+		assert.Equal(t, []string{big}, p.Broken())
+		res, err = orgauthz.MigrateSchemes(ctx, f.st, schemes, splitMapping(), orgauthz.MigrationOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, 0, res.Changed)
+		// Once the host frees a seat, the migration mends it too.
+		require.NoError(t, f.svc.Host().RemoveMember(ctx, big, "c"))
+		res, err = orgauthz.MigrateSchemes(ctx, f.st, schemes, splitMapping(), orgauthz.MigrationOptions{After: small})
+		require.NoError(t, err)
+		assert.Equal(t, 1, res.Changed)
+		assert.Empty(t, res.Refused)
+		p, err = orgauthz.PlanSchemes(ctx, f.st, schemes)
+		require.NoError(t, err)
+		assert.Empty(t, p.Breaks)
+		svc, err := orgauthz.New(f.st, orgauthz.Options{Schemes: schemes})
+		require.NoError(t, err)
+		_, err = svc.VerifySchemes(ctx)
+		assert.NoError(t, err)
+		d := svc.Check(ctx, pro, "dev1", "inference:use")
+		assert.True(t, d.Allowed, "%v", d)
+		assert.Equal(t, policy.ReasonRoleLacks, svc.Check(ctx, pro, "ana1", "job_runs:create").Reason)
+	})
+}
