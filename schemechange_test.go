@@ -2,9 +2,13 @@ package orgauthz_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,6 +21,7 @@ import (
 	"github.com/orgauthz/orgauthz/role"
 	"github.com/orgauthz/orgauthz/store"
 	"github.com/orgauthz/orgauthz/store/pgstore"
+	"github.com/orgauthz/orgauthz/store/pgstore/pgtest"
 )
 
 // splitWherobots is a new Wherobots scheme, as a host might change it: the
@@ -291,4 +296,84 @@ func TestMigrateSchemes(t *testing.T) {
 		assert.True(t, d.Allowed, "%v", d)
 		assert.Equal(t, policy.ReasonRoleLacks, svc.Check(ctx, pro, "ana1", "job_runs:create").Reason)
 	})
+}
+
+// The migration from the old Wherobots scheme to the split one, over 1,000
+// organizations on PostgreSQL, interrupted by a hard stop of the server in
+// the middle and run again: every organization ends mended, once, with its
+// members all there and every invariant of the new scheme holding.
+func TestMigrateSchemesAcrossACrash(t *testing.T) {
+	t.Parallel()
+	const orgs = 1000
+	c := pgtest.StartPrivate(t, pgtest.Options{Durable: true})
+	conn, err := c.CreateDatabase(ctx, "migration", "")
+	require.NoError(t, err)
+	pool, err := pgxpool.New(ctx, conn)
+	require.NoError(t, err)
+	require.NoError(t, pgstore.Migrate(ctx, pool))
+	pool.Close()
+	st := openPGOn(t, conn, pgstore.Options{})
+	f := newFixtureOn(t, st, "m-")
+	ids := make([]string, orgs)
+	for i := range orgs {
+		o, err := f.svc.CreateOrganization(ctx, user("creator"), orgauthz.NewOrganization{Name: fmt.Sprint("Org ", i), Scheme: "wherobots", Edition: "professional"})
+		require.NoError(t, err)
+		ids[i] = o.ID
+		_, err = f.svc.Host().ProvisionAll(ctx, o.ID, []orgauthz.Provisioning{
+			{Principal: user(fmt.Sprint("dev-", i)), Role: "user"},
+			{Principal: user(fmt.Sprint("ana-", i)), Role: "user"},
+		})
+		require.NoError(t, err)
+	}
+	slices.Sort(ids)
+	schemes := []*edition.Scheme{splitWherobots(t)}
+
+	// Stop the server hard once 400 organizations are done.
+	done := 0
+	_, err = orgauthz.MigrateSchemes(ctx, st, schemes, splitMapping(), orgauthz.MigrationOptions{
+		Progress: func(string, bool) {
+			if done++; done == 400 {
+				require.NoError(t, c.Stop("immediate"))
+			}
+		},
+	})
+	require.Error(t, err, "the migration went on with the server stopped")
+	require.NoError(t, c.Restart())
+
+	// Run again, on the same Store, once the server answers.
+	var res orgauthz.MigrationResult
+	require.Eventually(t, func() bool {
+		res, err = orgauthz.MigrateSchemes(ctx, st, schemes, splitMapping(), orgauthz.MigrationOptions{})
+		return err == nil
+	}, time.Minute, 100*time.Millisecond, "the migration after the restart: %v", err)
+	assert.Equal(t, orgs, res.Examined)
+	assert.Empty(t, res.Refused)
+	assert.InDelta(t, orgs-400, res.Changed, 1, "the organizations the first run had done are left as they are")
+
+	p, err := orgauthz.PlanSchemes(ctx, st, schemes)
+	require.NoError(t, err)
+	assert.Empty(t, p.Breaks)
+	svc, err := orgauthz.New(st, orgauthz.Options{Schemes: schemes})
+	require.NoError(t, err)
+	_, err = svc.VerifySchemes(ctx)
+	require.NoError(t, err)
+	for i, id := range ids {
+		ms, err := svc.Host().Members(ctx, id, orgauthz.Page{})
+		require.NoError(t, err)
+		roles := map[string]string{}
+		for _, m := range ms.Members {
+			roles[m.PrincipalID] = m.Role
+		}
+		require.Len(t, roles, 3, "organization %s", id)
+		require.Equal(t, "admin", roles["creator"])
+		events, err := svc.Host().Audit(ctx, id, orgauthz.AuditQuery{})
+		require.NoError(t, err)
+		n := 0
+		for _, e := range events {
+			if e.Action == orgauthz.AuditSchemeMigration {
+				n++
+			}
+		}
+		require.Equal(t, 2, n, "organization %s: one audit event per member changed, once (%d)", id, i)
+	}
 }
