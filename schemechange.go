@@ -342,6 +342,11 @@ type SchemeMapping struct {
 	Capabilities map[role.Capability]role.Capability
 	// Editions moves organizations from editions the new scheme lacks.
 	Editions map[string]string
+	// EditionOf, if set, is asked first for every organization, for moves
+	// between editions the new scheme has (a capability moved into a paid
+	// edition, say): the edition it returns, unless "" or the current one,
+	// is the organization's new edition, within the same checks.
+	EditionOf func(o org.Organization) string
 }
 
 // MigrationOptions tune MigrateSchemes.
@@ -451,18 +456,21 @@ func migrateOrg(ctx context.Context, tx store.Tx, schemes []*edition.Scheme, mp 
 		_, err := tx.AppendAudit(ctx, org.AuditEvent{Time: now, Actor: actor, Action: AuditSchemeMigration, Detail: detail})
 		return err
 	}
-	if _, ok := sch.Edition(o.Edition); !ok {
-		if to, ok := mp.Editions[o.Edition]; ok {
-			if _, ok := sch.Edition(to); ok {
-				detail := fmt.Sprintf("edition %s -> %s", o.Edition, to)
-				o.Edition, o.UpdatedAt = to, now
-				if err := tx.UpdateOrganization(ctx, o); err != nil {
-					return n, err
-				}
-				if err := audit(detail); err != nil {
-					return n, err
-				}
-			}
+	to := ""
+	if mp.EditionOf != nil {
+		to = mp.EditionOf(o)
+	}
+	if _, ok := sch.Edition(o.Edition); !ok && to == "" {
+		to = mp.Editions[o.Edition]
+	}
+	if _, ok := sch.Edition(to); ok && to != o.Edition {
+		detail := fmt.Sprintf("edition %s -> %s", o.Edition, to)
+		o.Edition, o.UpdatedAt = to, now
+		if err := tx.UpdateOrganization(ctx, o); err != nil {
+			return n, err
+		}
+		if err := audit(detail); err != nil {
+			return n, err
 		}
 	}
 	newRole := func(m *org.Member, old string) (string, bool) {

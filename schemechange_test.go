@@ -377,3 +377,42 @@ func TestMigrateSchemesAcrossACrash(t *testing.T) {
 		require.Equal(t, 2, n, "organization %s: one audit event per member changed, once (%d)", id, i)
 	}
 }
+
+// A mapping may move organizations between editions the new scheme has:
+// a community organization over the new seat limit goes to professional,
+// within the same checks, and the move is audited.
+func TestMigrateSchemesMovesEditions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	big := f.newOrg(t, "wherobots", "community", "a", "user", "b", "user", "c", "user")
+	mp := splitMapping()
+	mp.EditionOf = func(o org.Organization) string {
+		if o.Edition == "community" {
+			return "professional"
+		}
+		return ""
+	}
+	schemes := []*edition.Scheme{splitWherobots(t)}
+	res, err := orgauthz.MigrateSchemes(ctx, f.st, schemes, mp, orgauthz.MigrationOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Changed)
+	assert.Empty(t, res.Refused)
+	o, err := f.svc.Host().Organization(ctx, big)
+	require.NoError(t, err)
+	assert.Equal(t, "professional", o.Edition)
+	events, err := f.svc.Host().Audit(ctx, big, orgauthz.AuditQuery{})
+	require.NoError(t, err)
+	assert.True(t, slices.ContainsFunc(events, func(e org.AuditEvent) bool {
+		return e.Action == orgauthz.AuditSchemeMigration && e.Detail == "edition community -> professional"
+	}))
+	// Moved to an edition the scheme lacks: refused, left as it was.
+	f2 := newFixture(t)
+	other := f2.newOrg(t, "wherobots", "community", "a", "user")
+	mp.EditionOf = func(org.Organization) string { return "platinum" }
+	mp.Roles = map[string]string{"user": "no-such-role"}
+	res, err = orgauthz.MigrateSchemes(ctx, f2.st, schemes, mp, orgauthz.MigrationOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.Changed)
+	require.NotEmpty(t, res.Refused)
+	assert.Equal(t, "user", f2.role(t, other, "a"))
+}
