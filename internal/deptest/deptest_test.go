@@ -1,6 +1,8 @@
 // Package deptest checks what the module's packages import: library code
-// uses the standard library only (pgx is for the PostgreSQL store alone),
-// and test-only packages (testing, testify, go-cmp) stay out of everything
+// uses the standard library only (pgx is for the PostgreSQL store alone,
+// go.yaml.in/yaml/v3 for scheme files alone, and no library package
+// imports schemefile, so that nothing else depends on YAML), and test-only
+// packages (testing, testify, go-cmp) stay out of everything
 // a host links into its binary, except the helpers meant for tests.
 //
 // It parses the sources itself rather than asking "go list", so that the
@@ -83,6 +85,11 @@ func TestLibraryImports(t *testing.T) {
 // module root) importing imp, or "".
 func verdict(pkg, imp string) string {
 	switch {
+	case imp == module+"/schemefile":
+		if pkg == "cmd" || strings.HasPrefix(pkg, "cmd/") {
+			return ""
+		}
+		return "only commands may use schemefile: a library package would make hosts depend on YAML"
 	case strings.HasPrefix(imp, module):
 		return ""
 	case !strings.Contains(strings.SplitN(imp, "/", 2)[0], "."): // the standard library
@@ -95,6 +102,11 @@ func verdict(pkg, imp string) string {
 			return ""
 		}
 		return "only store/pgstore may use pgx"
+	case imp == "go.yaml.in/yaml/v3":
+		if pkg == "schemefile" {
+			return ""
+		}
+		return "only schemefile may use YAML"
 	case imp == "github.com/google/go-cmp/cmp" && testHelpers[pkg]:
 		return ""
 	}
@@ -118,6 +130,12 @@ func TestVerdict(t *testing.T) {
 		{"store/pgstore/pgtest", "github.com/jackc/pgx/v5", true},
 		{"store", "github.com/jackc/pgx/v5", false},
 		{"policy", module + "/edition", true},
+		{"schemefile", "go.yaml.in/yaml/v3", true},
+		{"edition", "go.yaml.in/yaml/v3", false},
+		{"schemefile", "github.com/jackc/pgx/v5", false},
+		{".", module + "/schemefile", false},
+		{"httpauthz", module + "/schemefile", false},
+		{"cmd/orgauthz", module + "/schemefile", true},
 	} {
 		if got := verdict(tt.pkg, tt.imp) == ""; got != tt.ok {
 			t.Errorf("verdict(%q, %q) ok = %v, want %v", tt.pkg, tt.imp, got, tt.ok)
