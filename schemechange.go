@@ -116,7 +116,7 @@ func (p SchemePlan) WriteText(w io.Writer) error {
 // a View of its own, and returns what contradicts them: the plan of a
 // change of schemes, before it is made. Nothing is written.
 func PlanSchemes(ctx context.Context, st store.Store, schemes []*edition.Scheme) (SchemePlan, error) {
-	var p SchemePlan
+	p := SchemePlan{Breaks: []SchemeBreak{}}
 	for o, err := range st.Organizations(ctx, "") {
 		if err != nil {
 			return p, fmt.Errorf("orgauthz: planning schemes: %w", err)
