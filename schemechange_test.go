@@ -416,3 +416,44 @@ func TestMigrateSchemesMovesEditions(t *testing.T) {
 	require.NotEmpty(t, res.Refused)
 	assert.Equal(t, "user", f2.role(t, other, "a"))
 }
+
+// The breaks TestPlanSchemes does not make: an edition gone, a role its
+// edition no longer offers, a custom role naming a capability its kind no
+// longer has.
+func TestPlanSchemesMoreBreaks(t *testing.T) {
+	t.Parallel()
+	planStores(t, func(t *testing.T, f *fixture) {
+		ent := f.newOrg(t, "wherobots", "enterprise", "y", "admin")
+		com := f.newOrg(t, "wherobots", "community", "u1", "user")
+		require.NoError(t, f.st.Update(ctx, com, func(ctx context.Context, tx store.Tx) error {
+			m, err := tx.Member(ctx, "u1")
+			if err != nil {
+				return err
+			}
+			m.Role = "developer" // as a migration that ignored the edition might
+			return tx.UpdateMember(ctx, m)
+		}))
+		up := f.newOrg(t, "uipath", "standard")
+		svcScope, err := f.svc.CreateScope(ctx, up, "creator", "service", "Orchestrator")
+		require.NoError(t, err)
+		require.NoError(t, f.st.Update(ctx, up, func(ctx context.Context, tx store.Tx) error {
+			return tx.PutScopeRole(ctx, org.ScopeRole{Kind: "service", ScopeID: svcScope.ID, ID: "legacy", Name: "Legacy",
+				Capabilities: []role.Capability{"service:retired-capability"}, CreatedBy: "creator", CreatedAt: f.clock.Now()})
+		}))
+
+		noEnt := edition.Wherobots().Spec()
+		noEnt.Editions = noEnt.Editions[:2]
+		for c, eds := range noEnt.CapabilityEditions {
+			noEnt.CapabilityEditions[c] = slices.DeleteFunc(slices.Clone(eds), func(e string) bool { return e == "enterprise" })
+		}
+		w, err := edition.NewScheme(noEnt)
+		require.NoError(t, err, "Wherobots without enterprise")
+		p, err := orgauthz.PlanSchemes(ctx, f.st, []*edition.Scheme{w, edition.UiPath()})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"edition enterprise"}, breaksOf(p, ent))
+		assert.Equal(t, []string{"custom_role service/" + svcScope.ID + "/legacy"}, breaksOf(p, up))
+		p, err = orgauthz.PlanSchemes(ctx, f.st, []*edition.Scheme{splitWherobots(t), edition.UiPath()})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"role_not_offered u1"}, breaksOf(p, com))
+	})
+}
