@@ -455,5 +455,16 @@ func TestPlanSchemesMoreBreaks(t *testing.T) {
 		p, err = orgauthz.PlanSchemes(ctx, f.st, []*edition.Scheme{splitWherobots(t), edition.UiPath()})
 		require.NoError(t, err)
 		assert.Equal(t, []string{"role_not_offered u1"}, breaksOf(p, com))
+
+		// A maximum: at most one admin, and the enterprise organization
+		// has two.
+		oneAdmin := edition.Wherobots().Spec()
+		oneAdmin.Invariants = []edition.Invariant{{Role: "admin", Min: 1, Max: 1}}
+		w, err = edition.NewScheme(oneAdmin)
+		require.NoError(t, err, "Wherobots with at most one admin")
+		p, err = orgauthz.PlanSchemes(ctx, f.st, []*edition.Scheme{w, edition.UiPath()})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"invariant admin"}, breaksOf(p, ent))
+		assert.Contains(t, p.Breaks[slices.IndexFunc(p.Breaks, func(b orgauthz.SchemeBreak) bool { return b.OrgID == ent })].Detail, "at most 1")
 	})
 }
