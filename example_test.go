@@ -174,3 +174,38 @@ func ExampleHost_ProvisionAll() {
 	// true
 	// true
 }
+
+// Before a change of scheme ships, the host plans it over the store: here
+// the community edition would drop from 5 seats to 2, and one
+// organization has 3 members.
+func ExamplePlanSchemes() {
+	ctx := context.Background()
+	st := memstore.New()
+	defer st.Close()
+	svc, err := orgauthz.New(st, orgauthz.Options{Schemes: []*edition.Scheme{edition.Wherobots()}})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := svc.CreateOrganization(ctx, org.Principal{ID: "ada", Kind: org.User}, orgauthz.NewOrganization{ID: "acme", Name: "Acme", Edition: "community"}); err != nil {
+		panic(err)
+	}
+	for _, p := range []string{"bob", "cy"} {
+		if _, err := svc.Host().Provision(ctx, "acme", org.Principal{ID: p, Kind: org.User}, "user"); err != nil {
+			panic(err)
+		}
+	}
+	spec := edition.Wherobots().Spec()
+	spec.Editions[0].Seats = edition.Seats(2)
+	next, err := edition.NewScheme(spec)
+	if err != nil {
+		panic(err)
+	}
+	plan, err := orgauthz.PlanSchemes(ctx, st, []*edition.Scheme{next})
+	if err != nil {
+		panic(err)
+	}
+	plan.WriteText(os.Stdout)
+	// Output:
+	// 1 organization(s) examined, 1 broken, 1 break(s)
+	//   acme: seats: 3 seat(s) in use (3 member(s), 0 pending invitation(s)), edition "community" allows 2
+}
