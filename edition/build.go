@@ -78,7 +78,13 @@ func lookupCap(b *builder, cat *role.Catalog, what string, c role.Capability) (i
 //     each resource must keep (it takes that role over from the members it
 //     removes);
 //   - a service principal, service principal key or revoke-others
-//     capability held by the external role.
+//     capability held by the external role;
+//   - a trial of an unknown edition (the error also matches
+//     ErrUnknownEdition), of an edition already listed (role.ErrDuplicate),
+//     whose MaxDuration is not positive or exceeds MaxTrialDuration, or
+//     whose From names an unknown edition (ErrUnknownEdition), the trialled
+//     edition itself, or an edition twice (role.ErrDuplicate); or one with
+//     an empty From in a scheme with no other edition to start from.
 func NewScheme(spec Spec) (*Scheme, error) {
 	sp := cloneSpec(spec)
 	b := &builder{id: sp.ID}
@@ -137,6 +143,9 @@ func NewScheme(spec Spec) (*Scheme, error) {
 	}
 
 	if err := s.buildEditions(b); err != nil {
+		return nil, err
+	}
+	if err := s.buildTrials(b); err != nil {
 		return nil, err
 	}
 	if err := s.buildInvariants(b); err != nil {
@@ -262,6 +271,40 @@ func (s *Scheme) buildEditions(b *builder) error {
 			return err
 		}
 		s.defEdition = e.pos
+	}
+	return nil
+}
+
+func (s *Scheme) buildTrials(b *builder) error {
+	seen := make(map[string]bool, len(s.spec.Trials))
+	for _, t := range s.spec.Trials {
+		if _, ok := s.Edition(t.Edition); !ok {
+			return b.fault(ErrUnknownEdition, "Trials names edition %q, which is not defined", t.Edition)
+		}
+		if seen[t.Edition] {
+			return b.fault(role.ErrDuplicate, "two trials of edition %q: merge them", t.Edition)
+		}
+		seen[t.Edition] = true
+		what := fmt.Sprintf("trial of edition %q", t.Edition)
+		switch {
+		case t.MaxDuration <= 0:
+			return b.fault(nil, "%s: MaxDuration %v is not positive", what, t.MaxDuration)
+		case t.MaxDuration > MaxTrialDuration:
+			return b.fault(nil, "%s: MaxDuration %v exceeds the most a trial may last, %v (366 days)", what, t.MaxDuration, MaxTrialDuration)
+		case len(t.From) == 0 && len(s.editions) < 2:
+			return b.fault(nil, "%s: no other edition to start from", what)
+		}
+		for i, id := range t.From {
+			if _, ok := s.Edition(id); !ok {
+				return b.fault(ErrUnknownEdition, "%s: From names edition %q, which is not defined", what, id)
+			}
+			if id == t.Edition {
+				return b.fault(nil, "%s: From lists the trialled edition itself", what)
+			}
+			if slices.Contains(t.From[:i], id) {
+				return b.fault(role.ErrDuplicate, "%s: From lists edition %q twice", what, id)
+			}
+		}
 	}
 	return nil
 }
@@ -426,7 +469,7 @@ func (s *Scheme) buildOrgCapabilities(b *builder) error {
 	for _, x := range []struct {
 		what string
 		c    role.Capability
-	}{{"Organization.Settings", oc.Settings}, {"Organization.Edition", oc.Edition}, {"Organization.Delete", oc.Delete}, {"Organization.Audit", oc.Audit}} {
+	}{{"Organization.Settings", oc.Settings}, {"Organization.Edition", oc.Edition}, {"Organization.Delete", oc.Delete}, {"Organization.Audit", oc.Audit}, {"Organization.Trial", oc.Trial}} {
 		if x.c == "" {
 			continue
 		}

@@ -23,7 +23,7 @@ func TestPresetOrganizationCapabilities(t *testing.T) {
 		{edition.Wherobots(), edition.OrgCapabilities{Settings: "organization/settings:manage", Edition: "organization/settings:manage", Delete: "organization/settings:manage", Audit: "audit_logs:view"}, []role.Capability{"api_keys:manage_own"}},
 		{edition.AIEngine(), edition.OrgCapabilities{Settings: "billing:manage", Edition: "billing:manage", Delete: "billing:manage", Audit: "members:manage"}, nil},
 		{edition.UiPath(), edition.OrgCapabilities{Settings: "organization_settings:edit", Edition: "licenses:edit", Delete: "organization_settings:delete", Audit: "audit_logs:view"}, nil},
-		{edition.SoterAI(), edition.OrgCapabilities{Settings: "organization/settings:edit", Edition: "billing:manage", Delete: "organization:delete", Audit: "organization/settings:edit"}, []role.Capability{"content/own:edit", "profile/own:edit"}},
+		{edition.SoterAI(), edition.OrgCapabilities{Settings: "organization/settings:edit", Edition: "billing:manage", Delete: "organization:delete", Audit: "organization/settings:edit", Trial: "billing:manage"}, []role.Capability{"content/own:edit", "profile/own:edit"}},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, tt.s.OrgCapabilities(), tt.s.ID())

@@ -1,6 +1,10 @@
 package edition
 
-import "github.com/orgauthz/orgauthz/role"
+import (
+	"time"
+
+	"github.com/orgauthz/orgauthz/role"
+)
 
 // The preset schemes of the orgauthz specification. Each function builds
 // its scheme anew; build it once and share it, a Scheme being immutable and
@@ -43,6 +47,7 @@ func mustBuild(sp Spec) *Scheme {
 //   - Inviting is allowed in every edition (the community example has
 //     invited users).
 //   - New organizations start in community, the free edition.
+//   - No trials: the sources describe none, so no edition may be trialled.
 //   - Members join by invitation only: the scheme offers no direct addition.
 //   - Edition gates come from the public documentation: service principals
 //     and their keys, job runs, raster inference, billing and audit logs are
@@ -157,6 +162,7 @@ func Wherobots() *Scheme {
 //     of an organization is its owner.
 //   - An invitation that names no role makes a viewer (least privilege).
 //   - One edition, standard, with unlimited seats (none is published).
+//   - No trials: the sources describe none, so no edition may be trialled.
 //   - A project's creator is its owner; a project keeps at least one owner;
 //     a project invitation that names no role makes a viewer.
 //   - Only a project's owners manage its members and delete it; holding the
@@ -268,6 +274,7 @@ func AIEngine() *Scheme {
 //   - Inviting needs users:create, removing users:delete, changing a role
 //     users:edit; members join by invitation only (no direct addition).
 //   - One edition, standard, with unlimited seats.
+//   - No trials: the sources describe none, so no edition may be trialled.
 //   - The owner reaches every service as its administrator; a service's
 //     creator gets access as administrator; owner and administrators grant
 //     access to any service (services:grant_access), themselves included;
@@ -413,6 +420,15 @@ func UiPath() *Scheme {
 //     the audit trail, which the product does not describe, is read by
 //     owners (organization/settings:edit). content/own:edit and
 //     profile/own:edit act on one's own things only.
+//   - Trials: the seed says only that owners manage "trials", with billing
+//     and edition changes. The safer reading: the paid editions,
+//     professional and enterprise, may each be trialled for at most 30
+//     days, extensions included, and only from starter, the base edition
+//     (a professional organization does not trial enterprise); starting,
+//     extending and ending a trial needs billing:manage
+//     (Organization.Trial), the owners' capability that already governs
+//     edition changes, so a trial lets nobody reach an edition they could
+//     not already move the organization to.
 //   - Workspaces carry roles manager (rank 2) and member (rank 1), and the
 //     capabilities workspace:use (both), workspace:configure and
 //     workspace/members:manage (manager). A workspace's creator is its
@@ -468,9 +484,13 @@ func SoterAI() *Scheme {
 			{ID: editions[2], Name: "Enterprise", Seats: DefaultSeats(0)},
 		},
 		RoleEditions: map[string][]string{member: {"enterprise"}},
-		CreatorRole:  owner,
-		InviteRole:   member,
-		Invariants:   []Invariant{{Role: owner, Min: 1}},
+		Trials: []TrialSpec{
+			{Edition: editions[1], MaxDuration: 30 * 24 * time.Hour, From: []string{editions[0]}},
+			{Edition: editions[2], MaxDuration: 30 * 24 * time.Hour, From: []string{editions[0]}},
+		},
+		CreatorRole: owner,
+		InviteRole:  member,
+		Invariants:  []Invariant{{Role: owner, Min: 1}},
 		Management: Management{
 			Invite:     "members:invite",
 			Remove:     "members:remove",
@@ -483,6 +503,7 @@ func SoterAI() *Scheme {
 			Edition:  "billing:manage",
 			Delete:   "organization:delete",
 			Audit:    "organization/settings:edit",
+			Trial:    "billing:manage",
 		},
 		Own: []role.Capability{"content/own:edit", "profile/own:edit"},
 		Scopes: []ScopeSpec{{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/orgauthz/orgauthz/internal/strindex"
 	"github.com/orgauthz/orgauthz/role"
@@ -54,6 +55,10 @@ type Spec struct {
 	// RoleEditions gates roles by edition in the same way: a role listed
 	// here can be held only in the editions named.
 	RoleEditions map[string][]string
+	// Trials lists the editions organizations may try for a while, at most
+	// one entry per edition. Starting, extending and ending a trial is
+	// governed by Organization.Trial.
+	Trials []TrialSpec
 
 	// CreatorRole is the role the creator of an organization gets.
 	CreatorRole string
@@ -87,6 +92,36 @@ type Spec struct {
 	Keys KeyCapabilities
 }
 
+// MaxTrialDuration is the longest a TrialSpec may bound a trial to.
+const MaxTrialDuration = 366 * 24 * time.Hour
+
+// TrialSpec says that organizations may try an edition for a while.
+type TrialSpec struct {
+	// Edition is the edition that may be trialled.
+	Edition string
+	// MaxDuration bounds one trial, extensions included (from its start).
+	// It must be positive and at most MaxTrialDuration.
+	MaxDuration time.Duration
+	// From, if not empty, lists the base editions a trial may start from;
+	// empty means any other edition.
+	From []string
+}
+
+// StartsFrom reports whether a trial may start from base edition id: the
+// trial's From lists it, or From is empty and id is another edition than
+// the trialled one.
+func (t TrialSpec) StartsFrom(id string) bool {
+	if id == t.Edition {
+		return false
+	}
+	return len(t.From) == 0 || slices.Contains(t.From, id)
+}
+
+func cloneTrial(t TrialSpec) TrialSpec {
+	t.From = slices.Clone(t.From)
+	return t
+}
+
 // KeyCapabilities says which capability governs each operation on service
 // principals and API keys. An empty one means nobody may, except where
 // said otherwise.
@@ -118,6 +153,9 @@ type OrgCapabilities struct {
 	Delete role.Capability
 	// Audit governs reading and exporting the audit trail.
 	Audit role.Capability
+	// Trial governs starting, extending and ending a trial of an edition
+	// (see Spec.Trials); "" means only the host may.
+	Trial role.Capability
 }
 
 // Invariant constrains the holders of one organization role. Nothing that
@@ -263,6 +301,29 @@ func (s *Scheme) Editions() []*Edition { return slices.Clone(s.editions) }
 // DefaultEdition returns the edition new organizations get.
 func (s *Scheme) DefaultEdition() *Edition { return s.editions[s.defEdition] }
 
+// Trial returns the trial of the edition with the given ID, and false if
+// that edition may not be trialled (or does not exist).
+func (s *Scheme) Trial(editionID string) (TrialSpec, bool) {
+	for _, t := range s.spec.Trials {
+		if t.Edition == editionID {
+			return cloneTrial(t), true
+		}
+	}
+	return TrialSpec{}, false
+}
+
+// Trials returns a copy of the scheme's trials, in the Spec's order.
+func (s *Scheme) Trials() []TrialSpec {
+	if len(s.spec.Trials) == 0 {
+		return nil
+	}
+	out := make([]TrialSpec, len(s.spec.Trials))
+	for i, t := range s.spec.Trials {
+		out[i] = cloneTrial(t)
+	}
+	return out
+}
+
 // CreatorRole returns the ID of the role an organization's creator gets.
 func (s *Scheme) CreatorRole() string { return s.m.Role(s.creator).ID }
 
@@ -396,6 +457,10 @@ func cloneSpec(sp Spec) Spec {
 	out.RoleEditions = maps.Clone(sp.RoleEditions)
 	for k, v := range out.RoleEditions {
 		out.RoleEditions[k] = slices.Clone(v)
+	}
+	out.Trials = slices.Clone(sp.Trials)
+	for i, t := range out.Trials {
+		out.Trials[i] = cloneTrial(t)
 	}
 	out.Invariants = slices.Clone(sp.Invariants)
 	out.Own = slices.Clone(sp.Own)

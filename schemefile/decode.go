@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -21,7 +22,10 @@ type decoder struct {
 	visits int
 }
 
-var mappingType = reflect.TypeFor[interface{ isMapping() }]()
+var (
+	mappingType  = reflect.TypeFor[interface{ isMapping() }]()
+	durationType = reflect.TypeFor[duration]()
+)
 
 // fail returns the error at node n.
 func (d *decoder) fail(n *yaml.Node, format string, args ...any) error {
@@ -56,6 +60,16 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 	switch {
 	case t.Implements(mappingType):
 		return d.mapping(at, n, v, path)
+	case t == durationType:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+			return d.wrongType(at, n, path, `a duration ("720h")`)
+		}
+		dur, err := time.ParseDuration(n.Value)
+		if err != nil {
+			return d.fail(at, "%s: %q is not a duration: write it as Go does, e.g. 720h or 1h30m", describe(path), n.Value)
+		}
+		v.SetInt(int64(dur))
+		return nil
 	case t.Kind() == reflect.Struct:
 		return d.structure(at, n, v, path)
 	case t.Kind() == reflect.Slice:

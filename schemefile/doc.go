@@ -35,13 +35,15 @@
 //	    - {actor: editor, assign: [reader]}
 //
 // The rest of Spec reads the same way: default_edition, role_editions,
+// trials (edition, max_duration, from; a duration is written as Go writes
+// one, 720h for 30 days: {edition: pro, max_duration: 720h, from: [free]}),
 // external_role, management (add, remove, change_role, owner, rules with
 // actor, manage and assign), scopes (kind, name, roles, capabilities,
 // matrix, creator_role, default_role, min_holders, create, delete,
 // delete_in_scope, manage_members, manage_members_in_scope, view,
 // custom_roles, eligibility with scope_role, org_capability and
 // org_roles, allow_external, implicit), organization (settings, edition,
-// delete, audit), own, and keys (service_principals,
+// delete, audit, trial), own, and keys (service_principals,
 // service_principal_keys, own, revoke_others, authenticate). A field left
 // out, or null, is Spec's zero value; a seat limit left out is unlimited.
 // Where Spec tells nil from empty (a rule's manage and assign, an

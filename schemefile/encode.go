@@ -85,6 +85,8 @@ func encode(v reflect.Value, flow bool) (*yaml.Node, error) {
 			n.Style = yaml.FlowStyle
 		}
 		return n, nil
+	case t == durationType:
+		return scalar("!!str", duration(v.Int()).String())
 	case t.Kind() == reflect.String:
 		return scalar("!!str", v.String())
 	case t.Kind() == reflect.Int:

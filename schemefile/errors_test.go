@@ -85,9 +85,17 @@ const scope = `scopes:
 // 31       - {scope_role: owner, org_roles: [editor]}
 // 32     implicit: {editor: owner}
 
+// trials returns a trials section of one trial, at lines 23 and 24:
+//
+//	23 trials:
+//	24   - {edition: pro, max_duration: 720h, from: [free]}
+func trials(ed, max, from string) string {
+	return "trials:\n  - {edition: " + ed + ", max_duration: " + max + ", from: " + from + "}\n"
+}
+
 func TestBaseBuilds(t *testing.T) {
 	t.Parallel()
-	for _, doc := range []string{base, base + scope} {
+	for _, doc := range []string{base, base + scope, base + trials("pro", "720h", "[free]") + "organization: {trial: members:invite}\n"} {
 		s, err := schemefile.Build("notes.yaml", []byte(doc))
 		if err != nil {
 			t.Fatal(err)
@@ -178,6 +186,10 @@ func TestFormErrors(t *testing.T) {
 			line: 23, col: 8, msg: "keys: merge keys (<<) are not supported"},
 		{name: "custom tag", doc: change(t, base, "id: notes", "id: !secret notes"),
 			line: 1, col: 5, msg: "id: tag !secret is not supported"},
+		{name: "malformed duration", doc: base + trials("pro", "30d", "[free]"),
+			line: 24, col: 34, msg: `trials[0].max_duration: "30d" is not a duration`},
+		{name: "duration as a number", doc: base + trials("pro", "720", "[free]"),
+			line: 24, col: 34, msg: `trials[0].max_duration: want a duration ("720h"), got the integer 720`},
 	} {
 		_, err := schemefile.Parse("notes.yaml", []byte(tt.doc))
 		checkErr(t, "notes.yaml", tt, err)
@@ -244,6 +256,20 @@ func TestSchemeErrors(t *testing.T) {
 			line: 24, col: 18, msg: `Keys.RevokeOthers names capability`, is: []error{invalid, role.ErrUnknownCapability}},
 		{name: "unknown own capability", doc: base + "own: ['notes:read', 'notes:own']\n",
 			line: 23, col: 21, msg: `Own names capability "notes:own"`, is: []error{invalid, role.ErrUnknownCapability}},
+		{name: "trial of an unknown edition", doc: base + trials("gold", "720h", "[free]"),
+			line: 24, col: 15, msg: `Trials names edition "gold"`, is: []error{invalid, edition.ErrUnknownEdition}},
+		{name: "trial from an unknown edition", doc: base + trials("pro", "720h", "[free, gold]"),
+			line: 24, col: 53, msg: `trial of edition "pro": From names edition "gold"`, is: []error{invalid, edition.ErrUnknownEdition}},
+		{name: "trial from an edition twice", doc: base + trials("pro", "720h", "[free, free]"),
+			line: 24, col: 53, msg: `From lists edition "free" twice`, is: []error{invalid, role.ErrDuplicate}},
+		{name: "trial from itself", doc: base + trials("pro", "720h", "[pro]"),
+			line: 24, col: 47, msg: `From lists the trialled edition itself`, is: []error{invalid}},
+		{name: "trial too long", doc: base + trials("pro", "9000h", "[free]"),
+			line: 24, col: 34, msg: `trial of edition "pro": MaxDuration 9000h0m0s exceeds`, is: []error{invalid}},
+		{name: "two trials of an edition", doc: base + trials("pro", "720h", "[free]") + "  - {edition: pro, max_duration: 1h}\n",
+			line: 25, col: 15, msg: `two trials of edition "pro"`, is: []error{invalid, role.ErrDuplicate}},
+		{name: "unknown trial capability", doc: base + "organization: {trial: 'trials:start'}\n",
+			line: 23, col: 23, msg: `Organization.Trial names capability "trials:start"`, is: []error{invalid, role.ErrUnknownCapability}},
 		{name: "external role ranked", doc: base + "external_role: reader\n",
 			line: 4, col: 24, msg: `external role "reader" has rank 1`, is: []error{invalid}},
 		{name: "scope: unknown creator role", doc: change(t, withScope, "creator_role: owner", "creator_role: ownr"),

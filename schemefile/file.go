@@ -3,6 +3,8 @@ package schemefile
 import (
 	"maps"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/role"
@@ -30,6 +32,7 @@ type fileSpec struct {
 	DefaultEdition     string            `yaml:"default_edition"`
 	CapabilityEditions mapping[[]string] `yaml:"capability_editions"`
 	RoleEditions       mapping[[]string] `yaml:"role_editions"`
+	Trials             []fileTrial       `yaml:"trials,flow"`
 	CreatorRole        string            `yaml:"creator_role"`
 	InviteRole         string            `yaml:"invite_role"`
 	ExternalRole       string            `yaml:"external_role"`
@@ -63,6 +66,29 @@ type fileSeats struct {
 	Overridable bool `yaml:"overridable"`
 }
 
+type fileTrial struct {
+	Edition     string   `yaml:"edition"`
+	MaxDuration duration `yaml:"max_duration"`
+	From        []string `yaml:"from"`
+}
+
+// duration is a time.Duration, written as a Go duration string ("720h",
+// "1h30m").
+type duration time.Duration
+
+// String returns d as time.Duration does, without the zero minutes and
+// seconds of a whole number of hours or minutes: "720h", "90m", "1h30m".
+func (d duration) String() string {
+	s := time.Duration(d).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 type fileInvariant struct {
 	Role      string `yaml:"role"`
 	Min       int    `yaml:"min"`
@@ -90,6 +116,7 @@ type fileOrganization struct {
 	Edition  string `yaml:"edition"`
 	Delete   string `yaml:"delete"`
 	Audit    string `yaml:"audit"`
+	Trial    string `yaml:"trial"`
 }
 
 type fileKeys struct {
@@ -236,9 +263,12 @@ func toFile(sp edition.Spec) fileSpec {
 		DefaultEdition:     sp.DefaultEdition,
 		CapabilityEditions: fromMap(sp.CapabilityEditions, capIDs(sp.Capabilities), slices.Clone[[]string]),
 		RoleEditions:       fromMap(sp.RoleEditions, roles, slices.Clone[[]string]),
-		CreatorRole:        sp.CreatorRole,
-		InviteRole:         sp.InviteRole,
-		ExternalRole:       sp.ExternalRole,
+		Trials: convSlice(sp.Trials, func(t edition.TrialSpec) fileTrial {
+			return fileTrial{Edition: t.Edition, MaxDuration: duration(t.MaxDuration), From: slices.Clone(t.From)}
+		}),
+		CreatorRole:  sp.CreatorRole,
+		InviteRole:   sp.InviteRole,
+		ExternalRole: sp.ExternalRole,
 		Invariants: convSlice(sp.Invariants, func(i edition.Invariant) fileInvariant {
 			return fileInvariant{Role: i.Role, Min: i.Min, Max: i.Max, Immutable: i.Immutable}
 		}),
@@ -258,6 +288,7 @@ func toFile(sp edition.Spec) fileSpec {
 			Edition:  string(sp.Organization.Edition),
 			Delete:   string(sp.Organization.Delete),
 			Audit:    string(sp.Organization.Audit),
+			Trial:    string(sp.Organization.Trial),
 		},
 		Own: conv[string](sp.Own),
 		Keys: fileKeys{
@@ -311,9 +342,12 @@ func (f *fileSpec) toSpec() edition.Spec {
 		DefaultEdition:     f.DefaultEdition,
 		CapabilityEditions: toMap[role.Capability](f.CapabilityEditions, identity[[]string]),
 		RoleEditions:       toMap[string](f.RoleEditions, identity[[]string]),
-		CreatorRole:        f.CreatorRole,
-		InviteRole:         f.InviteRole,
-		ExternalRole:       f.ExternalRole,
+		Trials: convSlice(f.Trials, func(t fileTrial) edition.TrialSpec {
+			return edition.TrialSpec{Edition: t.Edition, MaxDuration: time.Duration(t.MaxDuration), From: t.From}
+		}),
+		CreatorRole:  f.CreatorRole,
+		InviteRole:   f.InviteRole,
+		ExternalRole: f.ExternalRole,
 		Invariants: convSlice(f.Invariants, func(i fileInvariant) edition.Invariant {
 			return edition.Invariant{Role: i.Role, Min: i.Min, Max: i.Max, Immutable: i.Immutable}
 		}),
@@ -356,6 +390,7 @@ func (f *fileSpec) toSpec() edition.Spec {
 			Edition:  role.Capability(f.Organization.Edition),
 			Delete:   role.Capability(f.Organization.Delete),
 			Audit:    role.Capability(f.Organization.Audit),
+			Trial:    role.Capability(f.Organization.Trial),
 		},
 		Own: conv[role.Capability](f.Own),
 		Keys: edition.KeyCapabilities{

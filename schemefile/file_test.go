@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/orgauthz/orgauthz/edition"
@@ -85,6 +86,8 @@ func fill(v reflect.Value, n *int, empty bool) {
 		v.SetString(tricky[*n%len(tricky)])
 	case reflect.Int:
 		v.SetInt(int64(*n - 40))
+	case reflect.Int64: // a time.Duration: hours, minutes, seconds or less
+		v.SetInt(int64(*n-40) * [...]int64{int64(time.Hour), int64(time.Minute), int64(time.Second), 1500, 1}[*n%5])
 	case reflect.Bool:
 		v.SetBool(true)
 	case reflect.Struct:

@@ -104,6 +104,9 @@ func buildSchemeRules() []rule {
 	invItem := func(w *where, id string, nth int) *yaml.Node {
 		return itemWith(value(w.root, "invariants"), "role", id, nth)
 	}
+	trialItem := func(w *where, id string, nth int) *yaml.Node {
+		return itemWith(value(w.root, "trials"), "edition", id, nth)
+	}
 	ruleItem := func(w *where, id string, nth int) *yaml.Node {
 		return itemWith(value(value(w.root, "management"), "rules"), "actor", id, nth)
 	}
@@ -145,6 +148,28 @@ func buildSchemeRules() []rule {
 	rules = append(rules, gate("RoleEditions", "role_editions")...)
 	rules = append(rules,
 		r(`DefaultEdition`, top("default_edition")),
+		r(`Trials names edition Q`, func(w *where, ids []string) *yaml.Node {
+			it := trialItem(w, ids[0], 0)
+			return first(value(it, "edition"), it)
+		}),
+		r(`two trials of edition Q`, func(w *where, ids []string) *yaml.Node { return value(trialItem(w, ids[0], 1), "edition") }),
+		r(`trial of edition Q: MaxDuration`, func(w *where, ids []string) *yaml.Node {
+			it := trialItem(w, ids[0], 0)
+			return first(value(it, "max_duration"), it)
+		}),
+		r(`trial of edition Q: From names edition Q`, func(w *where, ids []string) *yaml.Node {
+			return scalarIn(value(trialItem(w, ids[0], 0), "from"), ids[1])
+		}),
+		r(`trial of edition Q: From lists edition Q twice`, func(w *where, ids []string) *yaml.Node {
+			return nthScalarIn(value(trialItem(w, ids[0], 0), "from"), ids[1], 1)
+		}),
+		r(`trial of edition Q: From lists the trialled edition`, func(w *where, ids []string) *yaml.Node {
+			return scalarIn(value(trialItem(w, ids[0], 0), "from"), ids[0])
+		}),
+		r(`trial of edition Q`, func(w *where, ids []string) *yaml.Node {
+			it := trialItem(w, ids[0], 0)
+			return first(value(it, "edition"), it)
+		}),
 		r(`two invariants on role Q`, func(w *where, ids []string) *yaml.Node { return value(invItem(w, ids[0], 1), "role") }),
 		r(`invariant on role Q: negative Min or Max`, func(w *where, ids []string) *yaml.Node {
 			it := invItem(w, ids[0], 0)
@@ -384,14 +409,21 @@ func itemWith(seq *yaml.Node, key, val string, nth int) *yaml.Node {
 }
 
 // scalarIn returns the item of sequence seq whose text is val.
-func scalarIn(seq *yaml.Node, val string) *yaml.Node {
+func scalarIn(seq *yaml.Node, val string) *yaml.Node { return nthScalarIn(seq, val, 0) }
+
+// nthScalarIn returns the nth item (from 0) of sequence seq whose text is
+// val.
+func nthScalarIn(seq *yaml.Node, val string, nth int) *yaml.Node {
 	seq = resolve(seq)
 	if seq == nil || seq.Kind != yaml.SequenceNode {
 		return nil
 	}
 	for _, it := range seq.Content {
 		if text(it) == val && resolve(it).Kind == yaml.ScalarNode {
-			return it
+			if nth == 0 {
+				return it
+			}
+			nth--
 		}
 	}
 	return nil

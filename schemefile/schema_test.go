@@ -258,6 +258,11 @@ func TestSchemaRefuses(t *testing.T) {
 		{"role_editions: {a: []}\n", `$.role_editions.a: has 0 items, minItems 1`},
 		{"editions: [{id: e, seats: {max: -1}}]\n", `$.editions[0].seats.max: -1 is out of minimum 0`},
 		{"management: {rules: [{actor: a, manage: x}]}\n", `$.management.rules[0].manage: is string, want [array]`},
+		{"trials: [{edition: e, max_duration: 30d}]\n", `$.trials[0].max_duration: "30d" does not match`},
+		{"trials: [{edition: e, max_duration: -1h}]\n", `$.trials[0].max_duration: "-1h" does not match`},
+		{"trials: [{edition: e}]\n", `$.trials[0]: lacks required "max_duration"`},
+		{"trials: [{edition: e, max_duration: 1h, from: e}]\n", `$.trials[0].from: is string, want [array]`},
+		{"organization: {trial: Trial}\n", `$.organization.trial: "Trial" does not match`},
 	} {
 		data := base + tt.add
 		if strings.HasPrefix(tt.add, "editions:") {
@@ -338,7 +343,7 @@ func TestSchemaMatchesFileTypes(t *testing.T) {
 			}
 			walk(path+"[]", ft.Elem(), items)
 		default:
-			want := map[reflect.Kind]string{reflect.String: "string", reflect.Int: "integer", reflect.Bool: "boolean"}[ft.Kind()]
+			want := map[reflect.Kind]string{reflect.String: "string", reflect.Int: "integer", reflect.Bool: "boolean", reflect.Int64: "string"}[ft.Kind()]
 			if !hasType(s, want) {
 				t.Errorf("%s: schema type %v, want %s", path, s["type"], want)
 			}
