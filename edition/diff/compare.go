@@ -44,6 +44,7 @@ func Compare(old, new *edition.Scheme) Report {
 	r.Roles = p.roleChanges()
 	r.Capabilities = p.capabilityChanges()
 	r.Editions = p.editionChanges()
+	r.Trials = p.trialChanges()
 	r.Invariants = p.invariantChanges()
 	r.Scopes = p.scopeChanges()
 	r.Cells = p.cells()
@@ -223,6 +224,7 @@ func (p *pair) schemeFields() []Field {
 	fs.value("organization.edition", string(oc.Edition), string(nc.Edition), Neutral)
 	fs.value("organization.delete", string(oc.Delete), string(nc.Delete), Neutral)
 	fs.value("organization.audit", string(oc.Audit), string(nc.Audit), Neutral)
+	fs.value("organization.trial", string(oc.Trial), string(nc.Trial), Neutral)
 	ok, nk := o.KeyCapabilities(), n.KeyCapabilities()
 	fs.value("keys.service_principals", string(ok.ServicePrincipals), string(nk.ServicePrincipals), Neutral)
 	fs.value("keys.service_principal_keys", string(ok.ServicePrincipalKeys), string(nk.ServicePrincipalKeys), Neutral)
@@ -591,6 +593,7 @@ var orgOperations = []operation{
 		return outcome(policy.CanDeleteOrganization(s, ed, r))
 	}},
 	orgOp("organization.audit", "read the audit trail", func(s *edition.Scheme) role.Capability { return s.OrgCapabilities().Audit }),
+	orgOp("organization.trial", "start, extend or end a trial of an edition", func(s *edition.Scheme) role.Capability { return s.OrgCapabilities().Trial }),
 	orgOp("keys.service_principals", "create, rename and delete service principals", func(s *edition.Scheme) role.Capability { return s.KeyCapabilities().ServicePrincipals }),
 	orgOp("keys.service_principal_keys", "manage service principals' keys", func(s *edition.Scheme) role.Capability { return s.KeyCapabilities().ServicePrincipalKeys }),
 	orgOp("keys.own", "create API keys of its own", func(s *edition.Scheme) role.Capability { return s.KeyCapabilities().Own }),

@@ -75,4 +75,5 @@ func ExampleReport_Escalating() {
 	// assignable - role "owner" may give role "manager", which now holds "billing:manage" in edition "enterprise"
 	// assignable - role "manager" may give role "manager", which now holds "billing:manage" in edition "enterprise"
 	// operation - role "manager" may now change the organization's edition or seat limit (organization.edition) in edition "enterprise"
+	// operation - role "manager" may now start, extend or end a trial of an edition (organization.trial) in edition "enterprise"
 }

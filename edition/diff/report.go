@@ -226,7 +226,8 @@ type ManagementChange struct {
 //
 // Operations on the organization are decided for organization roles, per
 // edition: organization.settings, organization.edition,
-// organization.delete, organization.audit, keys.service_principals,
+// organization.delete, organization.audit, organization.trial,
+// keys.service_principals,
 // keys.service_principal_keys, keys.own, keys.revoke_others,
 // members.leave, members.remove_external, keys.authenticate, and for each
 // scope kind in both schemes
@@ -283,6 +284,14 @@ const (
 	// role) is now NewRole, which holds Capability (in Edition, for the
 	// organization) that the old default role did not.
 	EscalationDefaultRole EscalationKind = "default-role"
+	// EscalationTrial: a member holding Role, in an organization of base
+	// edition Edition, may start a trial of edition Trial, which it could
+	// not, and may change the edition under neither scheme: through the
+	// trial its organization reaches an edition its members could not
+	// move it to. A trial added or relaxed for roles that may change the
+	// edition outright is no escalation: they could already move the
+	// organization there for good.
+	EscalationTrial EscalationKind = "trial"
 	// EscalationOwn: Capability no longer acts on one's own things only
 	// (edition.Spec.Own), so a member holding Role may exercise it on
 	// others' things in Edition.
@@ -301,6 +310,7 @@ type Escalation struct {
 	Target     string          `json:"target,omitempty"`     // the role of the member it may now act on
 	NewRole    string          `json:"new_role,omitempty"`   // the role it may now give, hold, or holds implicitly
 	Operation  string          `json:"operation,omitempty"`  // the operation now allowed
+	Trial      string          `json:"trial,omitempty"`      // the edition that may now be trialled
 	// Detail says it in a sentence.
 	Detail string `json:"detail"`
 }
@@ -320,7 +330,7 @@ type Report struct {
 	// capabilities of management (management.invite, .add, .remove,
 	// .change_role), its rules (management.rule.<role>.manage, .assign),
 	// the capabilities governing the organization (organization.settings,
-	// .edition, .delete, .audit) and keys (keys.service_principals,
+	// .edition, .delete, .audit, .trial) and keys (keys.service_principals,
 	// .service_principal_keys, .own, .revoke_others, .authenticate), and
 	// the own-things capabilities (own).
 	Scheme []Field `json:"scheme"`
@@ -336,6 +346,13 @@ type Report struct {
 	// limit; an added edition also lists the capabilities and roles it
 	// does not offer.
 	Editions []Change `json:"editions"`
+	// Trials lists trials (edition.Spec.Trials) added, removed or changed,
+	// by the edition trialled: "max duration" (lowered restricts, raised
+	// relaxes) and "from", the base editions a trial may start from, an
+	// empty From spelled out (of the editions of both; one gained relaxes,
+	// one lost restricts). A trial removed is breaking; one added is not,
+	// and is an escalation only as EscalationTrial says.
+	Trials []Change `json:"trials"`
 	// Invariants lists invariants added, removed or changed, by role: min,
 	// max and immutable.
 	Invariants []Change `json:"invariants"`
@@ -363,13 +380,13 @@ type Report struct {
 // things and decide everything alike.
 func (r Report) Empty() bool {
 	return len(r.Scheme) == 0 && len(r.Roles) == 0 && len(r.Capabilities) == 0 &&
-		len(r.Editions) == 0 && len(r.Invariants) == 0 && len(r.Scopes) == 0 &&
+		len(r.Editions) == 0 && len(r.Trials) == 0 && len(r.Invariants) == 0 && len(r.Scopes) == 0 &&
 		len(r.Cells) == 0 && len(r.ScopeCells) == 0 && len(r.Eligibility) == 0 &&
 		len(r.Management) == 0 && len(r.Operations) == 0 && len(r.Escalations) == 0
 }
 
 // Breaking reports whether something is removed or restricted: a role,
-// capability, edition, scope kind, scope role or scope capability removed,
+// capability, edition, trial, scope kind, scope role or scope capability removed,
 // any field whose Effect is Restricts (a seat limit lowered, a minimum
 // raised, a maximum lowered, a role made immutable, a capability revoked
 // or gated out of an edition, ...), or any decision going from allowed to
@@ -380,7 +397,7 @@ func (r Report) Breaking() bool {
 			return true
 		}
 	}
-	for _, list := range [][]Change{r.Roles, r.Capabilities, r.Editions} {
+	for _, list := range [][]Change{r.Roles, r.Capabilities, r.Editions, r.Trials} {
 		if breakingChanges(list, true) {
 			return true
 		}
@@ -474,6 +491,8 @@ func (e Escalation) describe() string {
 		return fmt.Sprintf("an invitation naming no role now gives %q, which holds %q%s", e.NewRole, e.Capability, in)
 	case EscalationOwn:
 		return fmt.Sprintf("role %q may now use %q on others' things too%s", e.Role, e.Capability, in)
+	case EscalationTrial:
+		return fmt.Sprintf("role %q may now start a trial of edition %q%s, to which it may not change the edition", e.Role, e.Trial, in)
 	}
 	return string(e.Kind)
 }

@@ -268,6 +268,9 @@ func (p *pair) escalations(r *Report) []Escalation {
 			add(Escalation{Kind: EscalationOperation, Edition: op.Edition, Scope: op.Scope, Role: op.Role, Operation: op.Operation})
 		}
 	}
+	for _, e := range p.trialEscalations() {
+		add(e)
+	}
 	if oi, ni := p.o.InviteRole(), p.n.InviteRole(); oi != ni {
 		for _, ed := range p.eds {
 			gained, _ := diffSets(effective(p.o, ed, oi), effective(p.n, ed, ni))

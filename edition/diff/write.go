@@ -12,8 +12,9 @@ import (
 // WriteText writes the report for people: a header naming the schemes and
 // saying whether the change is breaking and escalating, then a section per
 // kind of change that has any: "Scheme", "Roles", "Capabilities",
-// "Editions", "Invariants", "Scopes" (a line per thing, "+" added, "-"
-// removed, "~" changed, and an indented line per changed field), then the
+// "Editions", "Trials", "Invariants", "Scopes" (a line per thing, "+"
+// added, "-" removed, "~" changed, and an indented line per changed
+// field), then the
 // decisions that change: "Cells" and "Management" and "Operations" by
 // edition, "Scope cells" by scope kind, "Eligibility" by edition and kind
 // (a line per decision, old → new), and last "Escalations", each line
@@ -37,6 +38,7 @@ func (r Report) WriteText(w io.Writer) error {
 	changes(tw, "Roles", r.Roles, true)
 	changes(tw, "Capabilities", r.Capabilities, true)
 	changes(tw, "Editions", r.Editions, true)
+	changes(tw, "Trials", r.Trials, true)
 	changes(tw, "Invariants", r.Invariants, false)
 	if len(r.Scopes) > 0 {
 		fmt.Fprint(tw, "\nScopes\n")
@@ -225,6 +227,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	p.Roles = nonNil(p.Roles)
 	p.Capabilities = nonNil(p.Capabilities)
 	p.Editions = nonNil(p.Editions)
+	p.Trials = nonNil(p.Trials)
 	p.Invariants = nonNil(p.Invariants)
 	p.Scopes = nonNil(p.Scopes)
 	p.Cells = nonNil(p.Cells)
