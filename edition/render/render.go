@@ -22,6 +22,7 @@ import (
 	"html"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/orgauthz/orgauthz/edition"
 	"github.com/orgauthz/orgauthz/policy"
@@ -149,8 +150,10 @@ type mark struct {
 // for a capability every edition offers, and otherwise lists the editions
 // that offer it.
 //
-// Markdown and HTML describe each edition by its seat limit and whether it
-// is the default, and add the capability's ID in a last column.
+// Markdown and HTML describe each edition by its seat limit, whether it
+// is the default, and its trial if it may be trialled ("may be trialled
+// for up to 30 days from Starter"), and add the capability's ID in a last
+// column.
 //
 // CSV has one header row, edition,capability,label, a column per role
 // (its ID), then offered_in (the IDs of the editions offering the
@@ -173,6 +176,9 @@ func Matrix(w io.Writer, s *edition.Scheme, f Format) error {
 		note = strings.ToUpper(note[:1]) + note[1:] // "Unlimited seats"
 		if e == s.DefaultEdition() {
 			note += "; the default edition"
+		}
+		if tr, ok := s.Trial(e.ID()); ok {
+			note += "; " + trialText(s, tr)
 		}
 		t.notes = append(t.notes, note+".")
 		var missing []string
@@ -212,6 +218,41 @@ func Matrix(w io.Writer, s *edition.Scheme, f Format) error {
 		doc.tables = append(doc.tables, t)
 	}
 	return write(w, doc, f)
+}
+
+// trialText describes trial t of s, e.g. "may be trialled for up to 30
+// days from Starter".
+func trialText(s *edition.Scheme, t edition.TrialSpec) string {
+	const day = 24 * time.Hour
+	d := t.MaxDuration
+	var dur string
+	switch {
+	case d == day:
+		dur = "1 day"
+	case d%day == 0:
+		dur = fmt.Sprintf("%d days", d/day)
+	case d == time.Hour:
+		dur = "1 hour"
+	case d%time.Hour == 0:
+		dur = fmt.Sprintf("%d hours", d/time.Hour)
+	default:
+		dur = d.String()
+	}
+	from := "any other edition"
+	if len(t.From) > 0 {
+		names := make([]string, len(t.From))
+		for i, id := range t.From {
+			names[i] = id
+			if e, ok := s.Edition(id); ok {
+				names[i] = e.Name()
+			}
+		}
+		from = strings.Join(names, " or ")
+		if len(names) > 2 {
+			from = strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+		}
+	}
+	return "may be trialled for up to " + dur + " from " + from
 }
 
 // Scopes writes the matrix of each of the scheme's scope kinds, in the
