@@ -58,6 +58,10 @@ var (
 	// ErrInvalidSettings: too many settings, a key or value out of bounds,
 	// or a key holding a control, format or other invisible character.
 	ErrInvalidSettings = errors.New("invalid settings")
+	// ErrInvalidTrial: an organization's trial edition is set without the
+	// time its trial ends, or the time without the edition (see
+	// ValidateTrial).
+	ErrInvalidTrial = errors.New("invalid trial")
 )
 
 // Limits on record fields.
@@ -159,14 +163,27 @@ func (p Principal) Validate() error {
 
 // Organization is a customer's organization.
 //
-// JSON: {"id", "name", "scheme", "edition", "seat_override", "settings"
-// (an object of strings; omitted when empty), "archived", "created_at",
+// JSON: {"id", "name", "scheme", "edition", "trial_edition" (optional),
+// "trial_ends_at" (omitted when zero), "seat_override", "settings" (an
+// object of strings; omitted when empty), "archived", "created_at",
 // "updated_at"}.
 type Organization struct {
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	Scheme  string `json:"scheme"`  // the scheme's ID
-	Edition string `json:"edition"` // the edition's ID
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Scheme string `json:"scheme"` // the scheme's ID
+	// Edition is the ID of the organization's base edition: the one it is
+	// on when it has no trial, and once its trial ends.
+	Edition string `json:"edition"`
+	// TrialEdition is the ID of the edition the organization is trying,
+	// until TrialEndsAt; "" when it has no trial. It is optional.
+	TrialEdition string `json:"trial_edition,omitempty"`
+	// TrialEndsAt is the first instant at which the trial no longer
+	// applies: the trial edition applies before it, the base edition from
+	// it on. It is zero when the organization has no trial, and set when
+	// it has one (see ValidateTrial). Stores keep and return both fields
+	// and never compare the time with a clock: deciding with the trial
+	// edition or the base one is the service's business.
+	TrialEndsAt time.Time `json:"trial_ends_at,omitzero"`
 	// SeatOverride is the organization's own seat limit, where its edition
 	// allows one; 0 means the edition's limit.
 	SeatOverride int `json:"seat_override"`
@@ -390,6 +407,25 @@ func ValidateSettings(settings map[string]string) error {
 				return fmt.Errorf("%w: key %s has %s %U", ErrInvalidSettings, role.QuoteName(k), why, r)
 			}
 		}
+	}
+	return nil
+}
+
+// ValidateTrial reports whether an organization's trial fields agree: a
+// TrialEdition (an edition's ID, checked as IDs are) with a non-zero
+// TrialEndsAt, or neither. It does not compare TrialEndsAt with the
+// clock: a trial that has ended is still a valid record.
+func ValidateTrial(edition string, endsAt time.Time) error {
+	switch {
+	case edition == "" && endsAt.IsZero():
+		return nil
+	case edition == "":
+		return fmt.Errorf("%w: trial ends at %s but has no edition", ErrInvalidTrial, endsAt.UTC().Format(time.RFC3339Nano))
+	case endsAt.IsZero():
+		return fmt.Errorf("%w: trial of edition %q has no end", ErrInvalidTrial, edition)
+	}
+	if err := ValidateID("trial edition", edition); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidTrial, err)
 	}
 	return nil
 }

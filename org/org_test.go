@@ -187,3 +187,28 @@ func TestClones(t *testing.T) {
 	assert.Equal(t, role.Capability("service:access"), r.Capabilities[0])
 	assert.False(t, errors.Is(org.ErrInvalidID, org.ErrInvalidName))
 }
+
+func TestValidateTrial(t *testing.T) {
+	t.Parallel()
+	ends := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+	require.NoError(t, org.ValidateTrial("", time.Time{}), "no trial")
+	require.NoError(t, org.ValidateTrial("enterprise", ends), "a trial")
+	require.NoError(t, org.ValidateTrial("enterprise", time.Unix(1, 0)), "a trial that ended long ago is still valid")
+	for _, b := range []struct {
+		edition string
+		endsAt  time.Time
+		says    string
+	}{
+		{"enterprise", time.Time{}, "no end"},
+		{"", ends, "no edition"},
+		{"bad edition", ends, "trial edition"},
+		{strings.Repeat("e", org.MaxIDLen+1), ends, "trial edition"},
+	} {
+		err := org.ValidateTrial(b.edition, b.endsAt)
+		require.ErrorIs(t, err, org.ErrInvalidTrial, "%q %v", b.edition, b.endsAt)
+		assert.Contains(t, err.Error(), b.says)
+	}
+	o := org.Organization{ID: "acme", TrialEdition: "enterprise", TrialEndsAt: ends}
+	c := o.Clone()
+	assert.Equal(t, o, c, "Clone keeps the trial")
+}

@@ -50,7 +50,8 @@
 // (CreateInvitations) creates many invitations at once; PendingCounter
 // (CountPending) counts pending invitations without listing them;
 // InvitationFinder (FindInvitation) reads an invitation with its
-// organization in one lookup. Every function falls back to the methods of
+// organization in one lookup; TrialLister (TrialsEnding) lists the
+// organizations whose trials end in a window, by an index of its own. Every function falls back to the methods of
 // Store, Reader and Tx, so a store implementing none of them is complete.
 //
 // The package storetest asserts this contract; every store runs it.
@@ -60,6 +61,8 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/orgauthz/orgauthz/apikey"
@@ -199,20 +202,32 @@ func (e *notFound) Error() string { return e.msg }
 func (e *notFound) Is(target error) bool { return target == ErrNotFound }
 
 // Access is what a permission check needs: the organization's scheme,
-// edition and standing, and the principal's role in it.
+// editions and standing, and the principal's role in it.
 type Access struct {
-	Scheme   string
-	Edition  string
-	Archived bool
-	Role     string
-	Kind     org.Kind
-	External bool
+	Scheme string
+	// Edition is the organization's base edition (org.Organization's).
+	Edition string
+	// TrialEdition and TrialEndsAt are the organization's trial, as its
+	// record holds it (org.Organization's fields): the edition on trial
+	// ("" for none) and the first instant it no longer applies (zero for
+	// none). The store never compares TrialEndsAt with a clock: the
+	// caller decides which edition applies.
+	TrialEdition string
+	TrialEndsAt  time.Time
+	Archived     bool
+	Role         string
+	Kind         org.Kind
+	External     bool
 	// Code, unless 0, stands for the triple (Scheme, Edition, Role): a
 	// store gives one triple one code for as long as it is open, and two
 	// triples two codes, so that a caller may remember what it derives
 	// from a triple (the scheme, edition and role it resolves the strings
 	// to) under the code, and skip the lookups of the strings next time.
-	// A store need not give codes; 0 says it gave none.
+	// A store need not give codes; 0 says it gave none. A store gives
+	// none (Code is 0) whenever TrialEdition is not "": the code stands
+	// for the base triple only, so that a caller's cache keyed by codes
+	// never takes what it derived for an organization on trial for one
+	// on the base edition, or the other way round.
 	Code uint64
 }
 
@@ -482,6 +497,76 @@ func CountPending(ctx context.Context, r Reader, at time.Time) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// TrialLister is implemented by a store that lists the organizations on
+// trial by the time their trials end, for reminders: TrialsEnding lists
+// the organizations whose TrialEdition is not "" and whose TrialEndsAt
+// is in [from, to), ordered by (TrialEndsAt, ID), starting just past
+// after (the TrialEndsAt and ID of the last one a caller saw; the zero
+// TrialCursor starts at the first), as last committed. The bounds and the
+// cursor's time are truncated to the microsecond, as stored times are; a
+// zero bound is before every time. A store should keep an index of the
+// organizations on trial, so that a page costs the same however many
+// have none. Use it through TrialsEnding.
+type TrialLister interface {
+	TrialsEnding(ctx context.Context, from, to time.Time, after TrialCursor) iter.Seq2[org.Organization, error]
+}
+
+// TrialCursor is where a listing of TrialsEnding starts: just past the
+// organization whose trial ends at EndsAt with ID ID, in the order of
+// (TrialEndsAt, ID). The zero TrialCursor starts at the first.
+type TrialCursor struct {
+	EndsAt time.Time
+	ID     string
+}
+
+// TrialsEnding lists the organizations of s whose trial ends in [from,
+// to), ordered by (TrialEndsAt, ID), after the cursor: from a
+// TrialLister, else by listing every organization (Store.Organizations)
+// and sorting those that qualify, which costs the size of the store.
+func TrialsEnding(ctx context.Context, s Store, from, to time.Time, after TrialCursor) iter.Seq2[org.Organization, error] {
+	if tl, ok := s.(TrialLister); ok {
+		return tl.TrialsEnding(ctx, from, to, after)
+	}
+	from, to = from.Truncate(time.Microsecond), to.Truncate(time.Microsecond)
+	after.EndsAt = after.EndsAt.Truncate(time.Microsecond)
+	return func(yield func(org.Organization, error) bool) {
+		var found []org.Organization
+		for o, err := range s.Organizations(ctx, "") {
+			if err != nil {
+				yield(org.Organization{}, err)
+				return
+			}
+			if o.TrialEdition != "" && !o.TrialEndsAt.Before(from) && o.TrialEndsAt.Before(to) && after.Before(o) {
+				found = append(found, o)
+			}
+		}
+		slices.SortFunc(found, func(a, b org.Organization) int {
+			if c := a.TrialEndsAt.Compare(b.TrialEndsAt); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		for _, o := range found {
+			if !yield(o, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Before reports whether c comes before organization o in the order of
+// TrialsEnding: whether a listing that starts after c lists o (the zero
+// TrialCursor comes before every organization).
+func (c TrialCursor) Before(o org.Organization) bool {
+	if c == (TrialCursor{}) {
+		return true
+	}
+	if d := c.EndsAt.Compare(o.TrialEndsAt); d != 0 {
+		return d < 0
+	}
+	return c.ID < o.ID
 }
 
 // PrefetchingStore is implemented by a store whose Readers and Txs are

@@ -23,10 +23,12 @@ import (
 // memberships (see indexes.go): for every principal whose member record
 // the transaction added, changed or removed (or its DeleteOrganization
 // dropped), and for every member of the organization when the commit
-// changed the organization's scheme, edition or archived flag. A rollback
-// leaves it as it was. A member whose entry cannot be packed (a handle
-// past 16 bits, a kind past 2) has none, and Access finds it under the
-// organization's lock instead.
+// changed the organization's scheme, edition or archived flag, or started
+// or ended its trial. A rollback leaves it as it was. A member whose entry
+// cannot be packed (a handle past 16 bits, a kind past 2) has none, and
+// Access finds it under the organization's lock instead; so has none
+// every member of an organization on trial (see onTrial), whose trial
+// edition and end have no room in the word.
 //
 // It is two tables. The first interns organizations: under each
 // organization ID with at least one entry, a handle of 32 bits, given
@@ -707,9 +709,10 @@ func (x *accessIndex) settle(st *orgState, d *orgData, c *touched[member], all b
 	if d.rec != nil {
 		scheme, edition = interned.intern(d.rec.Scheme), interned.intern(d.rec.Edition)
 	}
+	trial := onTrial(d.rec)
 	settleOne := func(p string) {
 		var w uint64
-		if m, ok := d.members[p]; ok && d.rec != nil {
+		if m, ok := d.members[p]; ok && d.rec != nil && !trial {
 			w, _ = pack(scheme, edition, m.role, m.kind, m.external, d.rec.Archived)
 		}
 		x.members.setAt(&x.places, pl, st.handle, p, w, &x.closed)
@@ -726,6 +729,14 @@ func (x *accessIndex) settle(st *orgState, d *orgData, c *touched[member], all b
 		x.places.drop(st.handle)
 		st.handle = 0
 	}
+}
+
+// onTrial reports whether organization record o (nil: none) holds a trial
+// (either field set, as a store that does not validate records may be
+// given one without the other): the entries of its members cannot hold
+// it, so it has none, and Access reads its members under its lock.
+func onTrial(o *org.Organization) bool {
+	return o != nil && (o.TrialEdition != "" || !o.TrialEndsAt.IsZero())
 }
 
 func (x *accessIndex) close() {

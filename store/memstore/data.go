@@ -475,6 +475,7 @@ func orgIn(o org.Organization) *org.Organization {
 	o = o.Clone()
 	o.CreatedAt = normTime(o.CreatedAt)
 	o.UpdatedAt = normTime(o.UpdatedAt)
+	o.TrialEndsAt = normTime(o.TrialEndsAt)
 	return &o
 }
 

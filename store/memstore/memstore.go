@@ -139,12 +139,22 @@
 // memberships is, under the organization's lock, before the Update
 // returns: for the principals whose member records the transaction
 // changed, and for every member of the organization when it changed the
-// organization's scheme, edition or archived flag (a cost proportional to
-// its members, paid by such a change alone). A rollback leaves it as it was. So Access answers as last
+// organization's scheme, edition or archived flag, or started or ended its
+// trial (a cost proportional to its members, paid by such a change
+// alone). A rollback leaves it as it was. So Access answers as last
 // committed, never from a state older than the caller's own last
 // committed Update, and a pair it does not hold (or whose entry cannot be
 // packed) is looked up again under the organization's lock, to tell a
-// missing member from a missing organization. A commit settles its
+// missing member from a missing organization.
+//
+// The word has no room for a trial (org.Organization's TrialEdition and
+// TrialEndsAt): the members of an organization on trial have no entry, and
+// Access reads them under the organization's lock, shared, as it reads a
+// pair the index does not hold, with no Code (store.Access.Code is 0 with
+// a trial). The index is settled for every member when a trial starts or
+// ends (a change of either field to or from none), and an organization
+// without a trial pays nothing for them: its members' entries are as
+// they were, and a check of one allocates nothing. A commit settles its
 // entries one at a time: while it does, Access may answer for one member
 // as after it and for another as before; each answer is the member's
 // state as of one commit, and once the Update has returned every answer
@@ -215,6 +225,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -512,7 +523,10 @@ func (s *Store) accessLocked(orgID, principalID string) (store.Access, error) {
 			st.mu.RUnlock()
 			return store.Access{}, store.ErrMemberNotFound
 		}
-		a := store.Access{Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived, Role: interned.str(m.role), Kind: m.kind, External: m.external}
+		a := store.Access{
+			Scheme: o.Scheme, Edition: o.Edition, TrialEdition: o.TrialEdition, TrialEndsAt: o.TrialEndsAt,
+			Archived: o.Archived, Role: interned.str(m.role), Kind: m.kind, External: m.external,
+		}
 		st.mu.RUnlock()
 		return a, nil
 	}
@@ -567,6 +581,58 @@ func (s *Store) Organizations(ctx context.Context, after string) iter.Seq2[org.O
 				if !yield(o.Clone(), nil) {
 					return
 				}
+			}
+		}
+	})
+}
+
+var _ store.TrialLister = (*Store)(nil)
+
+// TrialsEnding lists the organizations whose trial ends in [from, to),
+// ordered by (TrialEndsAt, ID), after the cursor, as last committed; see
+// store.TrialLister. Its bounds and cursor are truncated to the
+// microsecond, as the times they are compared with were when stored. It
+// keeps no index of trials: it scans every
+// organization's record as last committed, under the store-wide lock,
+// shared (taking no organization's lock, so it may run inside an Update's
+// function, and sees none of a running Update's changes), then sorts
+// those it lists. So it costs the size of the store, once per listing.
+func (s *Store) TrialsEnding(ctx context.Context, from, to time.Time, after store.TrialCursor) iter.Seq2[org.Organization, error] {
+	from, to, after.EndsAt = normTime(from), normTime(to), normTime(after.EndsAt)
+	return once(func(yield func(org.Organization, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(org.Organization{}, err)
+			return
+		}
+		var found []*org.Organization
+		s.mu.RLock()
+		if s.closed.Load() {
+			s.mu.RUnlock()
+			yield(org.Organization{}, closedError("list trials"))
+			return
+		}
+		for _, st := range s.orgs {
+			// A published record is never changed: an Update stores a
+			// new one.
+			o := st.pub.Load()
+			if o != nil && o.TrialEdition != "" && !o.TrialEndsAt.Before(from) && o.TrialEndsAt.Before(to) && after.Before(*o) {
+				found = append(found, o)
+			}
+		}
+		s.mu.RUnlock()
+		slices.SortFunc(found, func(a, b *org.Organization) int {
+			if c := a.TrialEndsAt.Compare(b.TrialEndsAt); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		for _, o := range found {
+			if err := ctx.Err(); err != nil {
+				yield(org.Organization{}, err)
+				return
+			}
+			if !yield(o.Clone(), nil) {
+				return
 			}
 		}
 	})
@@ -651,6 +717,7 @@ func (s *Store) KeyAccess(ctx context.Context, id string) (a store.KeyAccess, er
 		}
 		if m, ok := st.d.members[k.OwnerID]; ok {
 			a.Owner.Scheme, a.Owner.Edition, a.Owner.Archived = o.Scheme, o.Edition, o.Archived
+			a.Owner.TrialEdition, a.Owner.TrialEndsAt = o.TrialEdition, o.TrialEndsAt
 			a.Owner.Role, a.Owner.Kind, a.Owner.External = interned.str(m.role), m.kind, m.external
 			a.OwnerFound = true
 		}

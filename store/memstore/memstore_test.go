@@ -473,6 +473,58 @@ func TestAccessDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// TestAccessOfATrial checks how the index of access treats an
+// organization on trial: its members have no packed entry (Code 0, the
+// trial read under the organization's lock, still without allocating),
+// and have one again, with a code, once the trial is cleared; the
+// members of other organizations keep theirs throughout.
+func TestAccessOfATrial(t *testing.T) {
+	s := memstore.New()
+	seed(t, s, "acme", 10)
+	seed(t, s, "globex", 10)
+	ctx := context.Background()
+	access := func(orgID string) store.Access {
+		t.Helper()
+		a, err := s.Access(ctx, orgID, "m3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	base := access("acme")
+	if base.Code == 0 || base.TrialEdition != "" {
+		t.Fatalf("Access without a trial: %+v, want a code and no trial", base)
+	}
+	ends := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
+	setOrg := func(o org.Organization) {
+		t.Helper()
+		if err := s.Update(ctx, "acme", func(ctx context.Context, tx store.Tx) error { return tx.UpdateOrganization(ctx, o) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setOrg(org.Organization{ID: "acme", Name: "acme", Scheme: "s", Edition: "e", TrialEdition: "trial", TrialEndsAt: ends})
+	a := access("acme")
+	want := store.Access{Scheme: "s", Edition: "e", TrialEdition: "trial", TrialEndsAt: ends, Role: "member", Kind: org.User}
+	if a != want {
+		t.Errorf("Access on trial: %+v, want %+v", a, want)
+	}
+	if allocs := testing.AllocsPerRun(1000, func() { access("acme") }); allocs != 0 {
+		t.Errorf("Access on trial allocates %v times per call, want 0", allocs)
+	}
+	if g := access("globex"); g.Code != base.Code {
+		t.Errorf("Access of another organization's member during a trial: code %#x, want %#x", g.Code, base.Code)
+	}
+	// Only the trial's end changes: still no entry.
+	setOrg(org.Organization{ID: "acme", Name: "acme", Scheme: "s", Edition: "e", TrialEdition: "trial", TrialEndsAt: ends.Add(time.Hour)})
+	if a := access("acme"); a.Code != 0 || !a.TrialEndsAt.Equal(ends.Add(time.Hour)) {
+		t.Errorf("Access after the trial's end moved: %+v", a)
+	}
+	setOrg(org.Organization{ID: "acme", Name: "acme", Scheme: "s", Edition: "e"})
+	if a := access("acme"); a != base {
+		t.Errorf("Access after the trial: %+v, want %+v (packed again, with its code)", a, base)
+	}
+}
+
 // memberBytes builds orgs organizations of perOrg members each and returns
 // the heap bytes per member they take, all indexes included. Principal IDs
 // are made once, outside the measure, as a host's would be: the store

@@ -54,8 +54,8 @@ func scopeAccess(d *orgData, principalID, kind, scopeID string) (store.ScopeAcce
 		return store.ScopeAccess{}, store.ErrMemberNotFound
 	}
 	sa := store.ScopeAccess{Access: store.Access{
-		Scheme: o.Scheme, Edition: o.Edition, Archived: o.Archived,
-		Role: interned.str(m.role), Kind: m.kind, External: m.external,
+		Scheme: o.Scheme, Edition: o.Edition, TrialEdition: o.TrialEdition, TrialEndsAt: o.TrialEndsAt,
+		Archived: o.Archived, Role: interned.str(m.role), Kind: m.kind, External: m.external,
 	}}
 	sc := d.scopes[scopeKey{kind, scopeID}]
 	if sc == nil {

@@ -858,8 +858,10 @@ func (t *tx) settle(committed bool) {
 			t.s.memberships.settle(t.st, d.members, &t.members)
 		}
 		// Every member's entry of the index of access follows a change of
-		// what the entries hold of the organization.
-		all := prev != nil && d.rec != nil && (prev.Scheme != d.rec.Scheme || prev.Edition != d.rec.Edition || prev.Archived != d.rec.Archived)
+		// what the entries hold of the organization, and of its trial,
+		// which decides whether they have entries at all.
+		all := prev != nil && d.rec != nil && (prev.Scheme != d.rec.Scheme || prev.Edition != d.rec.Edition || prev.Archived != d.rec.Archived ||
+			onTrial(prev) != onTrial(d.rec))
 		if all || !t.members.empty() {
 			t.s.access.settle(t.st, d, &t.members, all)
 		}

@@ -17,7 +17,7 @@ import (
 // accessQuery reads what Access needs in one statement: no row when the
 // organization does not exist, NULL member columns when the principal is
 // not a member.
-const accessQuery = `SELECT o.scheme, o.edition, o.archived, m.role, m.kind, m.external
+const accessQuery = `SELECT o.scheme, o.edition, o.trial_edition, o.trial_ends_at, o.archived, m.role, m.kind, m.external
 	FROM orgauthz.organizations o
 	LEFT JOIN orgauthz.members m ON m.org_id = o.id AND m.principal_id = $2
 	WHERE o.id = $1`
@@ -55,7 +55,8 @@ func (s *Store) readAccess(ctx context.Context, orgID, principalID string) (stor
 	var roleID pgtype.Text
 	var kind pgtype.Int2
 	var external pgtype.Bool
-	err := s.queryRow(ctx, false, accessQuery, []any{orgID, principalID}, &a.Scheme, &a.Edition, &a.Archived, &roleID, &kind, &external)
+	var trialEnds pgtype.Timestamptz
+	err := s.queryRow(ctx, false, accessQuery, []any{orgID, principalID}, &a.Scheme, &a.Edition, &a.TrialEdition, &trialEnds, &a.Archived, &roleID, &kind, &external)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return store.Access{}, store.ErrOrganizationNotFound
@@ -64,6 +65,7 @@ func (s *Store) readAccess(ctx context.Context, orgID, principalID string) (stor
 	case !roleID.Valid:
 		return store.Access{}, store.ErrMemberNotFound
 	}
+	a.TrialEndsAt = tsOut(trialEnds)
 	a.Role, a.Kind, a.External = roleID.String, org.Kind(kind.Int16), external.Bool
 	return a, nil
 }
@@ -75,7 +77,7 @@ func (s *Store) readAccess(ctx context.Context, orgID, principalID string) (stor
 // custom role ID when its role is no custom role of the resource. (A
 // scope member's role is not COLLATE "C", a custom role's ID is: the
 // comparison says which.)
-const scopeAccessQuery = `SELECT o.scheme, o.edition, o.archived, m.role, m.kind, m.external,
+const scopeAccessQuery = `SELECT o.scheme, o.edition, o.trial_edition, o.trial_ends_at, o.archived, m.role, m.kind, m.external,
 		s.id, sm.role, r.id, r.capabilities
 	FROM orgauthz.organizations o
 	LEFT JOIN orgauthz.members m ON m.org_id = o.id AND m.principal_id = $2
@@ -122,8 +124,9 @@ func (s *Store) readScopeAccess(ctx context.Context, orgID, principalID, kind, s
 	var mkind pgtype.Int2
 	var external pgtype.Bool
 	var caps []string
+	var trialEnds pgtype.Timestamptz
 	err := s.queryRow(ctx, false, scopeAccessQuery, []any{orgID, principalID, kind, scopeID},
-		&o.Scheme, &o.Edition, &o.Archived, &roleID, &mkind, &external, &scope, &scopeRole, &custom, &caps)
+		&o.Scheme, &o.Edition, &o.TrialEdition, &trialEnds, &o.Archived, &roleID, &mkind, &external, &scope, &scopeRole, &custom, &caps)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return store.ScopeAccess{}, store.ErrOrganizationNotFound
@@ -132,6 +135,7 @@ func (s *Store) readScopeAccess(ctx context.Context, orgID, principalID, kind, s
 	case !roleID.Valid:
 		return store.ScopeAccess{}, store.ErrMemberNotFound
 	}
+	o.TrialEndsAt = tsOut(trialEnds)
 	o.Role, o.Kind, o.External = roleID.String, org.Kind(mkind.Int16), external.Bool
 	a.ScopeFound = scope.Valid
 	a.ScopeMember, a.ScopeRole = scopeRole.Valid, scopeRole.String
@@ -152,6 +156,43 @@ func (s *Store) Organizations(ctx context.Context, after string) iter.Seq2[org.O
 			}
 			return []any{after}
 		})
+}
+
+// trialsQuery lists the organizations whose trial ends in [$1, $2), by
+// (trial_ends_at, id), past ($3, $4): a range of the partial index
+// organizations_trial_ends, whose predicate it repeats as a literal so
+// that a generic plan of the prepared statement uses it too.
+var trialsQuery = `SELECT ` + orgColumns + ` FROM orgauthz.organizations
+	WHERE trial_edition <> '' AND trial_ends_at >= $1 AND trial_ends_at < $2 AND (trial_ends_at, id) > ($3, $4)
+	ORDER BY trial_ends_at, id LIMIT 256`
+
+var _ store.TrialLister = (*Store)(nil)
+
+// TrialsEnding lists the organizations whose trial ends in [from, to),
+// ordered by (TrialEndsAt, ID), after the cursor, as last committed; see
+// store.TrialLister. Its bounds and cursor are truncated to the
+// microsecond, as the times they are compared with were when stored (a
+// zero bound is before every time). Each page of 256 is read in a
+// statement of its own, by the partial index of the organizations on
+// trial, so that it costs the same however many have none.
+func (s *Store) TrialsEnding(ctx context.Context, from, to time.Time, after store.TrialCursor) iter.Seq2[org.Organization, error] {
+	ends, id := trialBound(after.EndsAt), after.ID
+	return poolList(ctx, s, "listing trials", scanOrg, trialsQuery,
+		func(last *org.Organization) []any {
+			if last != nil {
+				ends, id = trialBound(last.TrialEndsAt), last.ID
+			}
+			return []any{trialBound(from), trialBound(to), ends, id}
+		})
+}
+
+// trialBound is t as a bound of trialsQuery: -infinity when zero (before
+// every time) rather than NULL (which compares with none).
+func trialBound(t time.Time) pgtype.Timestamptz {
+	if t.IsZero() {
+		return pgtype.Timestamptz{InfinityModifier: pgtype.NegativeInfinity, Valid: true}
+	}
+	return tsIn(t)
 }
 
 // InvitationToken returns the organization that holds invitation id and
@@ -180,7 +221,7 @@ func (s *Store) InvitationToken(ctx context.Context, id string) (store.Invitatio
 
 // keyAccessQuery reads what KeyAccess needs in one statement.
 const keyAccessQuery = `SELECT k.org_id, k.owner_id, k.hash, k.scope, k.expires_at, k.revoked_at, k.last_used_at,
-		o.scheme, o.edition, o.archived, m.role, m.kind, m.external
+		o.scheme, o.edition, o.trial_edition, o.trial_ends_at, o.archived, m.role, m.kind, m.external
 	FROM orgauthz.api_keys k
 	JOIN orgauthz.organizations o ON o.id = k.org_id
 	LEFT JOIN orgauthz.members m ON m.org_id = k.org_id AND m.principal_id = k.owner_id
@@ -218,13 +259,13 @@ func (s *Store) readKeyAccess(ctx context.Context, id string) (store.KeyAccess, 
 	ka := store.KeyAccess{KeyID: id}
 	var hash []byte
 	var scope []string
-	var expires, revoked, used pgtype.Timestamptz
+	var expires, revoked, used, trialEnds pgtype.Timestamptz
 	var roleID pgtype.Text
 	var kind pgtype.Int2
 	var external pgtype.Bool
 	o := &ka.Owner
 	err := s.queryRow(ctx, true, keyAccessQuery, []any{id}, &ka.OrgID, &ka.OwnerID, &hash, &scope, &expires, &revoked, &used,
-		&o.Scheme, &o.Edition, &o.Archived, &roleID, &kind, &external)
+		&o.Scheme, &o.Edition, &o.TrialEdition, &trialEnds, &o.Archived, &roleID, &kind, &external)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return store.KeyAccess{}, store.ErrNotFound
@@ -240,6 +281,7 @@ func (s *Store) readKeyAccess(ctx context.Context, id string) (store.KeyAccess, 
 	ka.ExpiresAt, ka.RevokedAt, ka.LastUsedAt = tsOut(expires), tsOut(revoked), tsOut(used)
 	if roleID.Valid {
 		ka.OwnerFound = true
+		o.TrialEndsAt = tsOut(trialEnds)
 		o.Role, o.Kind, o.External = roleID.String, org.Kind(kind.Int16), external.Bool
 	} else {
 		ka.Owner = store.Access{}

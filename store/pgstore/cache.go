@@ -92,6 +92,10 @@ func (c *cache) code(a *store.Access) uint64 {
 	return n
 }
 
+// onTrial reports whether a holds a trial: then it has no code, which
+// stands for the base triple only (see store.Access.Code).
+func onTrial(a *store.Access) bool { return a.TrialEdition != "" || !a.TrialEndsAt.IsZero() }
+
 // journalLen is how many recent events the cache remembers for the
 // tickets of KeyAccess: more than can come in the time of one read, but
 // for a storm of changes, which only keeps a read's answer out.
@@ -254,7 +258,7 @@ func (c *cache) room(t ticket) bool {
 func (c *cache) put(t ticket, orgID, principalID string, a store.Access, err error) store.Access {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err == nil {
+	if err == nil && !onTrial(&a) {
 		a.Code = c.code(&a)
 	}
 	if !c.room(t) {

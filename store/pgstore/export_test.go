@@ -9,4 +9,5 @@ var LookupQueries = map[string]string{
 	"MemberScopes":      memberScopesQuery,
 	"FindInvitation":    findInvitationQuery,
 	"KeyAccess":         keyAccessQuery,
+	"TrialsEnding":      trialsQuery,
 }

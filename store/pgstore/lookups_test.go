@@ -31,6 +31,10 @@ import (
 // undo holds, by version, the statements that take a migrated schema back
 // to the version before.
 var undo = map[int][]string{
+	7: {
+		`DROP INDEX orgauthz.organizations_trial_ends`,
+		`ALTER TABLE orgauthz.organizations DROP CONSTRAINT organizations_trial, DROP COLUMN trial_edition, DROP COLUMN trial_ends_at`,
+	},
 	6: {
 		`ALTER TABLE orgauthz.invitations DROP CONSTRAINT invitations_pkey`,
 		`ALTER TABLE orgauthz.invitations ADD CONSTRAINT invitations_pkey PRIMARY KEY USING INDEX invitations_id`,
@@ -424,7 +428,7 @@ func TestLookupsPagedThroughManyOrganizations(t *testing.T) {
 
 // The statements of the lookups read the indexes of migration 3 (and
 // MemberScopes scope_members_principal, the lookups by ID alone those of
-// migration 6), never a whole table, even as
+// migration 6, TrialsEnding that of migration 7), never a whole table, even as
 // the generic plans of prepared statements, which pgx makes of every
 // statement and PostgreSQL may settle on after five runs: the predicates
 // of the partial indexes are literals in the statements.
@@ -448,6 +452,8 @@ func TestLookupPlans(t *testing.T) {
 			SELECT 'org-' || o, k, 's-' || i, 'S', 'x' FROM generate_series(1, 30) o, unnest(ARRAY['project', 'service']) k, generate_series(1, 50) i`,
 		`INSERT INTO orgauthz.scope_members (org_id, kind, scope_id, principal_id, role)
 			SELECT s.org_id, s.kind, s.id, 'p-' || p, 'viewer' FROM orgauthz.scopes s, generate_series(1, 10) p`,
+		`UPDATE orgauthz.organizations SET trial_edition = 'trial', trial_ends_at = '2025-04-01'::timestamptz + (substr(id, 5)::integer * interval '1 hour')
+			WHERE substr(id, 5)::integer % 10 = 0`,
 		`ANALYZE`,
 		`SET plan_cache_mode = force_generic_plan`,
 		// An index the planner may use, it uses: tables this small could be
@@ -471,6 +477,8 @@ func TestLookupPlans(t *testing.T) {
 		// organization.
 		{"FindInvitation", "invitations_id", `'inv-7-3'`},
 		{"KeyAccess", "api_keys_id", `'key-7-3'`},
+		// The organizations on trial, by the partial index of migration 7.
+		{"TrialsEnding", "organizations_trial_ends", `'2025-04-01', '2025-05-01', '-infinity', ''`},
 	} {
 		query, ok := pgstore.LookupQueries[x.name]
 		if !ok {

@@ -49,7 +49,7 @@ func migrations() ([]migration, error) {
 
 // SchemaVersion is the version of the schema this package reads and
 // writes: the number of its embedded migrations.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // ErrSchema means the database's schema is missing or older than
 // SchemaVersion: call Migrate.

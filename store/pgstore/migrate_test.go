@@ -584,3 +584,138 @@ func TestMigrateFromVersion5(t *testing.T) {
 		}
 	}
 }
+
+// A database of version 6 that holds organizations migrates to version 7:
+// they have no trial, and read, check and list as before; a trial can be
+// started and ended, is listed by its end, and the database refuses, to a
+// writer outside the store, a trial edition without an end or an end
+// without an edition.
+func TestMigrateFromVersion6(t *testing.T) {
+	t.Parallel()
+	conn := migratedDatabase(t)
+	c := rawConn(t, conn)
+	ctx := t.Context()
+	s := open(t, conn, pgstore.Options{DisableCache: true})
+	for _, o := range []string{"acme", "globex"} {
+		createOrg(t, s, o, member("alice", "admin"))
+		mustUpdate(t, s, o, func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateAPIKey(ctx, newKey("key-"+o, "alice"))
+		})
+	}
+	s.Close()
+	downgrade(t, c, 6)
+	// An organization written at version 6, by SQL.
+	if _, err := c.Exec(ctx, `INSERT INTO orgauthz.organizations (id, name, scheme, edition, seat_override, archived, created_at)
+		VALUES ('initech', 'Initech', 'scheme', 'edition', 5, false, '2024-01-02 03:04:05.123456+00')`); err != nil {
+		t.Fatal(err)
+	}
+	pool := newPool(t, conn)
+	if _, err := pgstore.New(ctx, pool, pgstore.Options{DisableCache: true}); !errors.Is(err, pgstore.ErrSchema) {
+		t.Fatalf("New on a database of version 6: %v; want ErrSchema", err)
+	}
+	for i := range 2 {
+		if err := pgstore.Migrate(ctx, pool); err != nil {
+			t.Fatalf("Migrate #%d: %v", i+1, err)
+		}
+		checkMigrations(t, pool, pgstore.SchemaVersion)
+	}
+
+	s = openStore(t, conn, pgstore.Options{})
+	for _, id := range []string{"acme", "globex", "initech"} {
+		var o org.Organization
+		if err := s.View(ctx, id, func(ctx context.Context, r store.Reader) error {
+			var err error
+			o, err = r.Organization(ctx)
+			return err
+		}); err != nil {
+			t.Fatalf("View(%q): %v", id, err)
+		}
+		if o.ID != id || o.TrialEdition != "" || !o.TrialEndsAt.IsZero() {
+			t.Errorf("Organization(%q) after the migration: %+v; want it without a trial", id, o)
+		}
+	}
+	a, err := s.Access(ctx, "acme", "alice")
+	if err != nil || a.Role != "admin" || a.TrialEdition != "" || a.Code == 0 {
+		t.Errorf("Access(acme, alice) after the migration: %+v, %v; want an admin without a trial, with a code", a, err)
+	}
+	listTrials := func() []string {
+		t.Helper()
+		var ids []string
+		for o, err := range s.TrialsEnding(ctx, time.Time{}, time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), store.TrialCursor{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, o.ID)
+		}
+		return ids
+	}
+	if got := listTrials(); len(got) != 0 {
+		t.Errorf("TrialsEnding after the migration: %q; want none", got)
+	}
+
+	// A trial starts: every read shows it, Access with no code.
+	ends := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	mustUpdate(t, s, "globex", func(ctx context.Context, tx store.Tx) error {
+		o, err := tx.Organization(ctx)
+		if err != nil {
+			return err
+		}
+		o.TrialEdition, o.TrialEndsAt = "enterprise", ends
+		return tx.UpdateOrganization(ctx, o)
+	})
+	if got := listTrials(); !slices.Equal(got, []string{"globex"}) {
+		t.Errorf("TrialsEnding after a trial started: %q; want [globex]", got)
+	}
+	a, err = s.Access(ctx, "globex", "alice")
+	if err != nil || a.TrialEdition != "enterprise" || !a.TrialEndsAt.Equal(ends) || a.Code != 0 {
+		t.Errorf("Access(globex, alice) on trial: %+v, %v; want the trial, no code", a, err)
+	}
+	ka, err := s.KeyAccess(ctx, "key-globex")
+	if err != nil || ka.Owner.TrialEdition != "enterprise" || !ka.Owner.TrialEndsAt.Equal(ends) {
+		t.Errorf("KeyAccess(key-globex) on trial: %+v, %v; want the owner's Access with the trial", ka, err)
+	}
+	var trialEdition string
+	var trialEnds *time.Time
+	if err := c.QueryRow(ctx, `SELECT trial_edition, trial_ends_at FROM orgauthz.organizations WHERE id = 'acme'`).Scan(&trialEdition, &trialEnds); err != nil {
+		t.Fatal(err)
+	}
+	if trialEdition != "" || trialEnds != nil {
+		t.Errorf("the columns of an organization without a trial: %q, %v; want '' and NULL", trialEdition, trialEnds)
+	}
+
+	// The database keeps both or neither.
+	for _, sql := range []string{
+		`UPDATE orgauthz.organizations SET trial_edition = 'enterprise' WHERE id = 'acme'`,
+		`UPDATE orgauthz.organizations SET trial_ends_at = now() WHERE id = 'acme'`,
+		`UPDATE orgauthz.organizations SET trial_edition = '' WHERE id = 'globex'`,
+		`INSERT INTO orgauthz.organizations (id, name, scheme, edition, seat_override, archived, trial_edition) VALUES ('x', 'X', 's', 'e', 0, false, 'pro')`,
+	} {
+		var pe *pgconn.PgError
+		if _, err := c.Exec(ctx, sql); !errors.As(err, &pe) || pe.Code != "23514" || pe.ConstraintName != "organizations_trial" {
+			t.Errorf("%s: %v; want a violation of check organizations_trial", sql, err)
+		}
+	}
+	// A trial started by SQL reaches the cache (the organizations' trigger
+	// notifies it), and ends.
+	if _, err := c.Exec(ctx, `UPDATE orgauthz.organizations SET trial_edition = 'pro', trial_ends_at = '2025-07-01 00:00:00+00' WHERE id = 'acme'`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the cache to see a trial started by SQL", func() bool {
+		a, err := s.Access(ctx, "acme", "alice")
+		return err == nil && a.TrialEdition == "pro" && a.Code == 0
+	})
+	if got := listTrials(); !slices.Equal(got, []string{"globex", "acme"}) {
+		t.Errorf("TrialsEnding with two trials: %q; want [globex acme], by end", got)
+	}
+	mustUpdate(t, s, "globex", func(ctx context.Context, tx store.Tx) error {
+		o, err := tx.Organization(ctx)
+		if err != nil {
+			return err
+		}
+		o.TrialEdition, o.TrialEndsAt = "", time.Time{}
+		return tx.UpdateOrganization(ctx, o)
+	})
+	if got := listTrials(); !slices.Equal(got, []string{"acme"}) {
+		t.Errorf("TrialsEnding after a trial ended: %q; want [acme]", got)
+	}
+}

@@ -88,9 +88,11 @@
 // (migration 3), so that a page costs the same however many
 // organizations, members and invitations the database holds. So do the
 // lookups of a Reader by address (MemberByEmail), by kind
-// (ServicePrincipals) and by principal and scope kind (MemberScopes).
-// Every listing reads pages of up to 256 rows: a caller that takes fewer
-// entries, a page of 20 say, costs one statement.
+// (ServicePrincipals) and by principal and scope kind (MemberScopes), and
+// Store.TrialsEnding (the organizations whose trial ends in a window, for
+// reminders), through a partial index of the organizations on trial
+// (migration 7). Every listing reads pages of up to 256 rows: a caller
+// that takes fewer entries, a page of 20 say, costs one statement.
 //
 // Database errors are translated to the store's sentinels (store.ErrExists,
 // store.ErrNotFound, store.ErrClosed) or, for everything else, wrapped with
@@ -99,8 +101,9 @@
 // # The read cache
 //
 // The hot paths answer from a per-process cache of what they last read:
-// Store.Access (the principal's role, the organization's scheme, edition
-// and standing, or that either is missing), Store.ScopeAccess (the same,
+// Store.Access (the principal's role, the organization's scheme, edition,
+// trial and standing, or that either is missing; an answer with a trial
+// has no Code), Store.ScopeAccess (the same,
 // with whether a scope resource exists, the principal's explicit role on
 // it and the capabilities of that role when it is custom: everything a
 // scope check reads, in one statement on a miss) and Store.KeyAccess (an

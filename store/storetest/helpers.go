@@ -298,6 +298,7 @@ func seed(t *testing.T, s store.Store, id string) {
 // rollback must leave exactly as it was.
 type orgSnapshot struct {
 	Listed          []org.Organization // Store.Organizations
+	Trials          []org.Organization // store.TrialsEnding, of every trial
 	Exists          bool
 	Organization    org.Organization
 	Members         []org.Member
@@ -344,6 +345,7 @@ func snapshot(t *testing.T, s store.Store, id string) orgSnapshot {
 	)
 	snap := orgSnapshot{
 		Listed:         collect(t, "Organizations", s.Organizations(ctx, "")),
+		Trials:         collect(t, "TrialsEnding", store.TrialsEnding(ctx, s, time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), store.TrialCursor{})),
 		MemberByID:     map[string]string{},
 		Access:         map[string]string{},
 		InvitationByID: map[string]string{},
@@ -506,9 +508,14 @@ type codeBook struct {
 // codeless returns a with its Code cleared, for comparing it with an
 // Access a test wrote, after checking the code against every other that
 // s has given in the test run: one triple (scheme, edition, role), one
-// code; two triples, two codes. A code of 0 (none) is always allowed.
+// code; two triples, two codes. A code of 0 (none) is always allowed, and
+// the only one allowed with a trial (a TrialEdition).
 func codeless(t *testing.T, s store.Store, a store.Access) store.Access {
 	t.Helper()
+	if a.Code != 0 && a.TrialEdition != "" {
+		t.Errorf("Access of %q with a trial of %q has code %#x, want 0", [3]string{a.Scheme, a.Edition, a.Role}, a.TrialEdition, a.Code)
+		a.Code = 0
+	}
 	if a.Code == 0 {
 		return a
 	}

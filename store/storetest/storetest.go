@@ -81,5 +81,6 @@ func groups() []group {
 		{"Context", append(contextTests(), lookupContextTests()...)},
 		{"Concurrency", append(concurrencyTests(), lookupConcurrencyTests()...)},
 		{"Close", append(closeTests(), lookupCloseTests()...)},
+		{"Trials", trialTests()},
 	}
 }

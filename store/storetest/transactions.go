@@ -241,6 +241,7 @@ func everyChange(t *testing.T) func(ctx context.Context, tx store.Tx) {
 		o := newOrg("acme")
 		o.Name, o.Edition, o.Archived, o.SeatOverride = "Changed", "free", true, 3
 		o.Settings = map[string]string{"new": "setting"}
+		o.TrialEdition, o.TrialEndsAt = "enterprise", trialEnd(1)
 		must(t, tx.UpdateOrganization(ctx, o))
 		must(t, tx.AddMember(ctx, newMember("dave", "member")))
 		must(t, tx.UpdateMember(ctx, newMember("bob", "admin")))
@@ -361,6 +362,13 @@ func rollbackTests() []test {
 		{"DeleteAndRecreateOrganization", true, deleteAndRecreate},
 		{"InvitationCreatesAndUpdates", true, invitationChanges},
 		{"APIKeyCreatesAndUpdates", true, keyChanges},
+		{"StartTrial", true, func(t *testing.T) func(ctx context.Context, tx store.Tx) {
+			return func(ctx context.Context, tx store.Tx) {
+				must(t, tx.UpdateOrganization(ctx, onTrial("acme", trialEnd(1))))
+				must(t, tx.AddMember(ctx, newMember("dave", "member")))
+				must(t, tx.UpdateMember(ctx, newMember("bob", "admin")))
+			}
+		}},
 		{"CreateOrganization", false, func(t *testing.T) func(ctx context.Context, tx store.Tx) {
 			return func(ctx context.Context, tx store.Tx) {
 				must(t, tx.CreateOrganization(ctx, newOrg("acme")))
