@@ -65,7 +65,7 @@ func (s *Service) revokeUnsendable(ctx context.Context, tx store.Tx, st *state, 
 		if err != nil {
 			return err
 		}
-		if mayStillSend(st.sch, st.o.Edition, inv, m) != nil {
+		if mayStillSend(st.sch, st.edID, inv, m) != nil {
 			dead = append(dead, inv)
 		}
 	}
@@ -119,7 +119,7 @@ func (s *Service) reestablishScopes(ctx context.Context, tx store.Tx, st *state,
 		if err != nil {
 			return err
 		}
-		if eligibility(st.sch, st.o.Edition, sc, m, sm.Role).Allowed {
+		if eligibility(st.sch, st.edID, sc, m, sm.Role).Allowed {
 			continue
 		}
 		if err := keepScopeMinimum(ctx, tx, sc, sm.ScopeID, sm.Role); err != nil {
@@ -127,7 +127,7 @@ func (s *Service) reestablishScopes(ctx context.Context, tx store.Tx, st *state,
 		}
 		target := sm.Kind + "/" + sm.ScopeID
 		detail := fmt.Sprintf("principal %s; %s: no longer eligible for %q", m.PrincipalID, why, sm.Role)
-		if def := sc.DefaultRole(); def != sm.Role && eligibility(st.sch, st.o.Edition, sc, m, def).Allowed {
+		if def := sc.DefaultRole(); def != sm.Role && eligibility(st.sch, st.edID, sc, m, def).Allowed {
 			next := sm
 			next.Role = def
 			if err := tx.PutScopeMember(ctx, next); err != nil {
@@ -196,10 +196,10 @@ func (st *state) mayHoldServicePrincipal(p org.Principal) error {
 	if p.Kind != org.ServicePrincipal {
 		return nil
 	}
-	if e, ok := st.sch.Edition(st.o.Edition); ok && offersServicePrincipals(st.sch, e) {
+	if e, ok := st.sch.Edition(st.edID); ok && offersServicePrincipals(st.sch, e) {
 		return nil
 	}
-	return fmt.Errorf("%w: %w: edition %q of scheme %q offers no service principals, and %q is one", ErrInvariant, ErrEditionGated, st.o.Edition, st.sch.ID(), p.ID)
+	return fmt.Errorf("%w: %w: edition %q of scheme %q offers no service principals, and %q is one", ErrInvariant, ErrEditionGated, st.edID, st.sch.ID(), p.ID)
 }
 
 // offersServicePrincipals reports whether edition e of scheme sch offers

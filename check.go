@@ -27,6 +27,7 @@ func (s *Service) Check(ctx context.Context, orgID, principalID string, c role.C
 	// The fields are read where the store left them: passing the record on
 	// through another return costs a store-forwarding stall per check.
 	a, err := s.st.Access(ctx, orgID, principalID)
+	s.effective(&a) // the trial's edition while it runs
 	if err != nil || a.Archived {
 		return denial(a, err)
 	}
@@ -48,6 +49,11 @@ func (s *Service) decide(a *store.Access, c role.Capability) policy.Decision {
 	if !ok {
 		return policy.Decide(sch, a.Edition, a.Role, c)
 	}
+	if a.Kind == org.ServicePrincipal && !offersServicePrincipals(sch, e) {
+		// Left by a trial that ended: it grants nothing until the
+		// organization upgrades or the principal is removed.
+		return policy.Decision{Reason: policy.ReasonEditionGated}
+	}
 	return policy.DecideAt(sch, e, ri, ci)
 }
 
@@ -57,6 +63,7 @@ func (s *Service) decide(a *store.Access, c role.Capability) policy.Decision {
 // as a service principal that happens to share its ID.
 func (s *Service) CheckPrincipal(ctx context.Context, orgID string, p org.Principal, c role.Capability) policy.Decision {
 	a, err := s.st.Access(ctx, orgID, p.ID)
+	s.effective(&a) // the trial's edition while it runs
 	if err == nil && a.Kind != p.Kind {
 		return policy.Decision{Reason: policy.ReasonNotMember}
 	}
@@ -86,6 +93,7 @@ func denial(a store.Access, err error) policy.Decision {
 // otherwise it is Check.
 func (s *Service) CheckOwn(ctx context.Context, orgID, principalID string, c role.Capability, ownerID string) policy.Decision {
 	a, err := s.st.Access(ctx, orgID, principalID)
+	s.effective(&a) // the trial's edition while it runs
 	if err != nil || a.Archived {
 		return denial(a, err)
 	}
@@ -123,6 +131,7 @@ func (s *Service) CheckScopePrincipal(ctx context.Context, orgID string, p org.P
 func (s *Service) checkScope(ctx context.Context, orgID string, p org.Principal, kind, id string, c role.Capability) policy.Decision {
 	sa, err := s.st.ScopeAccess(ctx, orgID, p.ID, kind, id)
 	a := &sa.Access
+	s.effective(a)
 	if err == nil && p.Kind != 0 && a.Kind != p.Kind {
 		return policy.Decision{Reason: policy.ReasonNotMember}
 	}
@@ -198,6 +207,7 @@ func scopeDecision(sch *edition.Scheme, sc *edition.Scope, sa *store.ScopeAccess
 // archived organization grants nothing.
 func (s *Service) Capabilities(ctx context.Context, orgID, principalID string) ([]role.Capability, error) {
 	a, err := s.st.Access(ctx, orgID, principalID)
+	s.effective(&a) // the trial's edition while it runs
 	if err != nil {
 		return nil, s.accessErr(orgID, principalID, err)
 	}

@@ -87,11 +87,11 @@ func (s *Service) Invite(ctx context.Context, orgID, actor, email, r string) (in
 func (s *Service) invite(ctx context.Context, tx store.Tx, st *state, addr, r string) (invite.Invitation, invite.Token, error) {
 	if r == "" {
 		var err error
-		if r, err = policy.InviteRole(st.sch, st.o.Edition); err != nil {
+		if r, err = policy.InviteRole(st.sch, st.edID); err != nil {
 			return invite.Invitation{}, invite.Token{}, err
 		}
 	}
-	if err := policy.CanInvite(st.sch, st.o.Edition, st.actor.Role, r).Err(); err != nil {
+	if err := policy.CanInvite(st.sch, st.edID, st.actor.Role, r).Err(); err != nil {
 		return invite.Invitation{}, invite.Token{}, fmt.Errorf("invite %q to %q: %w", addr, st.o.ID, err)
 	}
 	if err := joinedWith(ctx, tx, addr, ""); err != nil {
@@ -105,7 +105,7 @@ func (s *Service) invite(ctx context.Context, tx store.Tx, st *state, addr, r st
 	case superseded:
 		// Superseding revokes the old invitation, which takes the authority
 		// to revoke it, pending or expired alike.
-		if err := policy.CanInvite(st.sch, st.o.Edition, st.actor.Role, prev.Role).Err(); err != nil {
+		if err := policy.CanInvite(st.sch, st.edID, st.actor.Role, prev.Role).Err(); err != nil {
 			return invite.Invitation{}, invite.Token{}, fmt.Errorf("replace the %s invitation of %q as %q: %w", prev.StatusAt(now), addr, prev.Role, err)
 		}
 		if prev.StatusAt(now) == invite.Pending {
@@ -176,7 +176,7 @@ func (s *Service) ResendInvitation(ctx context.Context, orgID, actor, id string)
 		if err := settled(status); err != nil {
 			return fmt.Errorf("resend invitation %q: %w", id, err)
 		}
-		if err := policy.CanInvite(st.sch, st.o.Edition, st.actor.Role, inv.Role).Err(); err != nil {
+		if err := policy.CanInvite(st.sch, st.edID, st.actor.Role, inv.Role).Err(); err != nil {
 			return fmt.Errorf("resend invitation %q: %w", id, err)
 		}
 		if status == invite.Expired {
@@ -214,7 +214,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, orgID, actor, id string)
 		if err := settled(inv.StatusAt(s.now())); err != nil {
 			return fmt.Errorf("revoke invitation %q: %w", id, err)
 		}
-		if err := policy.CanInvite(st.sch, st.o.Edition, st.actor.Role, inv.Role).Err(); err != nil {
+		if err := policy.CanInvite(st.sch, st.edID, st.actor.Role, inv.Role).Err(); err != nil {
 			return fmt.Errorf("revoke invitation %q: %w", id, err)
 		}
 		return s.revokeInvitation(ctx, tx, st, inv)
@@ -371,7 +371,11 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, p org.Prin
 			}
 		}
 		o = joined
-		m, err = s.accept(ctx, tx, &state{o: joined, sch: sch}, inv, p)
+		st, err := s.stateOf(joined, sch)
+		if err != nil {
+			return err
+		}
+		m, err = s.accept(ctx, tx, st, inv, p)
 		return err
 	})
 	if err != nil {
@@ -389,7 +393,7 @@ func (s *Service) accept(ctx context.Context, tx store.Tx, st *state, inv invite
 		return org.Member{}, err
 	}
 	// The invitee is told why without learning who the members are.
-	if err := mayStillSend(st.sch, st.o.Edition, inv, inviter); err != nil {
+	if err := mayStillSend(st.sch, st.edID, inv, inviter); err != nil {
 		return org.Member{}, fmt.Errorf("%w: its sender may no longer send it", ErrInvitationRevoked)
 	}
 	if err := joinedWith(ctx, tx, inv.Email, p.ID); err != nil {
@@ -398,9 +402,9 @@ func (s *Service) accept(ctx context.Context, tx store.Tx, st *state, inv invite
 		}
 		return org.Member{}, fmt.Errorf("accept invitation %q: %w: a member joined with this address", inv.ID, ErrAlreadyMember)
 	}
-	e, ok := st.sch.Edition(st.o.Edition)
+	e, ok := st.sch.Edition(st.edID)
 	if !ok {
-		return org.Member{}, fmt.Errorf("%w: organization %q has edition %q, which scheme %q does not define", ErrUnknownEdition, st.o.ID, st.o.Edition, st.sch.ID())
+		return org.Member{}, fmt.Errorf("%w: organization %q has edition %q, which scheme %q does not define", ErrUnknownEdition, st.o.ID, st.edID, st.sch.ID())
 	}
 	st.ed = e
 	m, err := s.addMember(ctx, tx, st, p, inv.Role, inv.Email, org.AuditEvent{Actor: p.ID, Detail: "invitation " + inv.ID}, membersOnly)

@@ -76,7 +76,7 @@ func (s *Service) CreateServicePrincipal(ctx context.Context, orgID, actor, name
 		if err := st.decide(st.sch.KeyCapabilities().ServicePrincipals); err != nil {
 			return fmt.Errorf("create service principal %q in %q: %w", name, orgID, err)
 		}
-		if err := policy.CanAssign(st.sch, st.o.Edition, st.actor.Role, r).Err(); err != nil {
+		if err := policy.CanAssign(st.sch, st.edID, st.actor.Role, r).Err(); err != nil {
 			return fmt.Errorf("create service principal %q in %q: %w", name, orgID, err)
 		}
 		if err := uniqueSPName(ctx, tx, name, ""); err != nil {
@@ -233,13 +233,13 @@ func (s *Service) CreateAPIKey(ctx context.Context, orgID, actor string, nk NewK
 		if err != nil {
 			return fmt.Errorf("API key scope: %w", err)
 		}
-		held := policy.Capabilities(st.sch, st.o.Edition, st.actor.Role)
+		held := policy.Capabilities(st.sch, st.edID, st.actor.Role)
 		if extra := scope.Minus(held); !extra.Empty() {
 			return fmt.Errorf("%w: the key's scope holds %q, which %q lacks", ErrPermissionDenied, st.sch.Catalog().IDs(extra), actor)
 		}
 		// What the key could do now: its owner's capabilities, within its
 		// scope. Nobody makes a key that can do more than it can itself.
-		effective := policy.Capabilities(st.sch, st.o.Edition, owner.Role)
+		effective := policy.Capabilities(st.sch, st.edID, owner.Role)
 		if len(nk.Scope) > 0 {
 			effective = effective.Intersect(scope)
 		}
@@ -441,6 +441,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Authentication,
 		return Authentication{}, ErrInvalidKey
 	}
 	ka, err := s.st.KeyAccess(ctx, id)
+	s.effective(&ka.Owner) // the trial's edition while it runs
 	// An unknown key ID costs what a wrong secret does: its hash is
 	// compared too, with a dummy, and the store answers it without an
 	// allocation (with store.ErrNotFound itself), as it answers a known
@@ -470,6 +471,13 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Authentication,
 	sch, ok := s.Scheme(ka.Owner.Scheme)
 	if !ok {
 		return Authentication{}, fmt.Errorf("%w %q", ErrUnknownScheme, ka.Owner.Scheme)
+	}
+	if ka.Owner.Kind == org.ServicePrincipal {
+		// A service principal left by a trial that ended authenticates no
+		// more until the organization upgrades.
+		if e, ok := sch.Edition(ka.Owner.Edition); !ok || !offersServicePrincipals(sch, e) {
+			return Authentication{}, fmt.Errorf("%w: %w: edition %q of organization %q offers no service principals", ErrPermissionDenied, ErrEditionGated, ka.Owner.Edition, ka.OrgID)
+		}
 	}
 	if c := sch.KeyCapabilities().Authenticate; c != "" {
 		if d := policy.Decide(sch, ka.Owner.Edition, ka.Owner.Role, c); !d.Allowed {

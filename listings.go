@@ -41,7 +41,7 @@ func (s *Service) maySee(ctx context.Context, r store.Reader, st *state, sc *edi
 	if st.seesAll(sc) {
 		return nil
 	}
-	_, in, err := held(ctx, r, st.sch, st.o.Edition, sc, id, st.actor)
+	_, in, err := held(ctx, r, st.sch, st.edID, sc, id, st.actor)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *Service) Scopes(ctx context.Context, orgID, actor, kind string, p Page)
 // is still eligible for, after the given scope ID.
 func (s *Service) eligibleScopes(ctx context.Context, r store.Reader, st *state, sc *edition.Scope, m org.Member, after string) func(yield func(org.ScopeMembership, error) bool) {
 	return filter(r.MemberScopes(ctx, m.PrincipalID, sc.Kind(), after), func(sm org.ScopeMembership) bool {
-		return eligibility(st.sch, st.o.Edition, sc, m, sm.Member.Role).Allowed
+		return eligibility(st.sch, st.edID, sc, m, sm.Member.Role).Allowed
 	})
 }
 
@@ -274,7 +274,7 @@ func (s *Service) seats(ctx context.Context, r store.Reader, st *state) (Seats, 
 	sl := st.ed.Seats()
 	out := Seats{
 		Members: c.Members, Pending: pending, InUse: c.Members + pending,
-		Limit: sl.Limit(st.o.SeatOverride), Source: SeatsFromEdition, Edition: st.o.Edition,
+		Limit: sl.Limit(st.o.SeatOverride), Source: SeatsFromEdition, Edition: st.edID,
 	}
 	if sl.Overridable && st.o.SeatOverride > 0 {
 		out.Source = SeatsFromOverride

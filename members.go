@@ -26,11 +26,11 @@ func (s *Service) AddMember(ctx context.Context, orgID, actor string, p org.Prin
 	err := s.updateReading(ctx, orgID, actor, readsMember(p.ID).and(s.readsCounts), func(ctx context.Context, tx store.Tx, st *state) error {
 		if r == "" {
 			var err error
-			if r, err = policy.InviteRole(st.sch, st.o.Edition); err != nil {
+			if r, err = policy.InviteRole(st.sch, st.edID); err != nil {
 				return err
 			}
 		}
-		if err := policy.CanAdd(st.sch, st.o.Edition, st.actor.Role, r).Err(); err != nil {
+		if err := policy.CanAdd(st.sch, st.edID, st.actor.Role, r).Err(); err != nil {
 			return fmt.Errorf("add %q to %q: %w", p.ID, orgID, err)
 		}
 		var err error
@@ -101,7 +101,7 @@ func (s *Service) checkChange(ctx context.Context, tx store.Reader, st *state, c
 // any write.
 func (s *Service) checkChangeBy(ctx context.Context, tx store.Reader, st *state, ch policy.Change, rule seatRule) error {
 	if t := st.tally; t != nil && t.rule == rule {
-		if err := policy.CheckChange(st.sch, st.o.Edition, st.o.SeatOverride, t.c, ch); err != nil {
+		if err := policy.CheckChange(st.sch, st.edID, st.o.SeatOverride, t.c, ch); err != nil {
 			return err
 		}
 		t.apply(ch)
@@ -111,7 +111,7 @@ func (s *Service) checkChangeBy(ctx context.Context, tx store.Reader, st *state,
 	if err != nil {
 		return err
 	}
-	return policy.CheckChange(st.sch, st.o.Edition, st.o.SeatOverride, c, ch)
+	return policy.CheckChange(st.sch, st.edID, st.o.SeatOverride, c, ch)
 }
 
 // ChangeRole gives member principalID the role r. The management rules
@@ -130,7 +130,7 @@ func (s *Service) ChangeRole(ctx context.Context, orgID, actor, principalID, r s
 		if err != nil {
 			return err
 		}
-		if err := policy.CanChangeRole(st.sch, st.o.Edition, st.actor.Role, target.Role, r).Err(); err != nil {
+		if err := policy.CanChangeRole(st.sch, st.edID, st.actor.Role, target.Role, r).Err(); err != nil {
 			return fmt.Errorf("change role of %q in %q: %w", principalID, orgID, err)
 		}
 		out, err = s.changeRole(ctx, tx, st, target, r)
@@ -211,9 +211,9 @@ func (s *Service) RemoveMember(ctx context.Context, orgID, actor, principalID st
 		if err != nil {
 			return err
 		}
-		d := policy.CanRemove(st.sch, st.o.Edition, st.actor.Role, target.Role)
+		d := policy.CanRemove(st.sch, st.edID, st.actor.Role, target.Role)
 		if target.External {
-			d = policy.CanRemoveExternal(st.sch, st.o.Edition, st.actor.Role)
+			d = policy.CanRemoveExternal(st.sch, st.edID, st.actor.Role)
 		}
 		if err := d.Err(); err != nil {
 			return fmt.Errorf("remove %q from %q: %w", principalID, orgID, err)
@@ -228,7 +228,7 @@ func (s *Service) RemoveMember(ctx context.Context, orgID, actor, principalID st
 // owner).
 func (s *Service) Leave(ctx context.Context, orgID, principalID string) error {
 	return s.updateReading(ctx, orgID, principalID, s.readsMemberChange(principalID), func(ctx context.Context, tx store.Tx, st *state) error {
-		if err := policy.CanLeave(st.sch, st.o.Edition, st.actor.Role).Err(); err != nil {
+		if err := policy.CanLeave(st.sch, st.edID, st.actor.Role).Err(); err != nil {
 			return fmt.Errorf("%q leave %q: %w", principalID, orgID, err)
 		}
 		return s.removeMember(ctx, tx, st, st.actor, AuditMemberLeave, false)

@@ -1,6 +1,8 @@
 package orgauthz
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -172,7 +174,7 @@ func (s *Service) ChangeEdition(ctx context.Context, orgID, actor, ed string) er
 // invariants, by st's actor (the host when it has none).
 func (s *Service) changeEdition(ctx context.Context, tx store.Tx, st *state, ed string) error {
 	orgID, actor := st.o.ID, st.actor.PrincipalID
-	if ed == st.o.Edition {
+	if ed == st.o.Edition && st.o.TrialEdition == "" {
 		return nil
 	}
 	c, err := s.counts(ctx, tx, reserved)
@@ -187,6 +189,18 @@ func (s *Service) changeEdition(ctx context.Context, tx store.Tx, st *state, ed 
 		return fmt.Errorf("change edition of %q to %q: %w", orgID, ed, err)
 	}
 	o := st.o
+	if o.TrialEdition != "" {
+		// A change of edition replaces a trial; to the trial's edition
+		// while it runs, it converts it.
+		action, why := AuditTrialEnd, "replaced by a change of edition"
+		if ed == o.TrialEdition && InTrial(o, s.now()) {
+			action, why = AuditTrialConvert, "converted by a change of edition"
+		}
+		if err := s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: action, Detail: fmt.Sprintf("%s -> %s: %s", o.TrialEdition, ed, why)}); err != nil {
+			return err
+		}
+		o.TrialEdition, o.TrialStartedAt, o.TrialEndsAt = "", time.Time{}, time.Time{}
+	}
 	detail := fmt.Sprintf("%s -> %s", o.Edition, ed)
 	o.Edition, o.UpdatedAt = ed, s.now()
 	if !e.Seats().Overridable {
@@ -198,7 +212,7 @@ func (s *Service) changeEdition(ctx context.Context, tx store.Tx, st *state, ed 
 	if err := s.audit(ctx, tx, org.AuditEvent{Actor: actor, Action: AuditOrganizationEdition, Detail: detail}); err != nil {
 		return err
 	}
-	changed := &state{o: o, sch: st.sch, ed: e, actor: st.actor}
+	changed := &state{o: o, sch: st.sch, edID: ed, ed: e, actor: st.actor}
 	if err := s.reestablishAll(ctx, tx, changed, actor, "edition "+detail); err != nil {
 		return fmt.Errorf("change edition of %q to %q: %w", orgID, ed, err)
 	}
@@ -275,7 +289,7 @@ func (s *Service) setSeatOverride(ctx context.Context, tx store.Tx, st *state, n
 // policy.CanDeleteOrganization).
 func (s *Service) ArchiveOrganization(ctx context.Context, orgID, actor string) error {
 	return s.update(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) error {
-		if err := policy.CanDeleteOrganization(st.sch, st.o.Edition, st.actor.Role).Err(); err != nil {
+		if err := policy.CanDeleteOrganization(st.sch, st.edID, st.actor.Role).Err(); err != nil {
 			return fmt.Errorf("archive organization %q: %w", orgID, err)
 		}
 		return s.archive(ctx, tx, st)
@@ -303,7 +317,7 @@ func (s *Service) DeleteOrganization(ctx context.Context, orgID, actor string) e
 		if err != nil {
 			return err
 		}
-		if err := policy.CanDeleteOrganization(st.sch, st.o.Edition, st.actor.Role).Err(); err != nil {
+		if err := policy.CanDeleteOrganization(st.sch, st.edID, st.actor.Role).Err(); err != nil {
 			return fmt.Errorf("delete organization %q: %w", orgID, err)
 		}
 		return tx.DeleteOrganization(ctx)

@@ -243,8 +243,11 @@ func randomID() string {
 // state is what an operation loads before asking policy: the organization,
 // its scheme and edition, and the acting member.
 type state struct {
-	o     org.Organization
-	sch   *edition.Scheme
+	o   org.Organization
+	sch *edition.Scheme
+	// edID and ed are the edition that decides: the trial's while it
+	// runs, else the organization's own (o.Edition, the base edition).
+	edID  string
 	ed    *edition.Edition
 	actor org.Member
 	// tally, when set, holds the head counts as a bulk operation's
@@ -263,7 +266,7 @@ func (st *state) decide(c role.Capability) error {
 }
 
 func (st *state) actorDecision(c role.Capability) policy.Decision {
-	return policy.Decide(st.sch, st.o.Edition, st.actor.Role, c)
+	return policy.Decide(st.sch, st.edID, st.actor.Role, c)
 }
 
 // load reads the organization, its scheme and the actor. A mutating
@@ -295,14 +298,25 @@ func (s *Service) loadOrg(ctx context.Context, r store.Reader, orgID string, mut
 	if !ok {
 		return nil, fmt.Errorf("%w: organization %q uses scheme %q, which this service was not given", ErrUnknownScheme, orgID, o.Scheme)
 	}
-	e, ok := sch.Edition(o.Edition)
-	if !ok {
-		return nil, fmt.Errorf("%w: organization %q has edition %q, which scheme %q does not define", ErrUnknownEdition, orgID, o.Edition, sch.ID())
+	st, err := s.stateOf(o, sch)
+	if err != nil {
+		return nil, err
 	}
 	if mutating && o.Archived {
 		return nil, fmt.Errorf("%w: organization %q can only be read or deleted", ErrArchived, orgID)
 	}
-	return &state{o: o, sch: sch, ed: e}, nil
+	return st, nil
+}
+
+// stateOf returns the state of organization o, of scheme sch, with the
+// edition that decides now (see trials.go).
+func (s *Service) stateOf(o org.Organization, sch *edition.Scheme) (*state, error) {
+	id := EffectiveEdition(o, s.now())
+	e, ok := sch.Edition(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: organization %q has edition %q, which scheme %q does not define", ErrUnknownEdition, o.ID, id, sch.ID())
+	}
+	return &state{o: o, sch: sch, edID: id, ed: e}, nil
 }
 
 func (s *Service) orgErr(orgID string, err error) error {

@@ -233,8 +233,11 @@ func (s *Service) AcceptInvitationByID(ctx context.Context, id string, p org.Pri
 		if !ok {
 			return fmt.Errorf("%w: organization %q uses scheme %q, which this service was not given", ErrUnknownScheme, o.ID, o.Scheme)
 		}
-		var err error
-		m, err = s.accept(ctx, tx, &state{o: o, sch: sch}, inv, p)
+		st, err := s.stateOf(o, sch)
+		if err != nil {
+			return err
+		}
+		m, err = s.accept(ctx, tx, st, inv, p)
 		joined = o
 		return err
 	})

@@ -94,7 +94,7 @@ func (s *Service) scopeAuthority(ctx context.Context, r store.Reader, st *state,
 	if c := sc.ManageMembersCapability(); c != "" && st.actorDecision(c).Allowed {
 		return authority{full: true}, nil
 	}
-	caps, _, err := held(ctx, r, st.sch, st.o.Edition, sc, id, st.actor)
+	caps, _, err := held(ctx, r, st.sch, st.edID, sc, id, st.actor)
 	if err != nil {
 		return authority{}, err
 	}
@@ -123,7 +123,7 @@ func (s *Service) CreateScope(ctx context.Context, orgID, actor, kind, name stri
 		if err := st.decide(sc.CreateCapability()); err != nil {
 			return fmt.Errorf("create %s in %q: %w", kind, orgID, err)
 		}
-		if err := policy.Eligible(st.sch, st.o.Edition, kind, st.actor.Role, sc.CreatorRole()).Err(); err != nil {
+		if err := policy.Eligible(st.sch, st.edID, kind, st.actor.Role, sc.CreatorRole()).Err(); err != nil {
 			return fmt.Errorf("create %s in %q: %w", kind, orgID, err)
 		}
 		now := s.now()
@@ -154,7 +154,7 @@ func (s *Service) DeleteScope(ctx context.Context, orgID, actor, kind, id string
 		}
 		allowed := sc.DeleteCapability() != "" && st.actorDecision(sc.DeleteCapability()).Allowed
 		if !allowed && sc.DeleteInScopeCapability() != "" {
-			caps, _, err := held(ctx, tx, st.sch, st.o.Edition, sc, id, st.actor)
+			caps, _, err := held(ctx, tx, st.sch, st.edID, sc, id, st.actor)
 			if err != nil {
 				return err
 			}
@@ -280,7 +280,7 @@ func (s *Service) putScopeMember(ctx context.Context, tx store.Tx, st *state, ki
 	if _, builtin := sc.Matrix().RoleIndex(r); !builtin {
 		eligibleAs = sc.DefaultRole() // custom roles follow the default role's rule
 	}
-	if err := policy.Eligible(st.sch, st.o.Edition, kind, target.Role, eligibleAs).Err(); err != nil {
+	if err := policy.Eligible(st.sch, st.edID, kind, target.Role, eligibleAs).Err(); err != nil {
 		return org.ScopeMember{}, fmt.Errorf("give %q %s role %q: %w", p.ID, kind, r, err)
 	}
 	prev, err := tx.ScopeMember(ctx, kind, id, p.ID)
@@ -436,7 +436,7 @@ func (s *Service) dropScopeMemberships(ctx context.Context, tx store.Tx, st *sta
 // principal, leaving, holds as the last holder the resource must keep.
 func (s *Service) takeOver(ctx context.Context, tx store.Tx, st *state, sc *edition.Scope, sm org.ScopeMember) error {
 	actor := st.actor
-	if d := policy.Eligible(st.sch, st.o.Edition, sc.Kind(), actor.Role, eligibleAs(sc, sm.Role)); !d.Allowed {
+	if d := policy.Eligible(st.sch, st.edID, sc.Kind(), actor.Role, eligibleAs(sc, sm.Role)); !d.Allowed {
 		return fmt.Errorf("%w: %s %q must keep a %q, and %q, who would take it over from %q, may not hold it: %w", ErrInvariant, sc.Kind(), sm.ScopeID, sm.Role, actor.PrincipalID, sm.PrincipalID, d.Err())
 	}
 	ev := org.AuditEvent{Actor: actor.PrincipalID, Action: AuditScopeMemberAdd, Target: sm.Kind + "/" + sm.ScopeID, RoleAfter: sm.Role,
@@ -523,7 +523,7 @@ func (s *Service) DefineScopeRole(ctx context.Context, orgID, actor, kind, id st
 		if err != nil {
 			return fmt.Errorf("custom %s role %q: %w", kind, def.ID, err)
 		}
-		mine, _, err := held(ctx, tx, st.sch, st.o.Edition, sc, id, st.actor)
+		mine, _, err := held(ctx, tx, st.sch, st.edID, sc, id, st.actor)
 		if err != nil {
 			return err
 		}

@@ -68,7 +68,7 @@ func (s *Service) transfer(ctx context.Context, tx store.Tx, st *state, from org
 	if err != nil {
 		return err
 	}
-	if err := policy.CheckTransfer(st.sch, st.o.Edition, c, from.Role, to.Role, stepDown, byHost); err != nil {
+	if err := policy.CheckTransfer(st.sch, st.edID, c, from.Role, to.Role, stepDown, byHost); err != nil {
 		return fail(err)
 	}
 	owner := from.Role

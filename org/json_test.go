@@ -59,7 +59,7 @@ var (
 func fullOrganization() org.Organization {
 	return org.Organization{
 		ID: "acme", Name: "Acme Robotics", Scheme: "wherobots", Edition: "professional",
-		TrialEdition: "enterprise", TrialEndsAt: t1.Add(14 * 24 * time.Hour),
+		TrialEdition: "enterprise", TrialStartedAt: t1, TrialEndsAt: t1.Add(14 * 24 * time.Hour),
 		SeatOverride: 25, Settings: map[string]string{"region": "eu-west-1", "banner": "line 1\nline 2"},
 		Archived: true, CreatedAt: t0, UpdatedAt: t1,
 	}

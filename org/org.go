@@ -177,6 +177,9 @@ type Organization struct {
 	// TrialEdition is the ID of the edition the organization is trying,
 	// until TrialEndsAt; "" when it has no trial. It is optional.
 	TrialEdition string `json:"trial_edition,omitempty"`
+	// TrialStartedAt is when the trial started, which bounds how far it
+	// may be extended; zero when it has no trial.
+	TrialStartedAt time.Time `json:"trial_started_at,omitzero"`
 	// TrialEndsAt is the first instant at which the trial no longer
 	// applies: the trial edition applies before it, the base edition from
 	// it on. It is zero when the organization has no trial, and set when

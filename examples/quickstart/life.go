@@ -180,3 +180,64 @@ func dash(s string) string {
 	}
 	return s
 }
+
+// trialLife runs a trial on the Wherobots preset with trials added by the
+// host (a scheme of its own, built from the preset's Spec): a community
+// organization tries professional for 14 days, grows past community's 5
+// seats, and the trial ends with no call made; then the refusal that
+// follows, and the upgrade that lifts it.
+func trialLife(w io.Writer) error {
+	ctx := context.Background()
+	spec := edition.Wherobots().Spec()
+	spec.Trials = []edition.TrialSpec{{Edition: "professional", MaxDuration: 14 * 24 * time.Hour, From: []string{"community"}}}
+	spec.Organization.Trial = "organization/settings:manage"
+	s, err := edition.NewScheme(spec)
+	if err != nil {
+		return err
+	}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	n := 0
+	svc, err := orgauthz.New(memstore.New(), orgauthz.Options{
+		Schemes: []*edition.Scheme{s},
+		Clock:   func() time.Time { return now },
+		NewID:   func() string { n++; return fmt.Sprintf("trial-%d", n) },
+	})
+	if err != nil {
+		return err
+	}
+	step := func(what string, err error) {
+		if err != nil {
+			fmt.Fprintf(w, "  %-44s refused: %v\n", what, err)
+		} else {
+			fmt.Fprintf(w, "  %-44s done\n", what)
+		}
+	}
+	person := func(id string) org.Principal { return org.Principal{ID: id, Kind: org.User} }
+	fmt.Fprintf(w, "### A trial on wherobots (trials added by the host)\n\n")
+	o, err := svc.CreateOrganization(ctx, person("ada"), orgauthz.NewOrganization{Name: "Trialco", Edition: "community"})
+	if err != nil {
+		return err
+	}
+	id := o.ID
+	fmt.Fprintf(w, "  %-44s %v\n", "before: ada's job runs", svc.Check(ctx, id, "ada", "job_runs:create"))
+	o, err = svc.StartTrial(ctx, id, "ada", "professional", 14*24*time.Hour)
+	step("ada starts a 14-day professional trial", err)
+	fmt.Fprintf(w, "  %-44s base %s, trial %s until %s\n", "the organization", o.Edition, o.TrialEdition, o.TrialEndsAt.Format(time.DateOnly))
+	for _, p := range []string{"bob", "cy", "di", "ed", "flo", "gil"} {
+		_, err = svc.Host().Provision(ctx, id, person(p), "user")
+		step("provision "+p+" as user", err)
+	}
+	fmt.Fprintf(w, "  %-44s %v\n", "during the trial: job runs", svc.Check(ctx, id, "bob", "job_runs:create"))
+	now = now.Add(14 * 24 * time.Hour) // the trial's end: no call is made
+	fmt.Fprintf(w, "  %-44s %v\n", "after its end: job runs", svc.Check(ctx, id, "bob", "job_runs:create"))
+	fmt.Fprintf(w, "  %-44s %v\n", "gil, the 7th member, still works", svc.Check(ctx, id, "gil", "cloud:use"))
+	_, err = svc.Host().Provision(ctx, id, person("hal"), "user")
+	step("provision hal as user", err)
+	swept, err := svc.SweepTrials(ctx)
+	step(fmt.Sprintf("the sweep records %d ended trial(s)", swept), err)
+	step("ada upgrades to professional", svc.ChangeEdition(ctx, id, "ada", "professional"))
+	_, err = svc.Host().Provision(ctx, id, person("hal"), "user")
+	step("provision hal as user", err)
+	fmt.Fprintln(w)
+	return nil
+}

@@ -83,7 +83,7 @@ func run(w io.Writer) error {
 			return err
 		}
 	}
-	return nil
+	return trialLife(w)
 }
 
 // describe prints a scheme's editions, matrix and scopes.

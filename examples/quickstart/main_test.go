@@ -58,6 +58,13 @@ func TestRun(t *testing.T) {
 		`al demotes the owner                         refused: change role of "ada" in "uipath-1": invariant violated: immutable role`,
 		`max removes ada, an owner                    refused`,
 		`edition "professional" does not offer role "member", which 1 member(s) hold`,
+		// The trial.
+		"### A trial on wherobots (trials added by the host)",
+		"base community, trial professional until 2026-12-15",
+		`during the trial: job runs                   allowed (role-holds)`,
+		`after its end: job runs                      denied (edition-gated)`,
+		`refused: add "hal" to "trial-1": invariant violated: seat limit reached: edition "community" allows 5 seats and 7 are in use`,
+		"the sweep records 1 ended trial(s)           done",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q", want)

@@ -476,6 +476,7 @@ func orgIn(o org.Organization) *org.Organization {
 	o.CreatedAt = normTime(o.CreatedAt)
 	o.UpdatedAt = normTime(o.UpdatedAt)
 	o.TrialEndsAt = normTime(o.TrialEndsAt)
+	o.TrialStartedAt = normTime(o.TrialStartedAt)
 	return &o
 }
 

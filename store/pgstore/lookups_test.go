@@ -33,7 +33,7 @@ import (
 var undo = map[int][]string{
 	7: {
 		`DROP INDEX orgauthz.organizations_trial_ends`,
-		`ALTER TABLE orgauthz.organizations DROP CONSTRAINT organizations_trial, DROP COLUMN trial_edition, DROP COLUMN trial_ends_at`,
+		`ALTER TABLE orgauthz.organizations DROP CONSTRAINT organizations_trial, DROP COLUMN trial_edition, DROP COLUMN trial_started_at, DROP COLUMN trial_ends_at`,
 	},
 	6: {
 		`ALTER TABLE orgauthz.invitations DROP CONSTRAINT invitations_pkey`,

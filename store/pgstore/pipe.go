@@ -552,7 +552,7 @@ func at(t time.Time) time.Time { return tsOut(tsIn(t)) }
 func asStored(v any) any {
 	switch x := v.(type) {
 	case org.Organization:
-		x.TrialEndsAt, x.CreatedAt, x.UpdatedAt = at(x.TrialEndsAt), at(x.CreatedAt), at(x.UpdatedAt)
+		x.TrialStartedAt, x.TrialEndsAt, x.CreatedAt, x.UpdatedAt = at(x.TrialStartedAt), at(x.TrialEndsAt), at(x.CreatedAt), at(x.UpdatedAt)
 		return x
 	case org.Member:
 		x.JoinedAt = at(x.JoinedAt)

@@ -324,21 +324,21 @@ func qualify(alias, columns string) string {
 
 // Organizations.
 
-const orgColumns = `id, name, scheme, edition, trial_edition, trial_ends_at, seat_override, settings, archived, created_at, updated_at`
+const orgColumns = `id, name, scheme, edition, trial_edition, trial_started_at, trial_ends_at, seat_override, settings, archived, created_at, updated_at`
 
 // orgRow scans orgColumns: Scan into dest, then take value. The scanner
 // of joined rows (InvitationsTo) puts two of them together.
 type orgRow struct {
-	o                           org.Organization
-	trialEnds, created, updated pgtype.Timestamptz
+	o                                         org.Organization
+	trialStarted, trialEnds, created, updated pgtype.Timestamptz
 }
 
 func (r *orgRow) dest() []any {
-	return []any{&r.o.ID, &r.o.Name, &r.o.Scheme, &r.o.Edition, &r.o.TrialEdition, &r.trialEnds, &r.o.SeatOverride, &r.o.Settings, &r.o.Archived, &r.created, &r.updated}
+	return []any{&r.o.ID, &r.o.Name, &r.o.Scheme, &r.o.Edition, &r.o.TrialEdition, &r.trialStarted, &r.trialEnds, &r.o.SeatOverride, &r.o.Settings, &r.o.Archived, &r.created, &r.updated}
 }
 
 func (r *orgRow) value() org.Organization {
-	r.o.TrialEndsAt, r.o.CreatedAt, r.o.UpdatedAt = tsOut(r.trialEnds), tsOut(r.created), tsOut(r.updated)
+	r.o.TrialStartedAt, r.o.TrialEndsAt, r.o.CreatedAt, r.o.UpdatedAt = tsOut(r.trialStarted), tsOut(r.trialEnds), tsOut(r.created), tsOut(r.updated)
 	return r.o
 }
 

@@ -168,10 +168,10 @@ func (t *tx) exec(ctx context.Context, what string, query string, args ...any) (
 }
 
 const (
-	insertOrgSQL = `INSERT INTO orgauthz.organizations (` + orgColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	insertOrgSQL = `INSERT INTO orgauthz.organizations (` + orgColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 	updateOrgSQL = `UPDATE orgauthz.organizations
-		SET name = $2, scheme = $3, edition = $4, trial_edition = $5, trial_ends_at = $6, seat_override = $7, settings = $8, archived = $9,
-			created_at = $10, updated_at = $11
+		SET name = $2, scheme = $3, edition = $4, trial_edition = $5, trial_started_at = $6, trial_ends_at = $7, seat_override = $8, settings = $9,
+			archived = $10, created_at = $11, updated_at = $12
 		WHERE id = $1`
 )
 
@@ -187,7 +187,7 @@ func (t *tx) CreateOrganization(ctx context.Context, o org.Organization) error {
 	// The organization is locked (by its ID, having no row): no one else
 	// creates it meanwhile.
 	t.queue(insertOrgSQL,
-		o.ID, o.Name, o.Scheme, o.Edition, o.TrialEdition, tsIn(o.TrialEndsAt), o.SeatOverride, o.Settings, o.Archived, tsIn(o.CreatedAt), tsIn(o.UpdatedAt))
+		o.ID, o.Name, o.Scheme, o.Edition, o.TrialEdition, tsIn(o.TrialStartedAt), tsIn(o.TrialEndsAt), o.SeatOverride, o.Settings, o.Archived, tsIn(o.CreatedAt), tsIn(o.UpdatedAt))
 	t.exists = true
 	t.p.remember(recordKey(orgQuery, t.orgID), copyOut(o), true)
 	return nil
@@ -201,7 +201,7 @@ func (t *tx) UpdateOrganization(ctx context.Context, o org.Organization) error {
 		return fmt.Errorf("pgstore: cannot change the ID of organization %q to %q", t.orgID, o.ID)
 	}
 	t.queue(updateOrgSQL,
-		o.ID, o.Name, o.Scheme, o.Edition, o.TrialEdition, tsIn(o.TrialEndsAt), o.SeatOverride, o.Settings, o.Archived, tsIn(o.CreatedAt), tsIn(o.UpdatedAt))
+		o.ID, o.Name, o.Scheme, o.Edition, o.TrialEdition, tsIn(o.TrialStartedAt), tsIn(o.TrialEndsAt), o.SeatOverride, o.Settings, o.Archived, tsIn(o.CreatedAt), tsIn(o.UpdatedAt))
 	t.p.remember(recordKey(orgQuery, t.orgID), copyOut(o), true)
 	return nil
 }

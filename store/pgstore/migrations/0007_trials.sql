@@ -3,7 +3,8 @@
 -- An organization may be on a time-bound trial of another edition:
 -- trial_edition is the edition on trial ('' for none), trial_ends_at the
 -- first instant it no longer applies (NULL for none). Both are set or
--- neither (organizations_trial). The store keeps and returns them; it
+-- neither (organizations_trial); trial_started_at, when the trial began
+-- (NULL when unknown or none), bounds its extensions. The store keeps and returns them; it
 -- never compares trial_ends_at with the clock.
 --
 -- The new columns have constant defaults, so adding them rewrites no row;
@@ -17,6 +18,7 @@
 
 ALTER TABLE orgauthz.organizations
 	ADD COLUMN trial_edition text COLLATE "C" NOT NULL DEFAULT '',
+	ADD COLUMN trial_started_at timestamptz NULL,
 	ADD COLUMN trial_ends_at timestamptz NULL,
 	ADD CONSTRAINT organizations_trial CHECK ((trial_edition = '') = (trial_ends_at IS NULL));
 
