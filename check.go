@@ -150,6 +150,17 @@ func (s *Service) checkScope(ctx context.Context, orgID string, p org.Principal,
 	if !sa.ScopeFound {
 		return policy.NotScopeMember(sch, kind) // no such resource: nothing held on it
 	}
+	// What the edition no longer offers (a trial ended) grants nothing on
+	// a resource either: a role it does not offer, a service principal
+	// where it offers none.
+	if e, ok := sch.Edition(a.Edition); ok {
+		if ri, known := sch.RoleIndex(a.Role); known && !e.OffersRole(ri) {
+			return policy.Decision{Reason: policy.ReasonRoleNotInEdition}
+		}
+		if a.Kind == org.ServicePrincipal && !offersServicePrincipals(sch, e) {
+			return policy.Decision{Reason: policy.ReasonEditionGated}
+		}
+	}
 	return scopeDecision(sch, sc, &sa, c)
 }
 

@@ -262,7 +262,12 @@ func (s *Service) setSeatOverride(ctx context.Context, tx store.Tx, st *state, n
 	if err != nil {
 		return err
 	}
-	if limit := st.ed.Seats().Limit(n); limit > 0 && c.Seats > limit {
+	// The override is the base edition's, whatever a trial decides meanwhile.
+	base, ok := st.sch.Edition(st.o.Edition)
+	if !ok {
+		return fmt.Errorf("%w %q in scheme %q", ErrUnknownEdition, st.o.Edition, st.sch.ID())
+	}
+	if limit := base.Seats().Limit(n); limit > 0 && c.Seats > limit {
 		what := fmt.Sprintf("a limit of %d seats", n)
 		if n == 0 {
 			what = fmt.Sprintf("edition %q's default of %d seats", st.o.Edition, limit)

@@ -81,7 +81,7 @@ func (s *Service) effective(a *store.Access) {
 // (edition.OrgCapabilities.Trial). The scheme must allow trials of ed from
 // the organization's edition for that long, and no trial may run.
 func (s *Service) StartTrial(ctx context.Context, orgID, actor, ed string, d time.Duration) (org.Organization, error) {
-	return s.trialOp(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error) {
+	return s.trialOp(ctx, orgID, actor, false, func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error) {
 		return s.startTrial(ctx, tx, st, ed, d)
 	})
 }
@@ -89,7 +89,7 @@ func (s *Service) StartTrial(ctx context.Context, orgID, actor, ed string, d tim
 // ExtendTrial extends the running trial of organization orgID by d, by
 // actor, within the scheme's longest trial counted from the trial's start.
 func (s *Service) ExtendTrial(ctx context.Context, orgID, actor string, d time.Duration) (org.Organization, error) {
-	return s.trialOp(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error) {
+	return s.trialOp(ctx, orgID, actor, false, func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error) {
 		return s.extendTrial(ctx, tx, st, d)
 	})
 }
@@ -97,7 +97,7 @@ func (s *Service) ExtendTrial(ctx context.Context, orgID, actor string, d time.D
 // EndTrial ends the running trial of organization orgID now, by actor: the
 // base edition decides again.
 func (s *Service) EndTrial(ctx context.Context, orgID, actor string) (org.Organization, error) {
-	return s.trialOp(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error) {
+	return s.trialOp(ctx, orgID, actor, false, func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error) {
 		return s.endTrial(ctx, tx, st, AuditTrialEnd, "ended early")
 	})
 }
@@ -106,8 +106,12 @@ func (s *Service) EndTrial(ctx context.Context, orgID, actor string) (org.Organi
 // organization orgID, by actor (who must hold the scheme's edition
 // capability too): the paid upgrade, which keeps everything.
 func (s *Service) ConvertTrial(ctx context.Context, orgID, actor string) (org.Organization, error) {
-	return s.trialOp(ctx, orgID, actor, func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error) {
-		if st.actor.PrincipalID != "" {
+	return s.convertTrialBy(ctx, orgID, actor, false)
+}
+
+func (s *Service) convertTrialBy(ctx context.Context, orgID, actor string, host bool) (org.Organization, error) {
+	return s.trialOp(ctx, orgID, actor, host, func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error) {
+		if !host {
 			if err := st.decide(st.sch.OrgCapabilities().Edition); err != nil {
 				return org.Organization{}, fmt.Errorf("convert the trial of %q: %w", st.o.ID, err)
 			}
@@ -116,13 +120,15 @@ func (s *Service) ConvertTrial(ctx context.Context, orgID, actor string) (org.Or
 	})
 }
 
-// trialOp runs a trial operation of actor ("" for the host) in an Update.
-func (s *Service) trialOp(ctx context.Context, orgID, actor string, op func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error)) (org.Organization, error) {
+// trialOp runs a trial operation in an Update: of the host when host is
+// set, else of actor, a member holding the scheme's trial capability (an
+// empty actor is no member).
+func (s *Service) trialOp(ctx context.Context, orgID, actor string, host bool, op func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error)) (org.Organization, error) {
 	var out org.Organization
 	err := s.st.Update(ctx, orgID, func(ctx context.Context, tx store.Tx) error {
 		var st *state
 		var err error
-		if actor == "" {
+		if host {
 			st, err = s.loadOrg(ctx, tx, orgID, true)
 		} else {
 			st, err = s.load(ctx, tx, orgID, actor, true)
@@ -130,7 +136,7 @@ func (s *Service) trialOp(ctx context.Context, orgID, actor string, op func(ctx 
 		if err != nil {
 			return err
 		}
-		if actor != "" {
+		if !host {
 			if err := st.decide(st.sch.OrgCapabilities().Trial); err != nil {
 				return fmt.Errorf("trial of %q: %w", orgID, err)
 			}
@@ -314,22 +320,28 @@ func (s *Service) SweepTrials(ctx context.Context) (int, error) {
 
 // StartTrial is Service.StartTrial on the host's authority.
 func (h Host) StartTrial(ctx context.Context, orgID, ed string, d time.Duration) (org.Organization, error) {
-	return h.s.StartTrial(ctx, orgID, "", ed, d)
+	return h.s.trialOp(ctx, orgID, "", true, func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error) {
+		return h.s.startTrial(ctx, tx, st, ed, d)
+	})
 }
 
 // ExtendTrial is Service.ExtendTrial on the host's authority.
 func (h Host) ExtendTrial(ctx context.Context, orgID string, d time.Duration) (org.Organization, error) {
-	return h.s.ExtendTrial(ctx, orgID, "", d)
+	return h.s.trialOp(ctx, orgID, "", true, func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error) {
+		return h.s.extendTrial(ctx, tx, st, d)
+	})
 }
 
 // EndTrial is Service.EndTrial on the host's authority.
 func (h Host) EndTrial(ctx context.Context, orgID string) (org.Organization, error) {
-	return h.s.EndTrial(ctx, orgID, "")
+	return h.s.trialOp(ctx, orgID, "", true, func(ctx context.Context, tx store.Tx, st *state) (org.Organization, error) {
+		return h.s.endTrial(ctx, tx, st, AuditTrialEnd, "ended early")
+	})
 }
 
 // ConvertTrial is Service.ConvertTrial on the host's authority.
 func (h Host) ConvertTrial(ctx context.Context, orgID string) (org.Organization, error) {
-	return h.s.ConvertTrial(ctx, orgID, "")
+	return h.s.convertTrialBy(ctx, orgID, "", true)
 }
 
 // sortTrials orders os by trial end, then ID.

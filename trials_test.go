@@ -150,10 +150,24 @@ func TestTrialEndFailsClosed(t *testing.T) {
 		_, err = svc.Host().Provision(ctx, id, user("mem"), "member")
 		require.NoError(t, err, "member is offered in enterprise")
 		assert.True(t, svc.Check(ctx, id, "mem", "content:use").Allowed)
+		ws, err := svc.CreateScope(ctx, id, "owner", "workspace", "W")
+		require.NoError(t, err)
+		_, err = svc.AddScopeMember(ctx, id, "owner", "workspace", ws.ID, user("mem"), "member")
+		require.NoError(t, err)
+		assert.True(t, svc.CheckScope(ctx, id, "mem", "workspace", ws.ID, "workspace:use").Allowed)
 		clk.Advance(10 * day)
 		d := svc.Check(ctx, id, "mem", "content:use")
 		assert.False(t, d.Allowed, "after the trial: %v", d)
 		assert.Equal(t, policy.ReasonRoleNotInEdition, d.Reason)
+		d = svc.CheckScope(ctx, id, "mem", "workspace", ws.ID, "workspace:use")
+		assert.False(t, d.Allowed, "on a workspace after the trial: %v", d)
+
+		// The service's trial calls need a member: an empty actor is no
+		// host (Host() is).
+		_, err = svc.StartTrial(ctx, id, "", "enterprise", day)
+		require.ErrorIs(t, err, orgauthz.ErrNotMember)
+		_, err = svc.ConvertTrial(ctx, id, "")
+		require.ErrorIs(t, err, orgauthz.ErrNotMember)
 
 		// An early end.
 		_, err = svc.StartTrial(ctx, id, "owner", "enterprise", day)
