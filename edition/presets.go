@@ -428,7 +428,12 @@ func UiPath() *Scheme {
 //     extending and ending a trial needs billing:manage
 //     (Organization.Trial), the owners' capability that already governs
 //     edition changes, so a trial lets nobody reach an edition they could
-//     not already move the organization to.
+//     not already move the organization to. When a trial ends, starter
+//     decides again and nothing is deleted: members holding the member
+//     role (enterprise only) keep it but it grants nothing, in the
+//     organization or its workspaces, until an owner changes their role
+//     or upgrades; converting the trial (the paid upgrade) keeps
+//     everything.
 //   - Workspaces carry roles manager (rank 2) and member (rank 1), and the
 //     capabilities workspace:use (both), workspace:configure and
 //     workspace/members:manage (manager). A workspace's creator is its
