@@ -527,21 +527,6 @@ func migrateOrg(ctx context.Context, tx store.Tx, schemes []*edition.Scheme, mp 
 			return n, err
 		}
 	}
-	mapCaps := func(cs []role.Capability, known func(role.Capability) bool) ([]role.Capability, bool) {
-		var out []role.Capability
-		changed := false
-		for _, c := range cs {
-			if to, ok := mp.Capabilities[c]; ok && !known(c) {
-				changed = true
-				if to == "" || slices.Contains(out, to) {
-					continue
-				}
-				c = to
-			}
-			out = append(out, c)
-		}
-		return out, changed
-	}
 	orgKnown := func(c role.Capability) bool { _, ok := sch.Catalog().Index(c); return ok }
 	for _, m := range members {
 		var keys []string
@@ -556,7 +541,7 @@ func migrateOrg(ctx context.Context, tx store.Tx, schemes []*edition.Scheme, mp 
 			if err != nil {
 				return n, err
 			}
-			scope, changed := mapCaps(k.Scope, orgKnown)
+			scope, changed := mp.mapCapabilities(k.Scope, orgKnown)
 			if !changed {
 				continue
 			}
@@ -585,25 +570,41 @@ func migrateOrg(ctx context.Context, tx store.Tx, schemes []*edition.Scheme, mp 
 		}
 	}
 	for _, sc := range sch.Scopes() {
-		c, err := migrateScopes(ctx, tx, sc, mp, audit)
-		n += c
-		if err != nil {
+		if err := migrateScopes(ctx, tx, sc, mp, audit); err != nil {
 			return n, err
 		}
 	}
 	return n, nil
 }
 
+// mapCapabilities maps the capabilities of cs that known does not know,
+// by mp.Capabilities ("" drops one; a duplicate is dropped too), and
+// reports whether it changed any.
+func (mp SchemeMapping) mapCapabilities(cs []role.Capability, known func(role.Capability) bool) ([]role.Capability, bool) {
+	var out []role.Capability
+	changed := false
+	for _, c := range cs {
+		if to, ok := mp.Capabilities[c]; ok && !known(c) {
+			changed = true
+			if to == "" || slices.Contains(out, to) {
+				continue
+			}
+			c = to
+		}
+		out = append(out, c)
+	}
+	return out, changed
+}
+
 // migrateScopes maps the roles held on the resources of kind sc, and the
-// capabilities of their custom roles. The changes it audits are counted
-// by audit; it returns none of its own.
-func migrateScopes(ctx context.Context, tx store.Tx, sc *edition.Scope, mp SchemeMapping, audit func(string) error) (int, error) {
+// capabilities of their custom roles, auditing each change.
+func migrateScopes(ctx context.Context, tx store.Tx, sc *edition.Scope, mp SchemeMapping, audit func(string) error) error {
 	m := sc.Matrix()
 	known := func(c role.Capability) bool { _, ok := m.Catalog().Index(c); return ok }
 	var resources []org.Scope
 	for res, err := range tx.Scopes(ctx, sc.Kind(), "") {
 		if err != nil {
-			return 0, err
+			return err
 		}
 		resources = append(resources, res)
 	}
@@ -611,41 +612,30 @@ func migrateScopes(ctx context.Context, tx store.Tx, sc *edition.Scope, mp Schem
 		var roles []org.ScopeRole
 		for cr, err := range tx.ScopeRoles(ctx, sc.Kind(), res.ID) {
 			if err != nil {
-				return 0, err
+				return err
 			}
 			roles = append(roles, cr)
 		}
 		custom := map[string]bool{}
 		for _, cr := range roles {
 			custom[cr.ID] = true
-			var out []role.Capability
-			changed := false
-			for _, c := range cr.Capabilities {
-				if to, ok := mp.Capabilities[c]; ok && !known(c) {
-					changed = true
-					if to == "" || slices.Contains(out, to) {
-						continue
-					}
-					c = to
-				}
-				out = append(out, c)
-			}
+			out, changed := mp.mapCapabilities(cr.Capabilities, known)
 			if !changed {
 				continue
 			}
 			detail := fmt.Sprintf("custom role %s/%s/%s capabilities %v -> %v", sc.Kind(), res.ID, cr.ID, cr.Capabilities, out)
 			cr.Capabilities = out
 			if err := tx.PutScopeRole(ctx, cr); err != nil {
-				return 0, err
+				return err
 			}
 			if err := audit(detail); err != nil {
-				return 0, err
+				return err
 			}
 		}
 		var held []org.ScopeMember
 		for sm, err := range tx.ScopeMembers(ctx, sc.Kind(), res.ID, "") {
 			if err != nil {
-				return 0, err
+				return err
 			}
 			held = append(held, sm)
 		}
@@ -660,12 +650,12 @@ func migrateScopes(ctx context.Context, tx store.Tx, sc *edition.Scope, mp Schem
 			detail := fmt.Sprintf("scope member %s on %s/%s role %s -> %s", sm.PrincipalID, sc.Kind(), res.ID, sm.Role, to)
 			sm.Role = to
 			if err := tx.PutScopeMember(ctx, sm); err != nil {
-				return 0, err
+				return err
 			}
 			if err := audit(detail); err != nil {
-				return 0, err
+				return err
 			}
 		}
 	}
-	return 0, nil
+	return nil
 }

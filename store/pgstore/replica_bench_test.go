@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/orgauthz/orgauthz/org"
 	"github.com/orgauthz/orgauthz/store"
 	"github.com/orgauthz/orgauthz/store/pgstore"
@@ -18,22 +16,8 @@ import (
 // standby, one migrated database, 100 organizations of 10 members.
 func benchPair(b *testing.B) (primary, standby *pgtest.Cluster, primaryConn, standbyConn string) {
 	b.Helper()
-	ctx := context.Background()
-	primary = pgtest.StartPrivate(b, pgtest.Options{})
-	conn, err := primary.CreateDatabase(ctx, "app", "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool, err := pgxpool.New(ctx, conn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	err = pgstore.Migrate(ctx, pool)
-	pool.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
-	st := open(b, conn, pgstore.Options{DisableCache: true})
+	rp := newReplicaPair(b)
+	st := open(b, rp.primaryConn, pgstore.Options{DisableCache: true})
 	for i := range 100 {
 		var ms []string
 		for j := range 10 {
@@ -42,11 +26,10 @@ func benchPair(b *testing.B) (primary, standby *pgtest.Cluster, primaryConn, sta
 		createOrgOf(b, st, fmt.Sprint("org-", i), ms)
 	}
 	st.Close()
-	standby = pgtest.StartPrivateStandby(b, primary)
-	if err := standby.WaitReplayed(ctx, primary); err != nil {
+	if err := rp.standby.WaitReplayed(context.Background(), rp.primary); err != nil {
 		b.Fatal(err)
 	}
-	return primary, standby, conn, standby.ConnString("app")
+	return rp.primary, rp.standby, rp.primaryConn, rp.standbyConn
 }
 
 func createOrgOf(b *testing.B, st store.Store, orgID string, members []string) {

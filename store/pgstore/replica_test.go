@@ -40,7 +40,7 @@ type replicaPair struct {
 	primaryConn, standbyConn string
 }
 
-func newReplicaPair(t *testing.T) *replicaPair {
+func newReplicaPair(t testing.TB) *replicaPair {
 	t.Helper()
 	ctx := t.Context()
 	p := pgtest.StartPrivate(t, pgtest.Options{})
